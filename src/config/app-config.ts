@@ -1,0 +1,187 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { parseDurationList } from '../common/duration';
+import { AppRole } from './app-role';
+import { EnvironmentVariables, type LogLevel, SECRET_ENV_VARS } from './env.schema';
+
+export interface OpentactConfig {
+  restUrl: string;
+  wssUrl: string;
+  credentials: { kind: 'password'; email: string; password: string } | { kind: 'token'; token: string };
+  subscribe: string[];
+  authTimeoutMs: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+  authFailureBackoffMs: number;
+  stableAfterMs: number;
+  tokenRefreshMarginMs: number;
+  maxFrameBytes: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  sentinels?: { host: string; port: number }[];
+  sentinelName: string;
+  sentinelPassword?: string;
+  prefix: string;
+}
+
+export interface DeliveryConfig {
+  workerConcurrency: number;
+  fanoutConcurrency: number;
+  timeoutMs: number;
+  /** Delays before attempts 2..n; attempts = retryScheduleMs.length + 1. */
+  retryScheduleMs: number[];
+  retryJitter: number;
+  retryAfterMaxMs: number;
+  disableAfterMs: number;
+  allowCidrs: string[];
+  connectionsPerOrigin: number;
+  maxResponseBytes: number;
+  maxAttemptRecords: number;
+  secretRotationOverlapMs: number;
+}
+
+/** The validated, typed configuration. Injected everywhere; nothing else reads `process.env`. */
+export class AppConfig {
+  role!: AppRole;
+  port!: number;
+  host!: string;
+  logLevel!: LogLevel;
+  shutdownTimeoutMs!: number;
+  opentact!: OpentactConfig;
+  redis!: RedisConfig;
+  ingestBufferMax!: number;
+  eventRetentionSeconds!: number;
+  eventRetentionMaxCount!: number;
+  quarantineMaxCount!: number;
+  adminApiKey?: string;
+  subscriptionsFile?: string;
+  delivery!: DeliveryConfig;
+}
+
+/** Start-up refuses to run with bad configuration; the message names each variable, never a secret value. */
+export class ConfigValidationError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+function describe(error: ValidationError): string {
+  const constraints = Object.values(error.constraints ?? {});
+  const shown = SECRET_ENV_VARS.has(error.property)
+    ? '(value hidden)'
+    : `(got ${JSON.stringify(error.value)})`;
+  return `${error.property}: ${constraints.join('; ')} ${error.value === undefined ? '(not set)' : shown}`;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new EnvironmentVariables());
+  const input: Record<string, string> = {};
+  for (const key of [...known, 'OPENTACT_EMAIL', 'OPENTACT_PASSWORD', 'OPENTACT_TOKEN', 'ADMIN_API_KEY']) {
+    const value = env[key];
+    if (value !== undefined && value !== '') {
+      input[key] = value;
+    }
+  }
+  const vars = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+  const errors = validateSync(vars, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true });
+  const problems = errors.map(describe);
+
+  let retryScheduleMs: number[] = [];
+  try {
+    retryScheduleMs = parseDurationList(vars.DELIVERY_RETRY_SCHEDULE);
+  } catch {
+    // already reported by the schema
+  }
+  if (vars.OPENTACT_RECONNECT_MAX_MS < vars.OPENTACT_RECONNECT_BASE_MS) {
+    problems.push('OPENTACT_RECONNECT_MAX_MS: must not be smaller than OPENTACT_RECONNECT_BASE_MS');
+  }
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+
+  const credentials: OpentactConfig['credentials'] =
+    vars.OPENTACT_EMAIL && vars.OPENTACT_PASSWORD
+      ? { kind: 'password', email: vars.OPENTACT_EMAIL, password: vars.OPENTACT_PASSWORD }
+      : { kind: 'token', token: vars.OPENTACT_TOKEN ?? '' };
+
+  const config = new AppConfig();
+  Object.assign(config, {
+    role: vars.APP_ROLE,
+    port: vars.PORT,
+    host: vars.HOST,
+    logLevel: vars.LOG_LEVEL,
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    opentact: {
+      restUrl: vars.OPENTACT_REST_URL.replace(/\/+$/, ''),
+      wssUrl: vars.OPENTACT_WSS_URL,
+      credentials,
+      subscribe: vars.OPENTACT_SUBSCRIBE.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+      authTimeoutMs: vars.OPENTACT_AUTH_TIMEOUT_MS,
+      pingIntervalMs: vars.OPENTACT_PING_INTERVAL_MS,
+      pongTimeoutMs: vars.OPENTACT_PONG_TIMEOUT_MS,
+      reconnectBaseMs: vars.OPENTACT_RECONNECT_BASE_MS,
+      reconnectMaxMs: vars.OPENTACT_RECONNECT_MAX_MS,
+      authFailureBackoffMs: vars.OPENTACT_AUTH_FAILURE_BACKOFF_MS,
+      stableAfterMs: vars.OPENTACT_STABLE_AFTER_MS,
+      tokenRefreshMarginMs: vars.OPENTACT_TOKEN_REFRESH_MARGIN_MS,
+      maxFrameBytes: vars.OPENTACT_MAX_FRAME_BYTES,
+    },
+    redis: {
+      url: vars.REDIS_URL,
+      sentinels: vars.REDIS_SENTINELS?.split(',').map((hp) => {
+        const [host, port] = hp.split(':');
+        return { host, port: Number(port) };
+      }),
+      sentinelName: vars.REDIS_SENTINEL_NAME,
+      sentinelPassword: vars.REDIS_SENTINEL_PASSWORD,
+      prefix: vars.QUEUE_PREFIX,
+    },
+    ingestBufferMax: vars.INGEST_BUFFER_MAX,
+    eventRetentionSeconds: vars.EVENT_RETENTION_SECONDS,
+    eventRetentionMaxCount: vars.EVENT_RETENTION_MAX_COUNT,
+    quarantineMaxCount: vars.QUARANTINE_MAX_COUNT,
+    adminApiKey: vars.ADMIN_API_KEY,
+    subscriptionsFile: vars.SUBSCRIPTIONS_FILE,
+    delivery: {
+      workerConcurrency: vars.WORKER_CONCURRENCY,
+      fanoutConcurrency: vars.FANOUT_CONCURRENCY,
+      timeoutMs: vars.DELIVERY_TIMEOUT_MS,
+      retryScheduleMs,
+      retryJitter: vars.DELIVERY_RETRY_JITTER,
+      retryAfterMaxMs: vars.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,
+      disableAfterMs: vars.DELIVERY_DISABLE_AFTER_SECONDS * 1000,
+      allowCidrs: vars.DELIVERY_ALLOW_CIDRS.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+      connectionsPerOrigin: vars.DELIVERY_CONNECTIONS_PER_ORIGIN,
+      maxResponseBytes: vars.DELIVERY_MAX_RESPONSE_BYTES,
+      maxAttemptRecords: vars.DELIVERY_MAX_ATTEMPT_RECORDS,
+      secretRotationOverlapMs: vars.SECRET_ROTATION_OVERLAP_SECONDS * 1000,
+    },
+  } satisfies AppConfig);
+  return config;
+}
+
+/** Names of every variable the service reads (used by the .env.example and chart sync tests). */
+export function knownEnvVars(): string[] {
+  return [
+    ...new Set([
+      ...Object.keys(new EnvironmentVariables()),
+      'OPENTACT_EMAIL',
+      'OPENTACT_PASSWORD',
+      'OPENTACT_TOKEN',
+      'ADMIN_API_KEY',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_PASSWORD',
+      'SUBSCRIPTIONS_FILE',
+    ]),
+  ].sort();
+}

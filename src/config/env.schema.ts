@@ -1,0 +1,258 @@
+import { Transform } from 'class-transformer';
+import {
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { AppRole } from './app-role';
+
+/** Variables whose values must never be printed, not even in a validation error. */
+export const SECRET_ENV_VARS: ReadonlySet<string> = new Set([
+  'OPENTACT_PASSWORD',
+  'OPENTACT_TOKEN',
+  'ADMIN_API_KEY',
+  'REDIS_URL',
+  'REDIS_SENTINEL_PASSWORD',
+]);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && /^-?\d+$/.test(value.trim())
+    ? Number(value.trim())
+    : value;
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value.trim()))
+    ? Number(value.trim())
+    : value;
+const trim = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
+
+/**
+ * Every environment variable the service reads, with its default. `loadConfig` is the only reader of
+ * `process.env`; everything else receives the typed `AppConfig` it builds from this class.
+ */
+export class EnvironmentVariables {
+  // --- process -----------------------------------------------------------------------------
+  @IsEnum(AppRole)
+  APP_ROLE: AppRole = AppRole.All;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  SHUTDOWN_TIMEOUT_MS = 20_000;
+
+  // --- Opentact ----------------------------------------------------------------------------
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  OPENTACT_REST_URL = 'https://api.opentact.org/rest';
+
+  @IsUrl({ protocols: ['ws', 'wss'], require_tld: false, require_protocol: true })
+  OPENTACT_WSS_URL = 'wss://api.opentact.org';
+
+  @ValidateIf((env: EnvironmentVariables) => !env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL)
+  @IsString({ message: 'set OPENTACT_EMAIL and OPENTACT_PASSWORD, or OPENTACT_TOKEN' })
+  @MinLength(3)
+  OPENTACT_EMAIL?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => !env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL)
+  @IsString({ message: 'set OPENTACT_PASSWORD together with OPENTACT_EMAIL' })
+  @MinLength(1)
+  OPENTACT_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w-]+\.[\w-]+\.[\w-]*$/, { message: 'OPENTACT_TOKEN must be a JWT (three dot-separated parts)' })
+  OPENTACT_TOKEN?: string;
+
+  @Transform(trim)
+  @IsString()
+  @Matches(/^([a-z0-9_]+(\s*,\s*[a-z0-9_]+)*)?$/, {
+    message: 'OPENTACT_SUBSCRIBE must be a comma-separated list of Opentact event types such as call_state,sms',
+  })
+  OPENTACT_SUBSCRIBE = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  OPENTACT_AUTH_TIMEOUT_MS = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  OPENTACT_PING_INTERVAL_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  OPENTACT_PONG_TIMEOUT_MS = 5_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  OPENTACT_RECONNECT_BASE_MS = 1_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  OPENTACT_RECONNECT_MAX_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  OPENTACT_AUTH_FAILURE_BACKOFF_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  OPENTACT_STABLE_AFTER_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  OPENTACT_TOKEN_REFRESH_MARGIN_MS = 600_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  OPENTACT_MAX_FRAME_BYTES = 1_048_576;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INGEST_BUFFER_MAX = 1_000;
+
+  // --- Redis and retention -------------------------------------------------------------------
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsOptional()
+  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, {
+    message: 'REDIS_SENTINELS must be a comma-separated list of host:port',
+  })
+  REDIS_SENTINELS?: string;
+
+  @IsString()
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  @Matches(/^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/, {
+    message: 'QUEUE_PREFIX must be letters, digits, _ . - or a Redis Cluster hash tag such as {otb}',
+  })
+  QUEUE_PREFIX = 'otb';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  EVENT_RETENTION_SECONDS = 86_400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  EVENT_RETENTION_MAX_COUNT = 1_000_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  QUARANTINE_MAX_COUNT = 10_000;
+
+  // --- admin API ---------------------------------------------------------------------------
+  @ValidateIf((env: EnvironmentVariables) => env.APP_ROLE === AppRole.All || env.APP_ROLE === AppRole.Api)
+  @IsString({ message: 'ADMIN_API_KEY is required for the api role (at least 32 characters)' })
+  @MinLength(32, { message: 'ADMIN_API_KEY must be at least 32 characters long' })
+  ADMIN_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  SUBSCRIPTIONS_FILE?: string;
+
+  // --- delivery ----------------------------------------------------------------------------
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = 50;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  FANOUT_CONCURRENCY = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DELIVERY_TIMEOUT_MS = 15_000;
+
+  @Transform(trim)
+  @Matches(/^\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*$/, {
+    message: 'DELIVERY_RETRY_SCHEDULE must be a comma-separated list of delays such as 5s,5m,30m,2h',
+  })
+  DELIVERY_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  DELIVERY_RETRY_JITTER = 0.2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_RETRY_AFTER_MAX_SECONDS = 86_400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_DISABLE_AFTER_SECONDS = 432_000;
+
+  @Transform(trim)
+  @IsString()
+  DELIVERY_ALLOW_CIDRS = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_CONNECTIONS_PER_ORIGIN = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DELIVERY_MAX_RESPONSE_BYTES = 16_384;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_MAX_ATTEMPT_RECORDS = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SECRET_ROTATION_OVERLAP_SECONDS = 86_400;
+}

@@ -1,0 +1,132 @@
+import type { NormalizedEventType } from './event-type.enum';
+
+export type Direction = 'inbound' | 'outbound';
+
+/** Data of every call.* event. Fields Opentact did not send are left out, never invented. */
+export interface CallEventData {
+  callId?: string;
+  direction?: Direction;
+  from?: string;
+  to?: string;
+  state?: string;
+  /** Seconds as sent by Opentact (older frames appear to use milliseconds; passed through as is). */
+  duration?: number;
+  parentCallId?: string;
+  q850Cause?: number;
+  q850CauseString?: string;
+  sipControlAppId?: string;
+  accountId?: string;
+  /** The telephone number (DID) involved, as a string of digits. */
+  tn?: string;
+  thread?: string;
+  refId?: string;
+  message?: string;
+  /** Only on call.answered and call.flow: the call-flow command and its outcome. */
+  command?: string;
+  success?: boolean;
+  reason?: string;
+  /** Per-state timestamps (ISO) when Opentact sent them. */
+  initOn?: string;
+  ringOn?: string;
+  answerOn?: string;
+  hangupOn?: string;
+  destroyOn?: string;
+}
+
+export interface SmsEventData {
+  messageId?: string;
+  direction?: Direction;
+  /** Opentact's own sub-type: smso, smsi, smsr, ... */
+  smsType?: string;
+  from?: string;
+  to?: string;
+  text?: string;
+  state?: string;
+  delivered?: boolean;
+  tn?: string;
+  thread?: string;
+  accountId?: string;
+  reason?: string;
+}
+
+export interface BalanceEventData {
+  amount: number;
+  sourceAction?: string;
+  message?: string;
+  accountId?: string;
+}
+
+export interface TnOrderEventData {
+  orderId?: string;
+  state?: string;
+  accountId?: string;
+}
+
+export interface RecordingEventData {
+  callId?: string;
+  recordingId?: string;
+  url?: string;
+  accountId?: string;
+}
+
+export interface TranscriptEventData {
+  callId?: string;
+  text?: string;
+  accountId?: string;
+}
+
+/** Unknown kinds: the envelope fields that could be read, the rest is in `raw`. */
+export interface PassthroughEventData {
+  opentactType: string;
+  message?: string;
+  refId?: string;
+  accountId?: string;
+}
+
+export interface WebhookTestEventData {
+  subscriptionId: string;
+  message: string;
+}
+
+export type EventData =
+  | CallEventData
+  | SmsEventData
+  | BalanceEventData
+  | TnOrderEventData
+  | RecordingEventData
+  | TranscriptEventData
+  | PassthroughEventData
+  | WebhookTestEventData;
+
+/**
+ * One Opentact event as the service publishes it. This is exactly the body of every webhook.
+ * `id` is stable (the envelope uuid, or a hash of the frame's identifying content) so the same
+ * frame received twice is the same event.
+ */
+export interface NormalizedEvent<D extends EventData = EventData> {
+  id: string;
+  type: NormalizedEventType;
+  /** ISO-8601; from `created_on` / `timestamp`, or receivedAt when the frame carries neither. */
+  occurredAt: string;
+  /** ISO-8601, when the bridge read the frame off the socket. */
+  receivedAt: string;
+  data: D;
+  /** The frame as received (parsed JSON). */
+  raw: Record<string, unknown>;
+}
+
+export enum QuarantineReason {
+  Binary = 'binary',
+  TooLarge = 'too_large',
+  NotJson = 'not_json',
+  NotObject = 'not_object',
+  MissingType = 'missing_type',
+  Invalid = 'invalid',
+}
+
+/** What the normaliser makes of one frame. */
+export type NormalizeOutcome =
+  | { kind: 'event'; event: NormalizedEvent }
+  /** An `auth` acknowledgement or another control frame: not published. */
+  | { kind: 'control'; frameType: string; frame: Record<string, unknown> }
+  | { kind: 'quarantine'; reason: QuarantineReason; detail: string };

@@ -1,0 +1,38 @@
+import type { NormalizedEvent } from '../events/normalized-event';
+
+/** One source of truth for queue and job names. */
+export enum QueueName {
+  /** Normalised events, one job per event id (the dedup key). Consumed by the fan-out. */
+  Events = 'events',
+  /** One job per (event, subscription). Consumed by the webhook sender. */
+  Deliveries = 'deliveries',
+}
+
+export enum JobName {
+  FanOut = 'fan-out',
+  Deliver = 'deliver',
+}
+
+/** The events job carries the normalised event; never credentials. */
+export type EventJobData = NormalizedEvent;
+
+export interface DeliveryJobData {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  /** Epoch ms when the bridge read the frame: the start of the end-to-end latency. */
+  receivedAtMs: number;
+  /** True when created by a manual retry or replay: it does not count toward auto-disable. */
+  manual?: boolean;
+}
+
+/** BullMQ custom ids may not contain ':' nor be all digits. */
+export function eventJobId(eventId: string): string {
+  return `e_${eventId.replace(/:/g, '_')}`;
+}
+
+/** Deterministic, so a retried fan-out adds the same job and BullMQ ignores it. */
+export function deliveryJobId(eventId: string, subscriptionId: string): string {
+  return `d_${eventId.replace(/:/g, '_')}_${subscriptionId}`;
+}

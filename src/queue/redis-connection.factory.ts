@@ -1,0 +1,46 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/app-config';
+
+export interface RedisConnectionOptions {
+  /** Blocking connections (BullMQ workers) must retry forever; producers should fail fast. */
+  purpose: 'worker' | 'producer' | 'client';
+  connectionName?: string;
+}
+
+/**
+ * Builds ioredis options from REDIS_URL, or from REDIS_SENTINELS when set (the URL then only
+ * supplies password, db and TLS). Auto-pipelining stays off: it costs BullMQ workers throughput.
+ */
+export function redisOptions(config: RedisConfig, opts: RedisConnectionOptions): RedisOptions {
+  const url = new URL(config.url);
+  const base: RedisOptions = {
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    connectionName: opts.connectionName,
+    enableAutoPipelining: false,
+    maxRetriesPerRequest: opts.purpose === 'worker' ? null : opts.purpose === 'producer' ? 1 : 3,
+    enableOfflineQueue: opts.purpose !== 'producer',
+    retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 7), 5_000),
+    lazyConnect: false,
+  };
+  if (config.sentinels && config.sentinels.length > 0) {
+    return {
+      ...base,
+      sentinels: config.sentinels,
+      name: config.sentinelName,
+      sentinelPassword: config.sentinelPassword,
+    };
+  }
+  return { ...base, host: url.hostname, port: url.port ? Number(url.port) : 6379 };
+}
+
+export function createRedis(config: RedisConfig, opts: RedisConnectionOptions): Redis {
+  return new Redis(redisOptions(config, opts));
+}
+
+/** Our own keys live beside BullMQ's under the same prefix, so a hash-tag prefix keeps one slot. */
+export function redisKey(prefix: string, ...parts: string[]): string {
+  return [prefix, ...parts].join(':');
+}
