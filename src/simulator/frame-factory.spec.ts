@@ -1,0 +1,191 @@
+import {
+  buildFrame,
+  buildScenario,
+  CALL_STATES,
+  FRAME_KINDS,
+  frameLogId,
+  FrameKind,
+  GENERATIONS,
+  newCall,
+  SCENARIO_NAMES,
+  SimFrame,
+} from './frame-factory';
+
+const EXPECTED_TYPE: Record<FrameKind, string> = {
+  call_state: 'call_state',
+  call_answered: 'call_flow',
+  sms_outbound: 'sms',
+  sms_inbound: 'sms',
+  balance: 'balance',
+  tn_order: 'tn_order',
+  call_record: 'call_record',
+  transcript: 'call_transcript',
+  unknown: 'conference_state',
+};
+
+function record(value: unknown): Record<string, unknown> {
+  expect(typeof value).toBe('object');
+  expect(value).not.toBeNull();
+  return value as Record<string, unknown>;
+}
+
+/** The bridge's documented dedupe key for older frames (opentact.md §7). */
+function olderDedupeKey(frame: SimFrame): string {
+  const payload = frame.payload;
+  if (typeof payload !== 'object' || payload === null) {
+    return `${String(frame.type)}|${String(frame.timestamp)}`;
+  }
+  const p = payload as Record<string, unknown>;
+  return [frame.type, p.uuid, p.state, p.modified_on, frame.timestamp].map(String).join('|');
+}
+
+describe('frame factory', () => {
+  describe.each(FRAME_KINDS)('%s', (kind) => {
+    it('builds a newer-envelope frame with a uuid, created_on, account and delivery_report', () => {
+      const frame = buildFrame(kind, 'newer');
+      expect(frame.type).toBe(EXPECTED_TYPE[kind]);
+      expect(frame.uuid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.parse(String(frame.created_on))).not.toBeNaN();
+      expect(typeof frame.message).toBe('string');
+      expect(record(frame.account).uuid).toBeDefined();
+      expect(frame.delivery_report).toEqual([]);
+      expect(frame).not.toHaveProperty('timestamp');
+      expect(frameLogId(frame)).toBe(frame.uuid);
+    });
+
+    it('builds an older-envelope frame with timestamp and a sim_id but no uuid', () => {
+      const frame = buildFrame(kind, 'older');
+      expect(frame.type).toBe(EXPECTED_TYPE[kind]);
+      expect(Date.parse(String(frame.timestamp))).not.toBeNaN();
+      expect(frame).not.toHaveProperty('uuid');
+      expect(frame).not.toHaveProperty('created_on');
+      expect(frame.sim_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(frameLogId(frame)).toBe(frame.sim_id);
+    });
+
+    it.each(GENERATIONS)('gives every %s frame a distinct id', (generation) => {
+      const frames = Array.from({ length: 200 }, () => buildFrame(kind, generation));
+      expect(new Set(frames.map(frameLogId)).size).toBe(frames.length);
+      if (generation === 'older') {
+        expect(new Set(frames.map(olderDedupeKey)).size).toBe(frames.length);
+      }
+    });
+  });
+
+  it('newer call_state: small payload, full call entity, ref_id = call uuid', () => {
+    const call = newCall('in');
+    const frame = buildFrame('call_state', 'newer', undefined, { call, state: 'live' });
+    expect(frame.payload).toEqual({ state: 'live', duration: expect.any(Number) as number });
+    const entity = record(frame.call);
+    expect(entity).toMatchObject({
+      uuid: call.uuid,
+      direction: 'in',
+      state: 'live',
+      type: 'CallSCA',
+      freeswitch_call_state: 'EARLY',
+      freeswitch_channel_state: 'CS_EXECUTE',
+    });
+    expect(entity.answer_on).toBe(entity.modified_on);
+    expect(entity).not.toHaveProperty('hangup_on');
+    expect(record(entity.tn).tn).toEqual(expect.any(Number));
+    expect(frame.ref_id).toBe(call.uuid);
+    expect(frame.message).toBe(`CallSCA in ${call.from} > ${call.to} - live`);
+  });
+
+  it('older call_state: payload is the call, with every per-state timestamp present', () => {
+    const frame = buildFrame('call_state', 'older', undefined, { state: 'ringing' });
+    const payload = record(frame.payload);
+    expect(payload).toMatchObject({ state: 'ringing', state_end: null, answer_on: null });
+    expect(payload.ring_on).toBe(payload.modified_on);
+    expect(frame).not.toHaveProperty('call');
+  });
+
+  it('call answered: older has command + payload.command/call, newer has call and call_flow', () => {
+    const older = buildFrame('call_answered', 'older');
+    expect(older).toMatchObject({ type: 'call_flow', success: true, command: 'Answer' });
+    expect(record(record(older.payload).command)).toMatchObject({
+      name: 'Answer',
+      path: 'Answer[0]',
+    });
+    expect(record(record(older.payload).call).state).toBe('ringing');
+
+    const newer = buildFrame('call_answered', 'newer');
+    expect(record(newer.call_flow)).toMatchObject({ name: 'Answer', command: 'Answer' });
+    expect(record(newer.call).uuid).toBe(newer.ref_id);
+  });
+
+  it('sms: smso and smsi sub-types in both generations', () => {
+    expect(record(buildFrame('sms_outbound', 'older').payload)).toMatchObject({
+      type: 'smso',
+      state: 'success',
+      delivered: true,
+    });
+    expect(record(buildFrame('sms_inbound', 'older').payload).type).toBe('smsi');
+    const newer = buildFrame('sms_inbound', 'newer');
+    expect(record(newer.payload).type).toBe('smsi');
+    expect(record(newer.sms).uuid).toBe(newer.ref_id);
+  });
+
+  it('balance: bare number payload and a source_action in both generations', () => {
+    for (const generation of GENERATIONS) {
+      const frame = buildFrame('balance', generation);
+      expect(typeof frame.payload).toBe('number');
+      expect(frame.source_action).toBe('voice_charge_in');
+      expect(frame.message).toBe(`New balance is ${String(frame.payload)}`);
+    }
+  });
+
+  it('tn_order keeps uuid and state in payload in both generations', () => {
+    for (const generation of GENERATIONS) {
+      expect(record(buildFrame('tn_order', generation).payload)).toMatchObject({
+        uuid: expect.any(String) as string,
+        state: 'success',
+      });
+    }
+  });
+
+  it('applies overrides last', () => {
+    const frame = buildFrame('call_state', 'newer', { uuid: 'fixed', type: 'call_state_v2' });
+    expect(frame).toMatchObject({ uuid: 'fixed', type: 'call_state_v2' });
+  });
+
+  describe('scenarios', () => {
+    it.each(GENERATIONS)(
+      'inbound-call (%s) walks one call through every state with rising modified_on',
+      (generation) => {
+        const frames = buildScenario('inbound-call', generation);
+        const calls = frames.map((frame) =>
+          record(generation === 'newer' ? frame.call : frame.payload),
+        );
+        expect(calls.map((call) => call.state)).toEqual(CALL_STATES);
+        expect(new Set(calls.map((call) => call.uuid)).size).toBe(1);
+        const modified = calls.map((call) => Date.parse(String(call.modified_on)));
+        expect(modified).toEqual([...modified].sort((a, b) => a - b));
+        expect(new Set(modified).size).toBe(modified.length);
+      },
+    );
+
+    it('outbound-sms sends created then success for one message', () => {
+      const frames = buildScenario('outbound-sms', 'older').map((frame) => record(frame.payload));
+      expect(frames.map((sms) => [sms.state, sms.delivered])).toEqual([
+        ['created', false],
+        ['success', true],
+      ]);
+      expect(frames[0].uuid).toBe(frames[1].uuid);
+    });
+
+    it.each(GENERATIONS)('all (%s) covers every kind with unique ids', (generation) => {
+      const frames = buildScenario('all', generation);
+      expect(new Set(frames.map((frame) => frame.type))).toEqual(
+        new Set(Object.values(EXPECTED_TYPE)),
+      );
+      expect(new Set(frames.map(frameLogId)).size).toBe(frames.length);
+    });
+
+    it('every named scenario yields at least one frame', () => {
+      for (const name of SCENARIO_NAMES) {
+        expect(buildScenario(name, 'newer').length).toBeGreaterThan(0);
+      }
+    });
+  });
+});

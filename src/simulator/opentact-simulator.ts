@@ -1,0 +1,755 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { RawData, WebSocket, WebSocketServer } from 'ws';
+import {
+  accountSnapshot,
+  buildFrame,
+  buildScenario,
+  CALL_STATES,
+  FrameKind,
+  frameLogId,
+  FrameType,
+  Generation,
+  ScenarioName,
+} from './frame-factory';
+import { issueJwt, JwtClaims, verifyJwt } from './jwt';
+import {
+  readJsonBody,
+  sendJson,
+  SimulatorControlServer,
+  SimulatorHttpError as HttpError,
+} from './simulator-control.server';
+
+export type { Generation, ScenarioName } from './frame-factory';
+
+export type AuthMode = 'accept' | 'refuse';
+export type AuthFailure = 'close' | 'silent' | 'error-frame';
+export type RateKind = 'call' | 'sms' | 'mixed';
+
+export interface SimulatorOptions {
+  /** REST + WSS port, 0 = ephemeral. */
+  port?: number;
+  host?: string;
+  /** Control API port on 127.0.0.1; undefined = no control server; 0 = ephemeral. */
+  controlPort?: number;
+  email?: string;
+  password?: string;
+  jwtSecret?: string;
+  tokenTtlSeconds?: number;
+  authMode?: AuthMode;
+  /** How a refused auth looks on the wire; the real server's behaviour is undocumented. */
+  authFailure?: AuthFailure;
+}
+
+export interface EmitAtRateOptions {
+  ratePerSecond: number;
+  count?: number;
+  durationMs?: number;
+  kind?: RateKind;
+  generation?: Generation;
+  payloadBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface EmitAtRateResult {
+  /** Socket-level sends (a frame that reached two sockets counts twice). */
+  sent: number;
+  /** Distinct frames emitted. */
+  frames: number;
+}
+
+export interface SentLogEntry {
+  id: string;
+  at: number;
+  sockets: number;
+}
+
+export interface SimulatorStats {
+  /** Open WSS connections, authenticated or not. */
+  connections: number;
+  /** WSS connections ever accepted (reconnect tests count these). */
+  connectionsTotal: number;
+  authenticated: number;
+  authAttempts: number;
+  authRefused: number;
+  /** Socket-level sends of emitted frames (auth acknowledgements excluded). */
+  framesSent: number;
+  /** Sends made while the socket already had more than 1 MiB queued: counted, never dropped. */
+  backpressuredSends: number;
+  /** Active subscription types. */
+  subscriptions: string[];
+}
+
+export interface SubscriptionRecord {
+  uuid: string;
+  created_on: string;
+  modified_on: string;
+  channel: string;
+  type: string;
+  is_active: boolean;
+  expired_on: string | null;
+}
+
+interface ClientState {
+  connectionId: string;
+  ip: string;
+  authenticated: boolean;
+}
+
+const DEFAULTS = {
+  port: 0,
+  host: '127.0.0.1',
+  email: 'demo@opentact.local',
+  password: 'demo-password',
+  tokenTtlSeconds: 86_400,
+  authMode: 'accept' as AuthMode,
+  authFailure: 'close' as AuthFailure,
+};
+
+export const AUTH_FAILED_CLOSE_CODE = 4001;
+export const GOING_AWAY_CLOSE_CODE = 1001;
+const SENT_LOG_LIMIT = 1_000_000;
+/** Trimming a 1M-entry array is O(n), so it is done in chunks rather than on every push. */
+const SENT_LOG_SLACK = 50_000;
+const BACKPRESSURE_BYTES = 1024 * 1024;
+const MAX_REST_BODY_BYTES = 64 * 1024;
+const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+const STOP_GRACE_MS = 1_000;
+/** One timer tick never sends more than this, so a long stall cannot monopolise the loop. */
+const MAX_FRAMES_PER_TICK = 2_000;
+const MAX_RATE_PER_SECOND = 100_000;
+const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function clientIp(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') {
+    return '127.0.0.1';
+  }
+  if (host === '::') {
+    return '[::1]';
+  }
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) {
+    return data.toString('utf8');
+  }
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+}
+
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function rateFrameKind(kind: RateKind, seq: number): FrameKind {
+  const sms: FrameKind = seq % 4 < 2 ? 'sms_outbound' : 'sms_inbound';
+  switch (kind) {
+    case 'call':
+      return 'call_state';
+    case 'sms':
+      return sms;
+    case 'mixed':
+      return seq % 2 === 0 ? 'call_state' : sms;
+  }
+}
+
+/**
+ * A stand-in for Opentact: `GET /rest/auth`, the event-subscription API and the WSS event stream
+ * on one port, plus fault switches (refused auth, no pongs, dropped sockets) for tests. Plain
+ * node:http + ws so that benchmarks can drive it at thousands of frames per second.
+ *
+ * Subscriptions are stored and listed but do not filter what is pushed: the real filtering rules
+ * are undocumented, and tests of the bridge's normaliser need every kind to arrive regardless.
+ */
+export class OpentactSimulator {
+  private readonly config: typeof DEFAULTS & { jwtSecret: string; controlPort?: number };
+  private readonly user: Record<string, unknown> & { uuid: string; email: string };
+  private server?: Server;
+  private wss?: WebSocketServer;
+  private control?: SimulatorControlServer;
+  private readonly clients = new Map<WebSocket, ClientState>();
+  /** Insertion-ordered, so frames go out to sockets in the order they authenticated. */
+  private readonly authenticated = new Set<WebSocket>();
+  private authMode: AuthMode;
+  private pongsEnabled = true;
+  private readonly subscriptionList: SubscriptionRecord[] = [];
+  private readonly rateRuns = new Set<AbortController>();
+  private log: SentLogEntry[] = [];
+  private logTotal = 0;
+  private rawIdSeq = 0;
+  private counters = {
+    connectionsTotal: 0,
+    authAttempts: 0,
+    authRefused: 0,
+    framesSent: 0,
+    backpressuredSends: 0,
+  };
+  private startPromise?: Promise<void>;
+  private stopPromise?: Promise<void>;
+
+  constructor(options: SimulatorOptions = {}) {
+    this.config = {
+      port: options.port ?? DEFAULTS.port,
+      host: options.host ?? DEFAULTS.host,
+      email: options.email ?? DEFAULTS.email,
+      password: options.password ?? DEFAULTS.password,
+      tokenTtlSeconds: options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds,
+      authMode: options.authMode ?? DEFAULTS.authMode,
+      authFailure: options.authFailure ?? DEFAULTS.authFailure,
+      jwtSecret: options.jwtSecret ?? randomBytes(32).toString('hex'),
+      controlPort: options.controlPort,
+    };
+    this.authMode = this.config.authMode;
+    const createdOn = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    this.user = {
+      created_on: createdOn,
+      modified_on: createdOn,
+      uuid: randomUUID(),
+      email: this.config.email,
+      phone_number: '+15550100',
+      first_name: 'Demo',
+      wss_online: false,
+      last_name: 'User',
+      avatar: null,
+      dob: null,
+      role: 'User',
+      gender: null,
+      deleted_on: null,
+    };
+  }
+
+  start(): Promise<void> {
+    this.startPromise ??= this.listen();
+    return this.startPromise;
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  get restUrl(): string {
+    return `${this.baseUrl('http')}/rest`;
+  }
+
+  get wssUrl(): string {
+    return this.baseUrl('ws');
+  }
+
+  get controlUrl(): string | undefined {
+    return this.control?.url;
+  }
+
+  get stats(): SimulatorStats {
+    return {
+      connections: this.clients.size,
+      connectionsTotal: this.counters.connectionsTotal,
+      authenticated: this.authenticated.size,
+      authAttempts: this.counters.authAttempts,
+      authRefused: this.counters.authRefused,
+      framesSent: this.counters.framesSent,
+      backpressuredSends: this.counters.backpressuredSends,
+      subscriptions: [
+        ...new Set(this.subscriptionList.filter((s) => s.is_active).map((s) => s.type)),
+      ],
+    };
+  }
+
+  /** The last 1,000,000 frames emitted, including those that reached no socket (sockets: 0). */
+  get sentLog(): SentLogEntry[] {
+    this.trimLog(SENT_LOG_LIMIT);
+    return this.log;
+  }
+
+  /** Frames ever emitted, including those trimmed out of `sentLog`. */
+  get sentCount(): number {
+    return this.logTotal;
+  }
+
+  issueToken(ttlSeconds: number = this.config.tokenTtlSeconds): string {
+    return issueJwt({ uuid: this.user.uuid, role: 'User' }, this.config.jwtSecret, ttlSeconds);
+  }
+
+  /**
+   * Sends one frame to every authenticated connection. Buffers go out as binary unless
+   * `binary: false`; strings and objects as text unless `binary: true`.
+   */
+  emit(frame: Record<string, unknown> | string | Buffer, opts: { binary?: boolean } = {}): number {
+    if (Buffer.isBuffer(frame)) {
+      return this.send(frame, opts.binary ?? true, this.rawLogId(frame.toString('utf8')));
+    }
+    if (typeof frame === 'string') {
+      return this.send(Buffer.from(frame), opts.binary ?? false, this.rawLogId(frame));
+    }
+    const id = frameLogId(frame) ?? `sim-${++this.rawIdSeq}`;
+    return this.send(Buffer.from(JSON.stringify(frame)), opts.binary ?? false, id);
+  }
+
+  emitScenario(name: ScenarioName, generation: Generation = 'newer'): Record<string, unknown>[] {
+    const frames = buildScenario(name, generation);
+    for (const frame of frames) {
+      this.emit(frame);
+    }
+    return frames;
+  }
+
+  /**
+   * Sends frames in small batches per timer tick, sized from the elapsed time, so the average
+   * rate holds even though Node timers fire late; one setTimeout per frame cannot reach 5,000/s.
+   */
+  emitAtRate(opts: EmitAtRateOptions): Promise<EmitAtRateResult> {
+    const { ratePerSecond: rate, count, durationMs } = opts;
+    if (!Number.isFinite(rate) || rate <= 0 || rate > MAX_RATE_PER_SECOND) {
+      return Promise.reject(new RangeError(`ratePerSecond must be in (0, ${MAX_RATE_PER_SECOND}]`));
+    }
+    if (count === undefined && durationMs === undefined) {
+      // Unbounded runs would outlive the test that started them.
+      return Promise.reject(new RangeError('emitAtRate needs count or durationMs'));
+    }
+    if (
+      (count !== undefined && !(count >= 0)) ||
+      (durationMs !== undefined && !(durationMs >= 0))
+    ) {
+      return Promise.reject(new RangeError('count and durationMs must be >= 0'));
+    }
+    const target = Math.min(
+      count ?? Number.POSITIVE_INFINITY,
+      durationMs !== undefined ? Math.floor((rate * durationMs) / 1000) : Number.POSITIVE_INFINITY,
+    );
+    const kind = opts.kind ?? 'call';
+    const generation = opts.generation ?? 'newer';
+    const payloadBytes = Math.min(Math.max(0, opts.payloadBytes ?? 0), MAX_PAYLOAD_BYTES);
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort();
+    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (opts.signal?.aborted) {
+      controller.abort();
+    }
+    this.rateRuns.add(controller);
+
+    return new Promise((resolve) => {
+      const startedAt = performance.now();
+      let frames = 0;
+      let sent = 0;
+      let timer: NodeJS.Timeout | undefined;
+
+      const finish = (): void => {
+        if (timer) {
+          clearTimeout(timer);
+        }
+        controller.signal.removeEventListener('abort', finish);
+        opts.signal?.removeEventListener('abort', onOuterAbort);
+        this.rateRuns.delete(controller);
+        resolve({ sent, frames });
+      };
+
+      const tick = (): void => {
+        timer = undefined;
+        const elapsed = performance.now() - startedAt;
+        // Frame n is due at n / rate seconds, so frame 0 goes out immediately.
+        const due = Math.min(target, Math.floor((elapsed * rate) / 1000) + 1);
+        const batchEnd = Math.min(due, frames + MAX_FRAMES_PER_TICK);
+        while (frames < batchEnd) {
+          sent += this.sendRateFrame(frames, kind, generation, payloadBytes);
+          frames++;
+        }
+        if (frames >= target) {
+          finish();
+          return;
+        }
+        const nextDueMs = (frames * 1000) / rate - (performance.now() - startedAt);
+        timer = setTimeout(tick, Math.max(1, Math.min(Math.floor(nextDueMs), 100)));
+      };
+
+      if (controller.signal.aborted) {
+        finish();
+        return;
+      }
+      controller.signal.addEventListener('abort', finish, { once: true });
+      tick();
+    });
+  }
+
+  /** Terminates every WSS connection abruptly (no close frame), like a network cut. */
+  dropAll(_code?: number): void {
+    // terminate() sends no close frame, so there is no code on the wire; the parameter is kept
+    // for API compatibility and the peer sees 1006 as with a real network failure.
+    for (const ws of this.clients.keys()) {
+      ws.terminate();
+    }
+  }
+
+  setPongs(enabled: boolean): void {
+    this.pongsEnabled = enabled;
+  }
+
+  setAuthMode(mode: AuthMode): void {
+    this.authMode = mode;
+  }
+
+  private baseUrl(scheme: 'http' | 'ws'): string {
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') {
+      throw new Error('simulator is not started');
+    }
+    return `${scheme}://${urlHost(this.config.host)}:${address.port}`;
+  }
+
+  private async listen(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handleRest(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError) {
+          sendJson(res, error.status, { success: false, message: error.message });
+          return;
+        }
+        sendJson(res, 500, { success: false, message: 'Internal Server Error' });
+      });
+    });
+    // autoPong is off so setPongs(false) can simulate a peer that stopped answering.
+    const wss = new WebSocketServer({
+      server,
+      autoPong: false,
+      maxPayload: MAX_CLIENT_FRAME_BYTES,
+    });
+    wss.on('connection', (ws, req) => this.onConnection(ws, req));
+    this.server = server;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.port, this.config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    if (this.config.controlPort !== undefined) {
+      this.control = new SimulatorControlServer(this, this.config.controlPort);
+      await this.control.start();
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const controller of this.rateRuns) {
+      controller.abort();
+    }
+    if (!this.startPromise) {
+      return;
+    }
+    await this.startPromise.catch(() => undefined);
+    await this.control?.stop();
+    const wss = this.wss;
+    const server = this.server;
+    if (wss) {
+      for (const ws of this.clients.keys()) {
+        ws.close(GOING_AWAY_CLOSE_CODE, 'simulator stopping');
+      }
+      // wss.close waits for every client's close handshake; peers that never answer are cut.
+      await new Promise<void>((resolve) => {
+        const grace = setTimeout(() => {
+          for (const ws of this.clients.keys()) {
+            ws.terminate();
+          }
+        }, STOP_GRACE_MS);
+        wss.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+      });
+    }
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const state: ClientState = {
+      connectionId: randomUUID(),
+      ip: clientIp(req),
+      authenticated: false,
+    };
+    this.clients.set(ws, state);
+    this.counters.connectionsTotal++;
+    // A client that vanishes mid-frame raises 'error'; without a listener it would crash us.
+    ws.on('error', () => undefined);
+    ws.on('ping', (data: Buffer) => {
+      if (this.pongsEnabled && ws.readyState === WebSocket.OPEN) {
+        ws.pong(data);
+      }
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) =>
+      this.onClientFrame(ws, state, data, isBinary),
+    );
+    ws.on('close', () => {
+      this.clients.delete(ws);
+      this.authenticated.delete(ws);
+    });
+  }
+
+  private onClientFrame(ws: WebSocket, state: ClientState, data: RawData, isBinary: boolean): void {
+    // Only a JSON text auth frame means anything; the real server's reaction to anything else
+    // is undocumented, so it is ignored rather than guessed at.
+    if (isBinary || state.authenticated) {
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(rawText(data));
+    } catch {
+      return;
+    }
+    if (!isRecord(message) || message.type !== FrameType.Auth) {
+      return;
+    }
+    this.counters.authAttempts++;
+    const claims =
+      typeof message.payload === 'string' ? this.verifyToken(message.payload) : undefined;
+    if (!claims || this.authMode === 'refuse') {
+      this.counters.authRefused++;
+      this.refuseAuth(ws, state);
+      return;
+    }
+    state.authenticated = true;
+    this.authenticated.add(ws);
+    ws.send(JSON.stringify(this.authAck(state)));
+  }
+
+  private refuseAuth(ws: WebSocket, state: ClientState): void {
+    switch (this.config.authFailure) {
+      case 'close':
+        ws.close(AUTH_FAILED_CLOSE_CODE, 'auth failed');
+        return;
+      case 'silent':
+        return;
+      case 'error-frame':
+        ws.send(
+          JSON.stringify({
+            type: FrameType.Auth,
+            message: `WSS connection ${state.connectionId}@${state.ip} - auth failed`,
+            success: false,
+          }),
+        );
+        ws.close(AUTH_FAILED_CLOSE_CODE, 'auth failed');
+        return;
+    }
+  }
+
+  /** Shaped like opentact.md §2.3. */
+  private authAck(state: ClientState): Record<string, unknown> {
+    const now = new Date().toISOString();
+    // The auth example's account has phone as a string and no balance, unlike event frames.
+    const account = accountSnapshot();
+    account.phone = String(account.phone);
+    delete account.balance;
+    return {
+      uuid: randomUUID(),
+      created_on: now,
+      type: FrameType.Auth,
+      message: `WSS connection ${state.connectionId}@${state.ip} - success auth ${this.user.email}`,
+      payload: {
+        uuid: state.connectionId,
+        ip: state.ip,
+        user: { ...this.user, wss_online: true },
+        account,
+      },
+      account,
+      modified_on: now,
+      delivery_report: [],
+    };
+  }
+
+  private verifyToken(token: string): JwtClaims | undefined {
+    try {
+      const claims = verifyJwt(token, this.config.jwtSecret);
+      return claims.uuid === this.user.uuid ? claims : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Every authenticated socket of the user receives every frame. The docs do not say whether
+   * Opentact fans out to all of a user's connections; sending to all is the choice that lets
+   * tests detect a bridge accidentally holding two connections (duplicates).
+   */
+  private send(data: Buffer, binary: boolean, id: string): number {
+    let sockets = 0;
+    for (const ws of this.authenticated) {
+      if (ws.readyState !== WebSocket.OPEN) {
+        continue;
+      }
+      if (ws.bufferedAmount > BACKPRESSURE_BYTES) {
+        this.counters.backpressuredSends++;
+      }
+      ws.send(data, { binary });
+      sockets++;
+    }
+    this.counters.framesSent += sockets;
+    this.appendLog({ id, at: epochMs(), sockets });
+    return sockets;
+  }
+
+  private sendRateFrame(
+    seq: number,
+    kind: RateKind,
+    generation: Generation,
+    payloadBytes: number,
+  ): number {
+    const frame = buildFrame(rateFrameKind(kind, seq), generation, undefined, {
+      state: CALL_STATES[seq % CALL_STATES.length],
+    });
+    frame.sim_seq = seq;
+    frame.sim_sent_at = epochMs();
+    let text = JSON.stringify(frame);
+    if (payloadBytes > 0) {
+      const padLength = payloadBytes - text.length - ',"sim_pad":""'.length;
+      if (padLength > 0) {
+        text = `${text.slice(0, -1)},"sim_pad":"${'x'.repeat(padLength)}"}`;
+      }
+    }
+    return this.send(Buffer.from(text), false, frameLogId(frame) ?? `sim-${++this.rawIdSeq}`);
+  }
+
+  private rawLogId(text: string): string {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      const id = isRecord(parsed) ? frameLogId(parsed) : undefined;
+      if (id !== undefined) {
+        return id;
+      }
+    } catch {
+      // Not JSON: deliberately malformed frames still get a log entry.
+    }
+    return `raw-${++this.rawIdSeq}`;
+  }
+
+  private appendLog(entry: SentLogEntry): void {
+    this.log.push(entry);
+    this.logTotal++;
+    if (this.log.length > SENT_LOG_LIMIT + SENT_LOG_SLACK) {
+      this.trimLog(SENT_LOG_LIMIT);
+    }
+  }
+
+  private trimLog(limit: number): void {
+    if (this.log.length > limit) {
+      this.log = this.log.slice(this.log.length - limit);
+    }
+  }
+
+  private async handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/rest/auth') {
+      if (method !== 'GET') {
+        throw new HttpError(405, 'Method Not Allowed');
+      }
+      this.handleLogin(req, res);
+      return;
+    }
+    if (url.pathname === '/rest/event/subscription') {
+      this.requireJwt(req, url);
+      if (method === 'GET') {
+        sendJson(res, 200, { success: true, payload: this.subscriptionList });
+        return;
+      }
+      if (method === 'POST') {
+        const record = this.upsertSubscription(await readJsonBody(req, MAX_REST_BODY_BYTES));
+        sendJson(res, 200, {
+          success: true,
+          payload: { ...record, user: { ...this.user, account: accountSnapshot() } },
+        });
+        return;
+      }
+      throw new HttpError(405, 'Method Not Allowed');
+    }
+    throw new HttpError(404, 'Not Found');
+  }
+
+  private handleLogin(req: IncomingMessage, res: ServerResponse): void {
+    const header = req.headers.authorization ?? '';
+    const match = /^Basic\s+(.+)$/i.exec(header);
+    const decoded = match ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+    const separator = decoded.indexOf(':');
+    const email = separator >= 0 ? decoded.slice(0, separator) : '';
+    const password = separator >= 0 ? decoded.slice(separator + 1) : '';
+    if (email !== this.config.email || password !== this.config.password) {
+      throw new HttpError(401, 'Unauthorized');
+    }
+    sendJson(res, 200, {
+      success: true,
+      payload: {
+        ...this.user,
+        wss_online: this.authenticated.size > 0,
+        token: this.issueToken(),
+        account: accountSnapshot(),
+      },
+    });
+  }
+
+  private requireJwt(req: IncomingMessage, url: URL): JwtClaims {
+    const header = req.headers['x-auth-token'];
+    const token = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('jwt');
+    const claims = token ? this.verifyToken(token) : undefined;
+    if (!claims) {
+      throw new HttpError(401, 'Unauthorized');
+    }
+    return claims;
+  }
+
+  /** One subscription per (type, channel): re-posting updates it, as a client retrying would expect. */
+  private upsertSubscription(body: unknown): SubscriptionRecord {
+    if (!isRecord(body)) {
+      throw new HttpError(400, 'body must be a JSON object');
+    }
+    const { type, channel, is_active: isActive, expired_on: expiredOn } = body;
+    if (typeof type !== 'string' || type.trim() === '') {
+      throw new HttpError(400, 'type must be a non-empty string');
+    }
+    if (typeof channel !== 'string' || channel.trim() === '') {
+      throw new HttpError(400, 'channel must be a non-empty string');
+    }
+    if (typeof isActive !== 'boolean') {
+      throw new HttpError(400, 'is_active must be a boolean');
+    }
+    if (
+      expiredOn !== undefined &&
+      expiredOn !== null &&
+      (typeof expiredOn !== 'string' || Number.isNaN(Date.parse(expiredOn)))
+    ) {
+      throw new HttpError(400, 'expired_on must be an ISO date');
+    }
+    const now = new Date().toISOString();
+    const existing = this.subscriptionList.find((s) => s.type === type && s.channel === channel);
+    if (existing) {
+      existing.is_active = isActive;
+      existing.modified_on = now;
+      if (typeof expiredOn === 'string' || expiredOn === null) {
+        existing.expired_on = expiredOn;
+      }
+      return existing;
+    }
+    const record: SubscriptionRecord = {
+      uuid: randomUUID(),
+      created_on: now,
+      modified_on: now,
+      channel,
+      type,
+      is_active: isActive,
+      expired_on: typeof expiredOn === 'string' ? expiredOn : null,
+    };
+    this.subscriptionList.push(record);
+    return record;
+  }
+}
