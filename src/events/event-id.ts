@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { Frame } from './frame-fields';
+
+/** Values that identify one event of a kind: entity uuid, state, timestamps, kind-specific extras. */
+export type EventIdentity = readonly (string | number | boolean | undefined)[];
+
+const HASH_PREFIX = 'h_';
+const HASH_HEX_LENGTH = 32;
+
+/**
+ * Opentact's older frames carry no event id, but the queue deduplicates by id, so an id is derived
+ * from what identifies the event: the same frame received twice must get the same id, and two
+ * different events must not collide (a collision would silently drop an event).
+ *
+ * Rule: sha256 over the JSON array [frame key, ...identity, envelope timestamp, envelope
+ * created_on], where `identity` comes from the kind's reader (entity uuid, state, entity
+ * modified_on, plus the amount and source_action for balance and the command for call_flow). Both
+ * the entity's modified_on and the envelope's timestamp are included because two call-flow
+ * commands on one call can share the call's modified_on. When the reader found nothing that
+ * anchors the event (no entity uuid; no timestamp for balance), the whole frame is hashed as
+ * key-sorted JSON instead. Result: `h_` + the first 32 hex characters.
+ */
+export function derivedEventId(
+  frameKey: string,
+  frame: Frame,
+  identity: EventIdentity | undefined,
+): string {
+  const canonical =
+    identity === undefined
+      ? canonicalJson(frame)
+      : JSON.stringify([
+          frameKey,
+          ...identity.map((part) => part ?? null),
+          typeof frame.timestamp === 'string' ? frame.timestamp : null,
+          typeof frame.created_on === 'string' ? frame.created_on : null,
+        ]);
+  const hex = createHash('sha256').update(canonical).digest('hex');
+  return HASH_PREFIX + hex.slice(0, HASH_HEX_LENGTH);
+}
+
+/**
+ * JSON with object keys sorted at every level, so key order on the wire does not change the id.
+ * Recursion is safe: the normaliser rejects frames nested deeper than MAX_FRAME_DEPTH first.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,749 @@
+import type { AppConfig } from '../config/app-config';
+import {
+  ALL_FRAMES,
+  AUTH_RESPONSE,
+  BALANCE_CALL_ASR_OLDER,
+  BALANCE_NEWER,
+  BALANCE_VOICE_CHARGE_OLDER,
+  CALL_ANSWERED_NEWER,
+  CALL_ANSWERED_OLDER,
+  CALL_FLOW_DIAL_NEWER,
+  CALL_FLOW_PLAY_OLDER,
+  CALL_HANGUP_NEWER,
+  CALL_INITIATED_NEWER,
+  CALL_INITIATED_OLDER,
+  CALL_LIVE_OLDER,
+  CALL_RECORD_NEWER,
+  CALL_RECORD_OLDER,
+  PASSTHROUGH_CALL_BRIDGED_OLDER,
+  REFERENCE_FRAMES,
+  SMS_INBOUND_OLDER,
+  SMS_OUTBOUND_NEWER,
+  SMS_OUTBOUND_OLDER,
+  SMS_UPDATED_NEWER,
+  TN_ORDER_NEWER,
+  TN_ORDER_OLDER,
+  TRANSCRIPT_CALL_ASR_OLDER,
+  TRANSCRIPT_NEWER,
+  TRANSCRIPT_READY_NEWER,
+} from '../../test/fixtures/opentact-frames';
+import { EventNormalizer, MAX_FRAME_DEPTH } from './event-normalizer.service';
+import { EventType, isNormalizedEventType } from './event-type.enum';
+import { type NormalizedEvent, type NormalizeOutcome, QuarantineReason } from './normalized-event';
+
+const MAX_FRAME_BYTES = 1024 * 1024;
+const RECEIVED_AT = new Date('2024-03-01T12:00:00.000Z');
+
+function makeNormalizer(maxFrameBytes = MAX_FRAME_BYTES): EventNormalizer {
+  return new EventNormalizer({ opentact: { maxFrameBytes } } as AppConfig);
+}
+
+const normalizer = makeNormalizer();
+
+function outcomeOf(frame: unknown, receivedAt = RECEIVED_AT): NormalizeOutcome {
+  return normalizer.normalize(JSON.stringify(frame), false, receivedAt);
+}
+
+function eventOf(frame: unknown, receivedAt = RECEIVED_AT): NormalizedEvent {
+  const outcome = outcomeOf(frame, receivedAt);
+  if (outcome.kind !== 'event') {
+    throw new Error(`expected an event, got ${JSON.stringify(outcome)}`);
+  }
+  return outcome.event;
+}
+
+function quarantineOf(frame: unknown): { reason: QuarantineReason; detail: string } {
+  const outcome = outcomeOf(frame);
+  if (outcome.kind !== 'quarantine') {
+    throw new Error(`expected quarantine, got ${JSON.stringify(outcome)}`);
+  }
+  return { reason: outcome.reason, detail: outcome.detail };
+}
+
+function withoutKey(frame: Record<string, unknown>, key: string): Record<string, unknown> {
+  const copy = { ...frame };
+  delete copy[key];
+  return copy;
+}
+
+/** toStrictEqual fails on a key whose value is `undefined`, which JSON would silently drop. */
+function expectJsonClean(value: unknown): void {
+  expect(JSON.parse(JSON.stringify(value))).toStrictEqual(value);
+}
+
+describe('EventNormalizer', () => {
+  describe('mapping table, both envelope generations', () => {
+    it('covers every row in both generations', () => {
+      const rows = new Map<string, Set<string>>();
+      for (const { expectedType, generation } of ALL_FRAMES) {
+        rows.set(expectedType, (rows.get(expectedType) ?? new Set()).add(generation));
+      }
+      const expectedRows = [
+        ...Object.values(EventType).filter((type) => type !== EventType.WebhookTest),
+      ];
+      for (const row of expectedRows) {
+        expect([row, [...(rows.get(row) ?? [])].sort()]).toEqual([row, ['newer', 'older']]);
+      }
+      const passthrough = ALL_FRAMES.filter((f) => f.expectedType.startsWith('opentact.'));
+      expect(new Set(passthrough.map((f) => f.generation))).toEqual(new Set(['newer', 'older']));
+    });
+
+    it.each(ALL_FRAMES.map((f) => [f.name, f] as const))('%s', (_name, fixture) => {
+      const event = eventOf(fixture.frame);
+      expect(event.type).toBe(fixture.expectedType);
+      expect(isNormalizedEventType(event.type)).toBe(true);
+      expect(event.raw).toEqual(fixture.frame);
+      expect(event.receivedAt).toBe(RECEIVED_AT.toISOString());
+      const stamp = fixture.frame.created_on ?? fixture.frame.timestamp;
+      expect(event.occurredAt).toBe(new Date(stamp as string).toISOString());
+      if (fixture.generation === 'newer') {
+        expect(event.id).toBe(fixture.frame.uuid);
+      } else {
+        expect(event.id).toMatch(/^h_[0-9a-f]{32}$/);
+      }
+      expectJsonClean(event);
+    });
+
+    it('gives every fixture a distinct id', () => {
+      const ids = ALL_FRAMES.map((f) => eventOf(f.frame).id);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
+  });
+
+  describe('reference examples', () => {
+    it.each(REFERENCE_FRAMES.map((f) => [f.name, f] as const))(
+      '%s',
+      (_name, { frame, expected }) => {
+        const outcome = outcomeOf(frame);
+        if (expected === 'control') {
+          expect(outcome).toEqual({ kind: 'control', frameType: 'auth', frame });
+        } else {
+          expect(outcome.kind === 'event' && outcome.event.type).toBe(expected);
+        }
+      },
+    );
+  });
+
+  describe('call data', () => {
+    it('maps a newer child-leg hangup, taking state and duration from the small payload', () => {
+      expect(eventOf(CALL_HANGUP_NEWER).data).toStrictEqual({
+        callId: '1c7091a5-ba1f-46a2-bf06-b1137cb6b683',
+        direction: 'outbound',
+        from: '18389999168',
+        to: 'soupra_cool_743_gmail_com_97176442681235292623',
+        state: 'hangup',
+        duration: 1,
+        parentCallId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        q850Cause: 18,
+        q850CauseString: 'NO_USER_RESPONSE',
+        sipControlAppId: '03302770-4a53-438e-adb6-7a3062d61547',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+        tn: '18382049000',
+        thread: 'f2fc43433c39837ba33497b10910cf76',
+        refId: '1c7091a5-ba1f-46a2-bf06-b1137cb6b683',
+        message:
+          'CallSCA out 18389999168 > soupra_cool_743_gmail_com_97176442681235292623 - hangup',
+        hangupOn: '2024-02-20T16:41:37.088Z',
+      });
+    });
+
+    it('maps a newer init with per-state timestamps', () => {
+      const event = eventOf(CALL_INITIATED_NEWER);
+      expect(event.id).toBe('1ccf8c99-a5f2-41d4-8183-f56d2035f3fd');
+      expect(event.occurredAt).toBe('2024-02-19T16:24:46.183Z');
+      expect(event.data).toMatchObject({
+        callId: '3b206fb6-a5b7-4d62-8a3a-02d9e188ad38',
+        direction: 'inbound',
+        from: '+18389999168',
+        state: 'init',
+        initOn: '2024-02-19T16:24:45.982Z',
+      });
+      expect(event.data).not.toHaveProperty('answerOn');
+    });
+
+    it('prefers payload.state over a stale call.state in newer frames', () => {
+      const frame = {
+        ...CALL_INITIATED_NEWER,
+        payload: { state: 'ringing', duration: 3 },
+      };
+      const event = eventOf(frame);
+      expect(event.type).toBe(EventType.CallRinging);
+      expect(event.data).toMatchObject({ state: 'ringing', duration: 3 });
+    });
+
+    it('falls back to call.state when the newer payload has none', () => {
+      const event = eventOf({ ...CALL_INITIATED_NEWER, payload: {} });
+      expect(event.type).toBe(EventType.CallInitiated);
+    });
+
+    it('maps an older call_state whose payload is the call, leaving null fields out', () => {
+      expect(eventOf(CALL_INITIATED_OLDER).data).toStrictEqual({
+        callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
+        direction: 'inbound',
+        from: '+14158531285',
+        to: '18382050010',
+        state: 'init',
+        duration: 18,
+        sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+        tn: '18382050010',
+        message: 'CallSCA in +14158531285 > 18382050010 - init',
+        initOn: '2022-07-04T16:44:49.887Z',
+      });
+    });
+
+    it('maps the documented Answer result with command, success and reason', () => {
+      const event = eventOf(CALL_ANSWERED_OLDER);
+      expect(event.type).toBe(EventType.CallAnswered);
+      expect(event.occurredAt).toBe('2022-07-04T16:44:53.554Z');
+      expect(event.data).toStrictEqual({
+        callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
+        direction: 'inbound',
+        from: '+14158531285',
+        to: '18382050010',
+        state: 'ringing',
+        duration: 2681,
+        sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+        tn: '18382050010',
+        thread: '3e1d9c8b7a6f5e4d3c2b1a0f9e8d7c6b',
+        message: '[success] command Answer[0], reason: Call answered',
+        initOn: '2022-07-04T16:44:49.887Z',
+        ringOn: '2022-07-04T16:44:49.889Z',
+        command: 'Answer',
+        success: true,
+        reason: 'Call answered',
+      });
+    });
+
+    it('reads command, success and reason from a newer call_flow record', () => {
+      expect(eventOf(CALL_ANSWERED_NEWER).data).toMatchObject({
+        callId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        command: 'Answer',
+        success: true,
+        reason: 'Call answered',
+      });
+      expect(eventOf(CALL_FLOW_DIAL_NEWER).data).toMatchObject({
+        command: 'Dial',
+        success: false,
+        reason: '[originate] ERR NO_USER_RESPONSE. no any destinations are accept the call 1/1.',
+      });
+    });
+
+    it('treats Answer case-insensitively and any other command as call.flow', () => {
+      expect(eventOf({ ...CALL_ANSWERED_OLDER, command: 'ANSWER' }).type).toBe(
+        EventType.CallAnswered,
+      );
+      expect(eventOf(CALL_FLOW_PLAY_OLDER).type).toBe(EventType.CallFlow);
+      expect(eventOf({ type: 'call flow', command: 'Hangup' }).type).toBe(EventType.CallFlow);
+    });
+
+    it('accepts inbound/outbound spelled out and a tn sent as a string', () => {
+      const payload = CALL_INITIATED_OLDER.payload as Record<string, unknown>;
+      const data = eventOf({
+        ...CALL_INITIATED_OLDER,
+        payload: { ...payload, direction: 'Outbound', tn: '+18382050010' },
+      }).data;
+      expect(data).toMatchObject({ direction: 'outbound', tn: '18382050010' });
+    });
+
+    it('takes the account from the envelope when the call has none', () => {
+      const call = { ...(CALL_INITIATED_NEWER.call as Record<string, unknown>) };
+      delete call.account;
+      const data = eventOf({ ...CALL_INITIATED_NEWER, call }).data;
+      expect(data).toMatchObject({ accountId: '58699aff-b3dd-46b6-b428-029cde3368a4' });
+    });
+  });
+
+  describe('sms data', () => {
+    it('maps the documented outbound SMS', () => {
+      expect(eventOf(SMS_OUTBOUND_OLDER).data).toStrictEqual({
+        messageId: '11ad513b-4017-4592-a8e1-0f47b6817973',
+        direction: 'outbound',
+        smsType: 'smso',
+        from: '18382050008',
+        to: '14158531285',
+        text: 'Hello world',
+        state: 'success',
+        delivered: true,
+        tn: '18382050008',
+        thread: '6c7229a4d21945d0cfabe334803064a5',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+        reason:
+          '[SMSO][11ad513b-4017-4592-a8e1-0f47b6817973]: tn: 18382050008, sms_campaign: CL2CERQ, sending...',
+      });
+    });
+
+    it('reads a newer `sms` slot, leaving a null reason out', () => {
+      expect(eventOf(SMS_OUTBOUND_NEWER).data).toStrictEqual({
+        messageId: '2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091',
+        direction: 'outbound',
+        smsType: 'smso',
+        from: '18382049000',
+        to: '18389999168',
+        text: 'Your code is 4711',
+        state: 'created',
+        delivered: false,
+        tn: '18382049000',
+        thread: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+    });
+
+    it('maps smsi to inbound with a string tn', () => {
+      expect(eventOf(SMS_INBOUND_OLDER).data).toMatchObject({
+        direction: 'inbound',
+        smsType: 'smsi',
+        text: 'Hi back',
+        tn: '18382050008',
+      });
+    });
+
+    it('takes the direction from the SMS when there is no known sub-type', () => {
+      const data = eventOf(SMS_UPDATED_NEWER).data;
+      expect(data).toMatchObject({ direction: 'outbound', delivered: true, state: 'success' });
+      expect(data).not.toHaveProperty('smsType');
+    });
+  });
+
+  describe('balance data', () => {
+    it('maps a bare-number payload', () => {
+      expect(eventOf(BALANCE_VOICE_CHARGE_OLDER).data).toStrictEqual({
+        amount: 873.0604,
+        sourceAction: 'voice_charge_in',
+        message: 'New balance is 873.0604',
+      });
+      expect(eventOf(BALANCE_CALL_ASR_OLDER).data).toMatchObject({ sourceAction: 'call_asr' });
+    });
+
+    it('maps an object payload and the envelope account', () => {
+      expect(eventOf(BALANCE_NEWER).data).toStrictEqual({
+        amount: 814.65626,
+        sourceAction: 'voice_charge_in',
+        message: 'New balance is 814.65626',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+      expect(eventOf({ type: 'balance', payload: { amount: 0 } }).data).toStrictEqual({
+        amount: 0,
+      });
+    });
+  });
+
+  describe('tn_order, recording and transcript data', () => {
+    it('maps tn_order from payload in both generations', () => {
+      expect(eventOf(TN_ORDER_OLDER).data).toStrictEqual({
+        orderId: '8192a3b4-c5d6-4e78-a9f0-1a2b3c4d5e6f',
+        state: 'success',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+      });
+      expect(eventOf(TN_ORDER_NEWER).data).toStrictEqual({
+        orderId: 'a3b4c5d6-e7f8-4091-9b1c-3d4e5f6a7b8c',
+        state: 'processing',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+    });
+
+    it('accepts a tn_order slot beside a small payload', () => {
+      const event = eventOf({
+        type: 'tn_order',
+        payload: { state: 'failed' },
+        tn_order: { uuid: 'order-1', state: 'processing' },
+      });
+      expect(event.data).toStrictEqual({ orderId: 'order-1', state: 'failed' });
+    });
+
+    it('maps recordings from payload or the call_record slot', () => {
+      expect(eventOf(CALL_RECORD_OLDER).data).toStrictEqual({
+        callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
+        recordingId: 'b4c5d6e7-f809-4a1b-8c2d-4e5f6a7b8c9d',
+        url: 'https://api.opentact.org/records/b4c5d6e7-f809-4a1b-8c2d-4e5f6a7b8c9d.wav',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+      });
+      expect(eventOf(CALL_RECORD_NEWER).data).toStrictEqual({
+        callId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        recordingId: 'd6e7f809-1a2b-4c3d-8e4f-6a7b8c9d0e1f',
+        url: 'https://api.opentact.org/records/d6e7f809-1a2b-4c3d-8e4f-6a7b8c9d0e1f.mp3',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+    });
+
+    it('maps transcript text under its several names', () => {
+      expect(eventOf(TRANSCRIPT_NEWER).data).toStrictEqual({
+        callId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        text: 'Hello, this is a test voicemail.',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+      expect(eventOf(TRANSCRIPT_CALL_ASR_OLDER).data).toStrictEqual({
+        callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
+        text: 'yes please',
+      });
+      expect(eventOf(TRANSCRIPT_READY_NEWER).data).toMatchObject({
+        callId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        text: 'Thanks for calling.',
+      });
+    });
+  });
+
+  describe('ids', () => {
+    it('gives the same older frame the same id twice', () => {
+      const first = eventOf(CALL_LIVE_OLDER, new Date('2024-01-01T00:00:00Z'));
+      const second = eventOf(CALL_LIVE_OLDER, new Date('2024-01-02T00:00:00Z'));
+      expect(second.id).toBe(first.id);
+    });
+
+    it('changes the id when the state changes', () => {
+      const payload = CALL_LIVE_OLDER.payload as Record<string, unknown>;
+      const other = { ...CALL_LIVE_OLDER, payload: { ...payload, state: 'hangup' } };
+      expect(eventOf(other).id).not.toBe(eventOf(CALL_LIVE_OLDER).id);
+    });
+
+    it('uses the envelope uuid when present', () => {
+      expect(eventOf(CALL_LIVE_OLDER).id).toMatch(/^h_[0-9a-f]{32}$/);
+      expect(eventOf({ ...CALL_LIVE_OLDER, uuid: 'event-uuid-1' }).id).toBe('event-uuid-1');
+    });
+
+    it('tells balance frames apart by amount, source and timestamp', () => {
+      const base = eventOf(BALANCE_VOICE_CHARGE_OLDER).id;
+      expect(eventOf({ ...BALANCE_VOICE_CHARGE_OLDER }).id).toBe(base);
+      expect(eventOf({ ...BALANCE_VOICE_CHARGE_OLDER, payload: 873.06 }).id).not.toBe(base);
+      expect(eventOf({ ...BALANCE_VOICE_CHARGE_OLDER, source_action: 'payment' }).id).not.toBe(
+        base,
+      );
+      expect(
+        eventOf({ ...BALANCE_VOICE_CHARGE_OLDER, timestamp: '2022-07-04T16:47:40.000Z' }).id,
+      ).not.toBe(base);
+    });
+
+    it('tells call_flow commands on one call apart', () => {
+      const play = eventOf(CALL_FLOW_PLAY_OLDER).id;
+      const say = eventOf({ ...CALL_FLOW_PLAY_OLDER, command: 'Say' }).id;
+      expect(say).not.toBe(play);
+    });
+
+    it('hashes the whole frame, regardless of key order, when nothing identifies it', () => {
+      const frame = { type: 'balance', payload: 5, message: 'New balance is 5' };
+      const reordered = { message: 'New balance is 5', payload: 5, type: 'balance' };
+      expect(eventOf(reordered).id).toBe(eventOf(frame).id);
+      expect(eventOf({ ...frame, message: 'other' }).id).not.toBe(eventOf(frame).id);
+
+      const bridged = eventOf(PASSTHROUGH_CALL_BRIDGED_OLDER).id;
+      const reversed = Object.fromEntries(Object.entries(PASSTHROUGH_CALL_BRIDGED_OLDER).reverse());
+      expect(eventOf(reversed).id).toBe(bridged);
+    });
+  });
+
+  describe('times', () => {
+    it('normalises created_on / timestamp to ISO and falls back to receivedAt', () => {
+      const base = { type: 'balance', payload: 1 };
+      expect(eventOf({ ...base, created_on: '2024-02-19T17:24:46+01:00' }).occurredAt).toBe(
+        '2024-02-19T16:24:46.000Z',
+      );
+      expect(eventOf({ ...base, timestamp: 'not a date' }).occurredAt).toBe(
+        RECEIVED_AT.toISOString(),
+      );
+      expect(eventOf(base).occurredAt).toBe(RECEIVED_AT.toISOString());
+    });
+  });
+
+  describe('control frames', () => {
+    it('returns auth as a control frame, not an event', () => {
+      expect(outcomeOf(AUTH_RESPONSE)).toEqual({
+        kind: 'control',
+        frameType: 'auth',
+        frame: AUTH_RESPONSE,
+      });
+    });
+  });
+
+  describe('passthrough', () => {
+    it('publishes unknown kinds under a sanitised name with the raw frame', () => {
+      const frame = { type: 'Conference State/Changed!', payload: { uuid: 'c1' }, ref_id: 'r1' };
+      const event = eventOf(frame);
+      expect(event.type).toBe('opentact.conference_state_changed_');
+      expect(isNormalizedEventType(event.type)).toBe(true);
+      expect(event.raw).toEqual(frame);
+      expect(event.data).toStrictEqual({
+        opentactType: 'Conference State/Changed!',
+        refId: 'r1',
+      });
+    });
+
+    it('reads the account of an unknown kind from the envelope or its payload', () => {
+      expect(eventOf(PASSTHROUGH_CALL_BRIDGED_OLDER).data).toStrictEqual({
+        opentactType: 'call_bridged',
+        message: 'Call bridged',
+        accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
+      });
+    });
+  });
+
+  describe('quarantine', () => {
+    it('rejects binary frames', () => {
+      const outcome = normalizer.normalize(Buffer.from('{"type":"balance"}'), true, RECEIVED_AT);
+      expect(outcome).toMatchObject({ kind: 'quarantine', reason: QuarantineReason.Binary });
+    });
+
+    it('rejects a frame one byte over the limit and accepts one at it', () => {
+      const small = makeNormalizer(64);
+      const frame = JSON.stringify({ type: 'balance', payload: 1, message: '' });
+      const atLimit = frame.replace('""', `"${'x'.repeat(64 - frame.length)}"`);
+      expect(Buffer.byteLength(atLimit)).toBe(64);
+      expect(small.normalize(atLimit, false, RECEIVED_AT).kind).toBe('event');
+      expect(small.normalize(Buffer.from(atLimit), false, RECEIVED_AT).kind).toBe('event');
+      const overLimit = atLimit.replace('"x', '"xx');
+      expect(small.normalize(overLimit, false, RECEIVED_AT)).toMatchObject({
+        kind: 'quarantine',
+        reason: QuarantineReason.TooLarge,
+      });
+      // Multi-byte characters count as bytes, not as string length.
+      const multiByte = atLimit.replace('"x', '"é');
+      expect(multiByte.length).toBe(atLimit.length);
+      expect(small.normalize(multiByte, false, RECEIVED_AT)).toMatchObject({
+        reason: QuarantineReason.TooLarge,
+      });
+    });
+
+    it('rejects text that is not JSON', () => {
+      expect(normalizer.normalize('{"type": "balance",', false, RECEIVED_AT)).toMatchObject({
+        kind: 'quarantine',
+        reason: QuarantineReason.NotJson,
+      });
+      expect(normalizer.normalize('', false, RECEIVED_AT)).toMatchObject({
+        reason: QuarantineReason.NotJson,
+      });
+    });
+
+    it.each([['[1,2]'], ['42'], ['null'], ['"call_state"'], ['true']])(
+      'rejects JSON that is not an object: %s',
+      (text) => {
+        expect(normalizer.normalize(text, false, RECEIVED_AT)).toMatchObject({
+          kind: 'quarantine',
+          reason: QuarantineReason.NotObject,
+        });
+      },
+    );
+
+    it.each([[{}], [{ type: 5 }], [{ type: '' }], [{ type: '   ' }], [{ type: null }]])(
+      'rejects a frame without a string type: %j',
+      (frame) => {
+        expect(quarantineOf(frame).reason).toBe(QuarantineReason.MissingType);
+      },
+    );
+
+    it('rejects a balance whose payload is not a number, naming the field', () => {
+      const { reason, detail } = quarantineOf({ ...BALANCE_VOICE_CHARGE_OLDER, payload: '873.06' });
+      expect(reason).toBe(QuarantineReason.Invalid);
+      expect(detail).toContain('payload: balance payload must be a number');
+      expect(quarantineOf(withoutKey(BALANCE_VOICE_CHARGE_OLDER, 'payload')).detail).toContain(
+        'payload: ',
+      );
+    });
+
+    it('rejects a call_state with no call data', () => {
+      for (const frame of [
+        { type: 'call_state', message: 'x' },
+        { type: 'call_state', payload: 5 },
+        { type: 'call_state', payload: { duration: 3 } },
+        { type: 'call_state', call: 'c1', payload: { state: 'live' } },
+      ]) {
+        const { reason, detail } = quarantineOf(frame);
+        expect(reason).toBe(QuarantineReason.Invalid);
+        expect(detail).toMatch(/^(payload|call): /);
+      }
+    });
+
+    it('rejects ill-typed identifying fields per kind', () => {
+      expect(quarantineOf({ ...CALL_INITIATED_NEWER, uuid: 42 }).detail).toMatch(/^uuid: /);
+      const call = { ...(CALL_INITIATED_NEWER.call as Record<string, unknown>), uuid: '' };
+      expect(quarantineOf({ ...CALL_INITIATED_NEWER, call }).detail).toMatch(/^call\.uuid: /);
+      expect(quarantineOf({ type: 'sms' }).detail).toMatch(/^payload: sms needs/);
+      expect(quarantineOf({ ...SMS_OUTBOUND_NEWER, sms: [] }).detail).toMatch(/^sms: /);
+      expect(quarantineOf({ type: 'tn_order', payload: 'x' }).detail).toMatch(/^payload: /);
+      expect(quarantineOf({ type: 'call_flow' }).detail).toMatch(/^payload: call_flow needs/);
+      expect(quarantineOf({ type: 'call_record' }).reason).toBe(QuarantineReason.Invalid);
+      expect(quarantineOf({ type: 'transcript', payload: 1 }).reason).toBe(
+        QuarantineReason.Invalid,
+      );
+    });
+
+    it('rejects frames nested deeper than the limit', () => {
+      let nested: unknown = 1;
+      for (let i = 0; i < MAX_FRAME_DEPTH; i++) {
+        nested = [nested];
+      }
+      expect(quarantineOf({ type: 'x', deep: nested }).detail).toContain('nests deeper');
+      const hostile = `{"type":"x","a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+      expect(
+        makeNormalizer(10 * MAX_FRAME_BYTES).normalize(hostile, false, RECEIVED_AT),
+      ).toMatchObject({ reason: QuarantineReason.Invalid });
+    });
+  });
+
+  describe('output hygiene', () => {
+    it('never emits undefined keys, even for sparse frames', () => {
+      const sparse = [
+        { type: 'call_state', payload: { state: 'live' } },
+        { type: 'call_flow', command: 'Answer' },
+        { type: 'sms', payload: {} },
+        { type: 'balance', payload: 1 },
+        { type: 'tn_order', payload: {} },
+        { type: 'call_record', payload: {} },
+        { type: 'transcript', payload: {} },
+        { type: 'mystery' },
+      ];
+      for (const frame of sparse) {
+        expectJsonClean(eventOf(frame));
+      }
+    });
+  });
+
+  describe('fuzz', () => {
+    // A small seeded PRNG keeps failures reproducible.
+    function prng(seed: number): () => number {
+      let state = seed >>> 0;
+      return () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    }
+    const random = prng(0xc0ffee);
+    const pickOne = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const TYPES = [
+      'auth',
+      'call_state',
+      'call_flow',
+      'sms',
+      'balance',
+      'tn_order',
+      'call_record',
+      'transcript',
+      'call_asr',
+      'Weird Type',
+      '',
+      '__proto__',
+      'constructor',
+    ];
+    const KEYS = [
+      'type',
+      'uuid',
+      'payload',
+      'call',
+      'call_flow',
+      'sms',
+      'tn_order',
+      'call_record',
+      'transcript',
+      'call_transcript',
+      'command',
+      'timestamp',
+      'created_on',
+      'account',
+      'state',
+      'tn',
+      '__proto__',
+      'constructor',
+      'toString',
+    ];
+
+    function randomValue(depth: number): unknown {
+      const roll = random();
+      if (depth > 3 || roll < 0.45) {
+        return pickOne<unknown>([
+          null,
+          true,
+          false,
+          0,
+          -1,
+          1e308,
+          random() * 1000,
+          '',
+          'live',
+          'smso',
+          'Answer',
+          '2024-02-19T16:24:46.183Z',
+          '\u0000',
+          'x'.repeat(200),
+        ]);
+      }
+      if (roll < 0.65) {
+        return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
+      }
+      const record: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 6); i > 0; i--) {
+        record[pickOne(KEYS)] = randomValue(depth + 1);
+      }
+      return record;
+    }
+
+    function mutate(frame: Record<string, unknown>): Record<string, unknown> {
+      const copy = structuredClone(frame);
+      for (let i = 1 + Math.floor(random() * 3); i > 0; i--) {
+        copy[pickOne(KEYS)] = randomValue(1);
+      }
+      return copy;
+    }
+
+    function randomInput(): { data: Buffer | string; isBinary: boolean } {
+      const roll = random();
+      if (roll < 0.15) {
+        const bytes = Buffer.alloc(Math.floor(random() * 64));
+        for (let i = 0; i < bytes.length; i++) {
+          bytes[i] = Math.floor(random() * 256);
+        }
+        return { data: bytes, isBinary: random() < 0.5 };
+      }
+      if (roll < 0.35) {
+        return { data: JSON.stringify(randomValue(0)) ?? '', isBinary: false };
+      }
+      if (roll < 0.6) {
+        const frame = randomValue(1);
+        const withType = { ...(typeof frame === 'object' ? frame : {}), type: pickOne(TYPES) };
+        return { data: JSON.stringify(withType), isBinary: false };
+      }
+      const text = JSON.stringify(mutate(pickOne(ALL_FRAMES).frame));
+      // Occasionally truncate, to exercise the JSON parser's errors.
+      return {
+        data: random() < 0.1 ? text.slice(0, Math.floor(random() * text.length)) : text,
+        isBinary: false,
+      };
+    }
+
+    it('never throws, and every outcome is well formed', () => {
+      const counts = { event: 0, control: 0, quarantine: 0 };
+      for (let i = 0; i < 4000; i++) {
+        const { data, isBinary } = randomInput();
+        // A throw fails the test on the spot, with the seed-determined input that caused it.
+        const outcome = normalizer.normalize(data, isBinary, RECEIVED_AT);
+        counts[outcome.kind] += 1;
+        if (outcome.kind === 'event') {
+          expect(isNormalizedEventType(outcome.event.type)).toBe(true);
+          expect(outcome.event.id.length).toBeGreaterThan(0);
+          expectJsonClean(outcome.event.data);
+        }
+        if (outcome.kind === 'quarantine') {
+          expect(Object.values(QuarantineReason)).toContain(outcome.reason);
+          expect(outcome.detail.length).toBeGreaterThan(0);
+        }
+      }
+      // The generator must reach every outcome, or the test proves little.
+      expect(counts.event).toBeGreaterThan(100);
+      expect(counts.quarantine).toBeGreaterThan(100);
+      expect(counts.control).toBeGreaterThan(0);
+    });
+
+    it('survives inputs outside its signature', () => {
+      const inputs: unknown[] = [undefined, null, 42, {}, [Buffer.from('{}')], new ArrayBuffer(4)];
+      for (const data of inputs) {
+        expect(normalizer.normalize(data as string, false, RECEIVED_AT)).toMatchObject({
+          kind: 'quarantine',
+        });
+      }
+      expect(() =>
+        normalizer.normalize('{"type":"balance","payload":1}', false, new Date(Number.NaN)),
+      ).not.toThrow();
+    });
+  });
+});
