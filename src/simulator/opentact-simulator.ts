@@ -432,7 +432,7 @@ export class OpentactSimulator {
       });
     });
     if (this.config.controlPort !== undefined) {
-      this.control = new SimulatorControlServer(this, this.config.controlPort);
+      this.control = new SimulatorControlServer(this, this.config.controlPort, this.config.host);
       await this.control.start();
     }
   }

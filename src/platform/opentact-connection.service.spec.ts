@@ -1,0 +1,737 @@
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import type { OpentactConfig } from '../config/app-config';
+import { type LiveSocket, SocketState } from './live-socket';
+import {
+  type ConnectionState,
+  type FrameSink,
+  OpentactConnection,
+  type OpentactConnectionDeps,
+} from './opentact-connection.service';
+import { OpentactAuthError } from './opentact-errors';
+import type { OpentactSubscription } from './opentact-rest.client';
+import type { OpentactToken } from './token-provider.service';
+
+/** A `ws` stand-in driven by the test: `open()`, `ack()`, `receive()`, `serverClose()`. */
+class FakeSocket extends EventEmitter implements LiveSocket {
+  readyState: number = SocketState.CONNECTING;
+  readonly sent: string[] = [];
+  pings = 0;
+  paused = false;
+  terminated = false;
+  closedWith?: { code?: number; reason?: string };
+  /** When set, close() waits for serverClose() like a real closing handshake. */
+  holdClose = false;
+  /** Answer pings (asynchronously, like a real peer); off simulates a dead peer. */
+  autoPong = true;
+
+  send(data: string, cb?: (err?: Error) => void): void {
+    this.sent.push(data);
+    cb?.();
+  }
+  ping(): void {
+    this.pings++;
+    if (this.autoPong) {
+      void Promise.resolve().then(() => this.pong());
+    }
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  close(code?: number, reason?: string): void {
+    this.closedWith = { code, reason };
+    if (this.readyState === SocketState.OPEN) {
+      this.readyState = SocketState.CLOSING;
+    }
+    if (!this.holdClose) {
+      this.serverClose(code ?? 1005);
+    }
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.serverClose(1006);
+  }
+
+  open(): void {
+    this.readyState = SocketState.OPEN;
+    this.emit('open');
+  }
+  receive(frame: unknown, isBinary = false): void {
+    const data = Buffer.isBuffer(frame) ? frame : Buffer.from(JSON.stringify(frame));
+    this.emit('message', data, isBinary);
+  }
+  ack(): void {
+    this.receive({ type: 'auth', message: 'WSS connection c1@127.0.0.1 - success auth demo' });
+  }
+  pong(): void {
+    this.emit('pong', Buffer.alloc(0));
+  }
+  serverClose(code = 1006, reason = ''): void {
+    if (this.readyState === SocketState.CLOSED) {
+      return;
+    }
+    this.readyState = SocketState.CLOSED;
+    this.emit('close', code, Buffer.from(reason));
+  }
+}
+
+function jwt(expMs: number, n: number): string {
+  const part = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${part({ alg: 'HS256' })}.${part({ uuid: 'u', n, exp: Math.floor(expMs / 1000) })}.sig`;
+}
+
+const baseConfig: OpentactConfig = {
+  restUrl: 'http://opentact.test/rest',
+  wssUrl: 'ws://opentact.test',
+  credentials: { kind: 'password', email: 'demo@opentact.local', password: 'pw' },
+  subscribe: [],
+  authTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 5_000,
+  reconnectBaseMs: 1_000,
+  reconnectMaxMs: 30_000,
+  authFailureBackoffMs: 60_000,
+  stableAfterMs: 60_000,
+  tokenRefreshMarginMs: 600_000,
+  maxFrameBytes: 1_048_576,
+};
+
+const HOUR = 3_600_000;
+
+interface Harness {
+  conn: OpentactConnection;
+  sockets: FakeSocket[];
+  frames: string[];
+  tokens: {
+    getToken: jest.Mock<Promise<OpentactToken>, [{ fresh?: boolean }?]>;
+    canRefresh: boolean;
+  };
+  issued: string[];
+  rest: { ensureSubscriptions: jest.Mock<Promise<OpentactSubscription[]>, [string, string[]]> };
+  listener: {
+    onStateChange: jest.Mock<void, [ConnectionState]>;
+    onReconnect: jest.Mock<void, []>;
+    onAuthFailure: jest.Mock<void, [string]>;
+    onFrame: jest.Mock<void, [boolean]>;
+    onPause: jest.Mock<void, []>;
+    onResume: jest.Mock<void, []>;
+    onDeadPeer: jest.Mock<void, []>;
+  };
+  logs: string[];
+  sink: FrameSink & { onFrame: jest.Mock<Promise<void>, [Buffer, boolean, number]> };
+  socket(i?: number): FakeSocket;
+}
+
+function setup(
+  overrides: Partial<OpentactConfig> = {},
+  extra: Partial<OpentactConnectionDeps> = {},
+): Harness {
+  const config = { ...baseConfig, ...overrides };
+  const sockets: FakeSocket[] = [];
+  const frames: string[] = [];
+  const issued: string[] = [];
+  const logs: string[] = [];
+  const tokens = {
+    canRefresh: true,
+    getToken: jest.fn((_opts?: { fresh?: boolean }): Promise<OpentactToken> => {
+      const expiresAtMs = Date.now() + HOUR;
+      const token = jwt(expiresAtMs, issued.length);
+      issued.push(token);
+      return Promise.resolve({ token, expiresAtMs: Math.floor(expiresAtMs / 1000) * 1000 });
+    }),
+  };
+  const rest = {
+    ensureSubscriptions: jest.fn<Promise<OpentactSubscription[]>, [string, string[]]>(() =>
+      Promise.resolve([]),
+    ),
+  };
+  const listener: Harness['listener'] = {
+    onStateChange: jest.fn<void, [ConnectionState]>(),
+    onReconnect: jest.fn<void, []>(),
+    onAuthFailure: jest.fn<void, [string]>(),
+    onFrame: jest.fn<void, [boolean]>(),
+    onPause: jest.fn<void, []>(),
+    onResume: jest.fn<void, []>(),
+    onDeadPeer: jest.fn<void, []>(),
+  };
+  const sink = {
+    onFrame: jest.fn<Promise<void>, [Buffer, boolean, number]>((data: Buffer): Promise<void> => {
+      frames.push(data.toString('utf8'));
+      return Promise.resolve();
+    }),
+  };
+  const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
+  const conn = new OpentactConnection({
+    config,
+    ingestBufferMax: 1_000,
+    tokens,
+    rest,
+    sockets: {
+      create: (): LiveSocket => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+    },
+    sink,
+    logger,
+    listener,
+    random: () => 0.5,
+    ...extra,
+  });
+  return {
+    conn,
+    sockets,
+    frames,
+    tokens,
+    issued,
+    rest,
+    listener,
+    logs,
+    sink,
+    socket: (i = sockets.length - 1) => sockets[i],
+  };
+}
+
+/** Runs timers due within `ms` and the promise jobs they queue. */
+const advance = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms);
+const flush = (): Promise<void> => advance(0);
+
+async function connected(h: Harness): Promise<FakeSocket> {
+  await h.conn.start();
+  await flush();
+  const s = h.socket();
+  s.open();
+  s.ack();
+  await flush();
+  return s;
+}
+
+describe('OpentactConnection', () => {
+  let harness: Harness | undefined;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2025-01-01T00:00:00Z') });
+  });
+
+  afterEach(async () => {
+    const stopping = harness?.conn.stop();
+    await jest.runOnlyPendingTimersAsync();
+    await stopping;
+    harness = undefined;
+    jest.useRealTimers();
+  });
+
+  const make = (...args: Parameters<typeof setup>): Harness => (harness = setup(...args));
+
+  describe('handshake', () => {
+    it('sends the auth frame first and is open only after the ack, which is not forwarded', async () => {
+      const h = make();
+      await h.conn.start();
+      expect(h.conn.status().state).toBe('connecting');
+      await flush();
+      const s = h.socket();
+      expect(s.sent).toEqual([]);
+      s.open();
+      expect(h.conn.status().state).toBe('authenticating');
+      expect(h.conn.isAuthenticated()).toBe(false);
+      expect(s.sent.map((f) => JSON.parse(f) as unknown)).toEqual([
+        { type: 'auth', payload: h.issued[0] },
+      ]);
+      s.ack();
+      expect(h.conn.status()).toMatchObject({
+        state: 'open',
+        authenticated: true,
+        connectedSince: '2025-01-01T00:00:00.000Z',
+        reconnectCount: 0,
+        authFailures: 0,
+      });
+      expect(h.frames).toEqual([]);
+      expect(h.listener.onStateChange.mock.calls.map((c) => c[0])).toEqual([
+        'connecting',
+        'authenticating',
+        'open',
+      ]);
+    });
+
+    it('forwards frames that arrive before the ack, and frames after it', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      const s = h.socket();
+      s.open();
+      s.receive({ type: 'call_state', uuid: 'e1' });
+      s.receive(Buffer.from([1, 2, 3]), true);
+      s.receive({ type: 'auth', note: 'neither success nor failure' });
+      s.ack();
+      s.receive({ type: 'sms', uuid: 'e2' });
+      s.receive({ type: 'auth', message: 'success auth someone-else' });
+      expect(h.frames).toEqual([
+        '{"type":"call_state","uuid":"e1"}',
+        '\u0001\u0002\u0003',
+        '{"type":"auth","note":"neither success nor failure"}',
+        '{"type":"sms","uuid":"e2"}',
+        '{"type":"auth","message":"success auth someone-else"}',
+      ]);
+      expect(h.sink.onFrame.mock.calls[1][1]).toBe(true);
+      expect(h.conn.status().lastFrameAt).toBe('2025-01-01T00:00:00.000Z');
+      expect(h.listener.onFrame).toHaveBeenCalledTimes(5);
+    });
+
+    it('calls ensureSubscriptions once open and survives its failure', async () => {
+      const h = make({ subscribe: ['call_state', 'sms'] });
+      h.rest.ensureSubscriptions.mockRejectedValueOnce(new Error('boom'));
+      await connected(h);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledWith(h.issued[0], ['call_state', 'sms']);
+      expect(h.conn.isAuthenticated()).toBe(true);
+      expect(h.logs.some((l) => l.includes('could not ensure Opentact event subscriptions'))).toBe(
+        true,
+      );
+    });
+
+    it('skips subscriptions when none are configured', async () => {
+      const h = make();
+      await connected(h);
+      expect(h.rest.ensureSubscriptions).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('auth failures', () => {
+    it('times out without an ack, counts it and waits the long backoff with a fresh token', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().open();
+      await advance(9_999);
+      expect(h.socket().terminated).toBe(false);
+      await advance(1);
+      expect(h.socket(0).terminated).toBe(true);
+      expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
+      expect(h.listener.onAuthFailure).toHaveBeenCalledWith(expect.stringContaining('10000 ms'));
+      // equal jitter with random 0.5: 60 s window → 45 s
+      await advance(44_999);
+      expect(h.sockets).toHaveLength(1);
+      await advance(1);
+      expect(h.sockets).toHaveLength(2);
+      expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: true });
+      expect(h.conn.status().reconnectCount).toBe(1);
+      // second consecutive failure: the window doubles (120 s → 90 s)
+      h.socket().open();
+      await advance(10_000);
+      expect(h.conn.status().authFailures).toBe(2);
+      await advance(89_999);
+      expect(h.sockets).toHaveLength(2);
+      await advance(1);
+      expect(h.sockets).toHaveLength(3);
+      expect(h.logs.join('\n')).not.toContain(h.issued[0]);
+      expect(h.logs.join('\n')).not.toContain(h.issued[1]);
+    });
+
+    it('caps the auth backoff at ten times the base', async () => {
+      const h = make({ authFailureBackoffMs: 1_000 });
+      await h.conn.start();
+      for (let i = 0; i < 8; i++) {
+        await flush();
+        h.socket().open();
+        h.socket().serverClose(4001, 'auth failed');
+        await advance(10_000);
+      }
+      const before = h.sockets.length;
+      await flush();
+      h.socket().open();
+      h.socket().serverClose(4001);
+      await advance(7_499); // 10 s window, equal jitter at 0.5 → 7.5 s
+      expect(h.sockets).toHaveLength(before);
+      await advance(1);
+      expect(h.sockets).toHaveLength(before + 1);
+    });
+
+    it('treats a refusal frame as a failure and does not forward it', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      const s = h.socket();
+      s.open();
+      s.receive({ type: 'auth', success: false, message: 'WSS connection x - auth failed' });
+      expect(s.terminated).toBe(true);
+      expect(h.frames).toEqual([]);
+      expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
+      expect(h.listener.onAuthFailure).toHaveBeenCalledWith(
+        'refused: WSS connection x - auth failed',
+      );
+    });
+
+    it('treats a close before the ack as a failure', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().open();
+      h.socket().serverClose(4001, 'auth failed');
+      expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
+      expect(h.listener.onAuthFailure).toHaveBeenCalledWith(expect.stringContaining('4001'));
+    });
+
+    it('treats a refused login as an auth failure and an unreachable API as a network error', async () => {
+      const h = make();
+      h.tokens.getToken
+        .mockRejectedValueOnce(
+          new OpentactAuthError('OPENTACT_AUTH_REJECTED', 'Opentact rejected the credentials', 401),
+        )
+        .mockRejectedValueOnce(new OpentactAuthError('OPENTACT_UNREACHABLE', 'no answer'));
+      await h.conn.start();
+      await flush();
+      expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
+      await advance(45_000);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(2);
+      expect(h.conn.status().authFailures).toBe(1);
+      // network error: ordinary backoff (attempt 0 → 500 ms)
+      await advance(500);
+      expect(h.sockets).toHaveLength(1);
+    });
+
+    it('uses the ordinary backoff, not the auth one, when the server is unreachable', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().serverClose(1006); // never opened
+      expect(h.conn.status().authFailures).toBe(0);
+      await advance(500);
+      expect(h.sockets).toHaveLength(2);
+    });
+  });
+
+  describe('reconnect', () => {
+    it('backs off exponentially and resets after the stable period', async () => {
+      const h = make();
+      await connected(h);
+      h.socket().serverClose(1006);
+      expect(h.conn.status().state).toBe('closed');
+      expect(h.conn.status().connectedSince).toBeUndefined();
+      await advance(499);
+      expect(h.sockets).toHaveLength(1);
+      await advance(1); // attempt 0: 0.5 × 1 s
+      expect(h.sockets).toHaveLength(2);
+      expect(h.listener.onReconnect).toHaveBeenCalledTimes(1);
+      h.socket().open();
+      h.socket().ack();
+      h.socket().serverClose(1001);
+      await advance(999);
+      expect(h.sockets).toHaveLength(2);
+      await advance(1); // attempt 1: 0.5 × 2 s
+      expect(h.sockets).toHaveLength(3);
+      h.socket().open();
+      h.socket().ack();
+      await advance(60_000); // stable: attempt counter reset
+      h.socket().serverClose(1006);
+      await advance(500);
+      expect(h.sockets).toHaveLength(4);
+      expect(h.conn.status().reconnectCount).toBe(3);
+    });
+
+    it('does not reset the counter when the connection drops before the stable period', async () => {
+      const h = make();
+      await connected(h);
+      h.socket().serverClose(1006);
+      await advance(500);
+      h.socket().open();
+      h.socket().ack();
+      await advance(59_999);
+      h.socket().serverClose(1006);
+      await advance(999);
+      expect(h.sockets).toHaveLength(2);
+      await advance(1);
+      expect(h.sockets).toHaveLength(3);
+    });
+  });
+
+  describe('heartbeat', () => {
+    it('terminates a silent peer within ping interval + pong timeout', async () => {
+      const h = make();
+      const s = await connected(h);
+      s.autoPong = false;
+      await advance(30_000);
+      expect(s.pings).toBe(1);
+      await advance(4_999);
+      expect(s.terminated).toBe(false);
+      await advance(1);
+      expect(s.terminated).toBe(true);
+      expect(h.listener.onDeadPeer).toHaveBeenCalledTimes(1);
+      expect(h.conn.status().state).toBe('closed');
+      expect(h.conn.status().authFailures).toBe(0);
+      await advance(500);
+      expect(h.sockets).toHaveLength(2);
+    });
+
+    it('keeps a peer that answers pings, or sends any frame, alive', async () => {
+      const h = make();
+      const s = await connected(h);
+      s.autoPong = false;
+      for (let i = 0; i < 5; i++) {
+        await advance(30_000);
+        if (i % 2 === 0) {
+          s.pong();
+        } else {
+          s.receive({ type: 'sms', uuid: `e${i}` });
+        }
+      }
+      await advance(10_000);
+      expect(s.pings).toBe(5);
+      expect(s.terminated).toBe(false);
+      expect(h.conn.isAuthenticated()).toBe(true);
+    });
+
+    it('suspends the pong deadline while paused (ws reads no pongs then)', async () => {
+      const pending: (() => void)[] = [];
+      const h = make();
+      h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => pending.push(r)));
+      const conn = new OpentactConnection({
+        config: baseConfig,
+        ingestBufferMax: 2,
+        tokens: h.tokens,
+        rest: h.rest,
+        sockets: { create: () => h.sockets[h.sockets.push(new FakeSocket()) - 1] },
+        sink: h.sink,
+        logger: pino({ level: 'silent' }),
+      });
+      harness = { ...h, conn };
+      await conn.start();
+      await flush();
+      const s = h.socket();
+      s.autoPong = false;
+      s.open();
+      s.ack();
+      await advance(30_000); // ping sent
+      expect(s.pings).toBe(1);
+      s.receive({ uuid: 'a' }); // liveness
+      s.receive({ uuid: 'b' }); // pending 2 → pause
+      expect(s.paused).toBe(true);
+      await advance(120_000);
+      expect(s.pings).toBe(1);
+      expect(s.terminated).toBe(false);
+      pending.splice(0).forEach((r) => r());
+      await flush();
+      expect(s.paused).toBe(false);
+      await advance(30_000);
+      expect(s.pings).toBe(2);
+      await advance(5_000);
+      expect(s.terminated).toBe(true);
+    });
+  });
+
+  describe('token refresh', () => {
+    it('authenticates a new socket before closing the old one; old frames still flow', async () => {
+      const h = make();
+      const old = await connected(h);
+      old.holdClose = true;
+      await advance(HOUR - 600_000 - 1);
+      expect(h.sockets).toHaveLength(1);
+      await advance(1);
+      expect(h.sockets).toHaveLength(2);
+      expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: true });
+      const next = h.socket();
+      next.open();
+      expect(JSON.parse(next.sent[0]) as unknown).toEqual({ type: 'auth', payload: h.issued[1] });
+      old.receive({ uuid: 'during-handshake' });
+      expect(old.closedWith).toBeUndefined();
+      expect(h.conn.status().state).toBe('open');
+      next.ack();
+      expect(old.closedWith).toEqual({ code: 1000, reason: 'token refresh' });
+      old.receive({ uuid: 'old-after-switch' });
+      next.receive({ uuid: 'new' });
+      old.serverClose(1000);
+      expect(h.frames).toEqual([
+        '{"uuid":"during-handshake"}',
+        '{"uuid":"old-after-switch"}',
+        '{"uuid":"new"}',
+      ]);
+      expect(h.conn.status()).toMatchObject({
+        state: 'open',
+        reconnectCount: 0,
+        connectedSince: new Date(Date.now()).toISOString(),
+      });
+      expect(h.listener.onReconnect).not.toHaveBeenCalled();
+      // the next refresh is scheduled from the new token
+      await advance(HOUR - 600_000);
+      expect(h.sockets).toHaveLength(3);
+    });
+
+    it('refreshes at half the lifetime when the margin exceeds it', async () => {
+      const h = make({ tokenRefreshMarginMs: 2 * HOUR });
+      await connected(h);
+      await advance(HOUR / 2 - 1_000);
+      expect(h.sockets).toHaveLength(1);
+      await advance(1_000);
+      expect(h.sockets).toHaveLength(2);
+    });
+
+    it('keeps the old socket when the new one fails auth, and retries with backoff', async () => {
+      const h = make();
+      const old = await connected(h);
+      await advance(HOUR - 600_000);
+      const next = h.socket();
+      next.open();
+      next.serverClose(4001, 'auth failed');
+      expect(old.closedWith).toBeUndefined();
+      expect(h.conn.status()).toMatchObject({ state: 'open', authFailures: 1 });
+      await advance(749); // equal jitter, 1 s window
+      expect(h.sockets).toHaveLength(2);
+      await advance(1);
+      expect(h.sockets).toHaveLength(3);
+      h.socket().open();
+      h.socket().ack();
+      expect(old.closedWith).toEqual({ code: 1000, reason: 'token refresh' });
+    });
+
+    it('lets the refresh socket take over when the old one drops mid-refresh', async () => {
+      const h = make();
+      const old = await connected(h);
+      await advance(HOUR - 600_000);
+      const next = h.socket();
+      next.open();
+      old.serverClose(1006);
+      expect(h.conn.status().state).toBe('authenticating');
+      next.ack();
+      expect(h.conn.status()).toMatchObject({ state: 'open', reconnectCount: 1 });
+      await advance(60_000);
+      expect(h.sockets).toHaveLength(2);
+    });
+
+    it('never refreshes a configured token', async () => {
+      const h = make();
+      h.tokens.canRefresh = false;
+      await connected(h);
+      await advance(2 * HOUR);
+      expect(h.sockets).toHaveLength(1);
+    });
+  });
+
+  describe('backpressure', () => {
+    it('pauses every live socket at the limit and resumes at half', async () => {
+      const resolvers: (() => void)[] = [];
+      const h = make({}, { ingestBufferMax: 4 });
+      h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => resolvers.push(r)));
+      const s = await connected(h);
+      for (let i = 0; i < 3; i++) {
+        s.receive({ uuid: `e${i}` });
+      }
+      expect(s.paused).toBe(false);
+      s.receive({ uuid: 'e3' });
+      expect(s.paused).toBe(true);
+      expect(h.conn.status()).toMatchObject({ paused: true, pendingFrames: 4 });
+      expect(h.listener.onPause).toHaveBeenCalledTimes(1);
+      resolvers.shift()!();
+      await flush();
+      expect(h.conn.status()).toMatchObject({ paused: true, pendingFrames: 3 });
+      resolvers.shift()!();
+      await flush();
+      expect(s.paused).toBe(false);
+      expect(h.conn.status()).toMatchObject({ paused: false, pendingFrames: 2 });
+      expect(h.listener.onResume).toHaveBeenCalledTimes(1);
+      resolvers.splice(0).forEach((r) => r());
+      await flush();
+      expect(h.conn.status().pendingFrames).toBe(0);
+    });
+
+    it('does not pause a socket that is still authenticating, and pauses it once open', async () => {
+      const resolvers: (() => void)[] = [];
+      const h = make({}, { ingestBufferMax: 1 });
+      h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => resolvers.push(r)));
+      await h.conn.start();
+      await flush();
+      const s = h.socket();
+      s.open();
+      s.receive({ uuid: 'before-ack' });
+      expect(h.conn.status().paused).toBe(true);
+      expect(s.paused).toBe(false);
+      s.ack();
+      expect(s.paused).toBe(true);
+      resolvers.splice(0).forEach((r) => r());
+      await flush();
+      expect(s.paused).toBe(false);
+    });
+
+    it('logs sink failures and keeps going', async () => {
+      const h = make();
+      h.sink.onFrame
+        .mockImplementationOnce(() => Promise.reject(new Error('redis down')))
+        .mockImplementationOnce(() => {
+          throw new Error('sync throw');
+        });
+      const s = await connected(h);
+      s.receive({ uuid: 'a' });
+      s.receive({ uuid: 'b' });
+      s.receive({ uuid: 'c' });
+      await flush();
+      expect(h.sink.onFrame).toHaveBeenCalledTimes(3);
+      expect(h.conn.status()).toMatchObject({ state: 'open', pendingFrames: 0 });
+      expect(h.logs.filter((l) => l.includes('frame sink rejected a frame'))).toHaveLength(2);
+    });
+  });
+
+  describe('stop', () => {
+    it('closes with 1000, clears every timer and never reconnects', async () => {
+      const h = make({ subscribe: ['sms'] });
+      const s = await connected(h);
+      await h.conn.stop();
+      expect(s.closedWith).toEqual({ code: 1000, reason: 'shutdown' });
+      expect(h.conn.status().state).toBe('closed');
+      expect(jest.getTimerCount()).toBe(0);
+      await advance(10 * HOUR);
+      expect(h.sockets).toHaveLength(1);
+    });
+
+    it('cancels a pending reconnect', async () => {
+      const h = make();
+      await connected(h);
+      h.socket().serverClose(1006);
+      await h.conn.stop();
+      expect(jest.getTimerCount()).toBe(0);
+      await advance(HOUR);
+      expect(h.sockets).toHaveLength(1);
+    });
+
+    it('drops a token that arrives after stop', async () => {
+      const h = make();
+      let release!: (t: OpentactToken) => void;
+      h.tokens.getToken.mockImplementationOnce(() => new Promise((r) => (release = r)));
+      await h.conn.start();
+      await h.conn.stop();
+      release({ token: 'late' });
+      await flush();
+      expect(h.sockets).toHaveLength(0);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('terminates sockets that do not finish closing and waits, bounded, for the sink', async () => {
+      const h = make();
+      h.sink.onFrame.mockImplementation(() => new Promise<void>(() => undefined));
+      const s = await connected(h);
+      s.holdClose = true;
+      s.receive({ uuid: 'stuck' });
+      let done = false;
+      const stopping = h.conn.stop().then(() => (done = true));
+      await advance(1_999);
+      expect(s.terminated).toBe(false);
+      await advance(1);
+      expect(s.terminated).toBe(true);
+      await advance(4_999);
+      expect(done).toBe(false);
+      await advance(1);
+      await stopping;
+      expect(done).toBe(true);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
+  it('survives a listener that throws', async () => {
+    const h = make();
+    h.listener.onStateChange.mockImplementation(() => {
+      throw new Error('metrics broke');
+    });
+    await connected(h);
+    expect(h.conn.isAuthenticated()).toBe(true);
+  });
+});

@@ -1,0 +1,92 @@
+import { type DynamicModule, Module, type ModuleMetadata, type Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import { ROOT_LOGGER } from '../logging/logging.module';
+import {
+  CONNECTION_LISTENER,
+  type ConnectionListener,
+  FRAME_SINK,
+  type FrameSink,
+  OpentactConnection,
+} from './opentact-connection.service';
+import { OpentactRestClient } from './opentact-rest.client';
+import { TokenProvider } from './token-provider.service';
+import { WebSocketFactory } from './websocket.factory';
+
+export interface PlatformModuleOptions {
+  /** Modules that export `FRAME_SINK` (and, optionally, `CONNECTION_LISTENER`). */
+  imports?: ModuleMetadata['imports'];
+  /** Providers added to this module, e.g. `{ provide: FRAME_SINK, useExisting: EventIngestor }`. */
+  providers?: Provider[];
+}
+
+/**
+ * Opentact: REST client, token provider, socket factory and the live connection. The frame sink
+ * comes from outside, so this module never depends on ingest:
+ *
+ *   PlatformModule.forRoot({ imports: [IngestModule] })          // IngestModule exports FRAME_SINK
+ *
+ * The connection starts in `onApplicationBootstrap` and stops in `onModuleDestroy`, before
+ * BullMQ closes its queues in `onApplicationShutdown`. The classes are plain (no decorators),
+ * built by factories here, so unit tests construct them directly.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformModuleOptions = {}): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: options.imports ?? [],
+      providers: [
+        ...(options.providers ?? []),
+        {
+          provide: OpentactRestClient,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => new OpentactRestClient(config.opentact),
+        },
+        {
+          provide: TokenProvider,
+          inject: [AppConfig, OpentactRestClient],
+          useFactory: (config: AppConfig, rest: OpentactRestClient) =>
+            new TokenProvider(config.opentact, rest),
+        },
+        {
+          provide: WebSocketFactory,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => new WebSocketFactory(config.opentact),
+        },
+        {
+          provide: OpentactConnection,
+          inject: [
+            AppConfig,
+            TokenProvider,
+            OpentactRestClient,
+            WebSocketFactory,
+            FRAME_SINK,
+            ROOT_LOGGER,
+            { token: CONNECTION_LISTENER, optional: true },
+          ],
+          useFactory: (
+            config: AppConfig,
+            tokens: TokenProvider,
+            rest: OpentactRestClient,
+            sockets: WebSocketFactory,
+            sink: FrameSink,
+            logger: Logger,
+            listener?: ConnectionListener,
+          ) =>
+            new OpentactConnection({
+              config: config.opentact,
+              ingestBufferMax: config.ingestBufferMax,
+              tokens,
+              rest,
+              sockets,
+              sink,
+              logger: logger.child({ component: 'opentact-connection' }),
+              listener,
+            }),
+        },
+      ],
+      exports: [OpentactConnection, OpentactRestClient, TokenProvider],
+    };
+  }
+}

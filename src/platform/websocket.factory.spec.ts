@@ -1,0 +1,61 @@
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { hardMaxPayloadBytes, WebSocketFactory } from './websocket.factory';
+
+const MIB = 1024 * 1024;
+
+describe('hardMaxPayloadBytes', () => {
+  it('is four times the frame limit, and at least 4 MiB', () => {
+    expect(hardMaxPayloadBytes(1 * MIB)).toBe(4 * MIB);
+    expect(hardMaxPayloadBytes(2 * MIB)).toBe(8 * MIB);
+    expect(hardMaxPayloadBytes(1_000)).toBe(4 * MIB);
+  });
+});
+
+describe('WebSocketFactory', () => {
+  let server: WebSocketServer;
+  let url: string;
+
+  beforeEach(async () => {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const size = Number((data as Buffer).toString('utf8'));
+        ws.send(Buffer.alloc(size, 0x61), { binary: false });
+      });
+    });
+  });
+
+  afterEach(async () => {
+    for (const client of server.clients) {
+      client.terminate();
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  function request(size: number): Promise<{ received?: number; error?: string }> {
+    const ws = new WebSocketFactory({ maxFrameBytes: 1_000 }).create(url);
+    return new Promise((resolve) => {
+      ws.on('open', () => ws.send(String(size)));
+      ws.on('message', (data: Buffer) => {
+        resolve({ received: data.length });
+        ws.close(1000);
+      });
+      let error: string | undefined;
+      ws.on('error', (err: Error & { code?: string }) => (error = err.code));
+      ws.on('close', () => resolve({ error }));
+    });
+  }
+
+  it('lets frames above maxFrameBytes through so that ingest can quarantine them', async () => {
+    await expect(request(64 * 1024)).resolves.toEqual({ received: 64 * 1024 });
+  });
+
+  it('closes the socket (1009 to the peer) for frames above the hard cap', async () => {
+    await expect(request(4 * MIB + 1)).resolves.toEqual({
+      error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+    });
+  });
+});

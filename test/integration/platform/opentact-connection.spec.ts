@@ -1,0 +1,259 @@
+import pino from 'pino';
+import type { OpentactConfig } from '../../../src/config/app-config';
+import {
+  type ConnectionState,
+  type FrameSink,
+  OpentactConnection,
+} from '../../../src/platform/opentact-connection.service';
+import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
+import { TokenProvider } from '../../../src/platform/token-provider.service';
+import { WebSocketFactory } from '../../../src/platform/websocket.factory';
+import {
+  OpentactSimulator,
+  type SimulatorOptions,
+} from '../../../src/simulator/opentact-simulator';
+
+jest.setTimeout(20_000);
+
+const EMAIL = 'demo@opentact.local';
+const PASSWORD = 'demo-password';
+
+/** Polls `predicate` every 20 ms; fails after `timeoutMs`. */
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The simulator's log id of a frame: the envelope `uuid`, or `sim_id` for older frames. */
+function frameId(data: Buffer): string | undefined {
+  try {
+    const frame = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+    const id = frame.uuid ?? frame.sim_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class RecordingSink implements FrameSink {
+  readonly ids = new Set<string>();
+  received = 0;
+  /** Per-frame processing time; frames are processed one at a time, like a slow enqueue. */
+  delayMs = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  onFrame(data: Buffer): Promise<void> {
+    this.received++;
+    const id = frameId(data);
+    if (this.delayMs === 0) {
+      this.record(id);
+      return Promise.resolve();
+    }
+    this.chain = this.chain.then(async () => {
+      await sleep(this.delayMs);
+      this.record(id);
+    });
+    return this.chain;
+  }
+
+  private record(id: string | undefined): void {
+    if (id !== undefined) {
+      this.ids.add(id);
+    }
+  }
+}
+
+interface Rig {
+  sim: OpentactSimulator;
+  conn: OpentactConnection;
+  sink: RecordingSink;
+  states: ConnectionState[];
+  events: { deadPeer: number[]; authFailures: string[]; pauses: number; resumes: number };
+}
+
+let rig: Rig | undefined;
+
+async function startRig(
+  simOptions: SimulatorOptions = {},
+  overrides: Partial<OpentactConfig> = {},
+  ingestBufferMax = 1_000,
+): Promise<Rig> {
+  const sim = new OpentactSimulator({ port: 0, ...simOptions });
+  await sim.start();
+  const config: OpentactConfig = {
+    restUrl: sim.restUrl,
+    wssUrl: sim.wssUrl,
+    credentials: { kind: 'password', email: EMAIL, password: PASSWORD },
+    subscribe: [],
+    authTimeoutMs: 2_000,
+    pingIntervalMs: 30_000,
+    pongTimeoutMs: 5_000,
+    reconnectBaseMs: 100,
+    reconnectMaxMs: 500,
+    authFailureBackoffMs: 400,
+    stableAfterMs: 60_000,
+    tokenRefreshMarginMs: 1_000,
+    maxFrameBytes: 1_048_576,
+    ...overrides,
+  };
+  const rest = new OpentactRestClient(config, { timeoutMs: 2_000 });
+  const sink = new RecordingSink();
+  const states: ConnectionState[] = [];
+  const events: Rig['events'] = { deadPeer: [], authFailures: [], pauses: 0, resumes: 0 };
+  const conn = new OpentactConnection({
+    config,
+    ingestBufferMax,
+    tokens: new TokenProvider(config, rest),
+    rest,
+    sockets: new WebSocketFactory(config),
+    sink,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    listener: {
+      onStateChange: (s) => states.push(s),
+      onDeadPeer: () => events.deadPeer.push(Date.now()),
+      onAuthFailure: (reason) => events.authFailures.push(reason),
+      onPause: () => events.pauses++,
+      onResume: () => events.resumes++,
+    },
+  });
+  rig = { sim, conn, sink, states, events };
+  await conn.start();
+  return rig;
+}
+
+/** Ids of frames the simulator delivered to at least one socket. */
+function deliveredIds(sim: OpentactSimulator): string[] {
+  return sim.sentLog.filter((e) => e.sockets >= 1).map((e) => e.id);
+}
+
+function missing(sim: OpentactSimulator, sink: RecordingSink): string[] {
+  return deliveredIds(sim).filter((id) => !sink.ids.has(id));
+}
+
+afterEach(async () => {
+  if (rig) {
+    await rig.conn.stop();
+    await rig.sim.stop();
+    rig = undefined;
+  }
+});
+
+describe('OpentactConnection against the simulator', () => {
+  it('logs in, authenticates, subscribes and forwards frames', async () => {
+    const { sim, conn, sink, states } = await startRig({}, { subscribe: ['call_state', 'sms'] });
+    await waitFor('open', () => conn.isAuthenticated());
+    expect(states).toEqual(['connecting', 'authenticating', 'open']);
+    expect(sim.stats).toMatchObject({ authenticated: 1, authAttempts: 1, authRefused: 0 });
+    await waitFor('subscriptions', () => sim.stats.subscriptions.length === 2);
+    expect([...sim.stats.subscriptions].sort()).toEqual(['call_state', 'sms']);
+
+    sim.emitScenario('inbound-call', 'newer');
+    sim.emitScenario('inbound-sms', 'older');
+    await waitFor('all frames', () => missing(sim, sink).length === 0);
+    // The auth ack is not forwarded.
+    expect(sink.received).toBe(deliveredIds(sim).length);
+    expect(conn.status()).toMatchObject({ state: 'open', reconnectCount: 0, authFailures: 0 });
+  });
+
+  it('refreshes the token over a new socket without losing frames', async () => {
+    const { sim, conn, sink } = await startRig(
+      { tokenTtlSeconds: 3 },
+      { tokenRefreshMarginMs: 1_000 },
+    );
+    await waitFor('open', () => conn.isAuthenticated());
+    const run = await sim.emitAtRate({ ratePerSecond: 200, durationMs: 5_000 });
+    expect(run.frames).toBeGreaterThanOrEqual(900);
+    await waitFor('all delivered frames', () => missing(sim, sink).length === 0);
+    expect(sim.stats.connectionsTotal).toBeGreaterThanOrEqual(3);
+    expect(sim.sentLog.every((e) => e.sockets >= 1)).toBe(true);
+    // Old sockets were closed once their successors authenticated.
+    await waitFor('one socket left', () => sim.stats.authenticated === 1);
+    expect(conn.status()).toMatchObject({ state: 'open', reconnectCount: 0, authFailures: 0 });
+  });
+
+  it('reconnects after the server drops every socket; nothing sent while connected is lost', async () => {
+    const { sim, conn, sink, states } = await startRig();
+    await waitFor('open', () => conn.isAuthenticated());
+    const run = sim.emitAtRate({ ratePerSecond: 200, durationMs: 3_000 });
+    await sleep(700);
+    sim.dropAll();
+    await sleep(800);
+    sim.dropAll();
+    await run;
+    await waitFor('reconnected', () => conn.isAuthenticated());
+    await waitFor('all delivered frames', () => missing(sim, sink).length === 0);
+    expect(conn.status().reconnectCount).toBeGreaterThanOrEqual(2);
+    expect(conn.status().authFailures).toBe(0);
+    expect(states.filter((s) => s === 'closed').length).toBeGreaterThanOrEqual(2);
+    expect(sim.stats.authenticated).toBe(1);
+  });
+
+  it('detects a dead peer within ping interval + pong timeout and reconnects', async () => {
+    const { sim, conn, events, states } = await startRig(
+      {},
+      { pingIntervalMs: 300, pongTimeoutMs: 300 },
+    );
+    await waitFor('open', () => conn.isAuthenticated());
+    sim.setPongs(false);
+    const stoppedAt = Date.now();
+    await waitFor('dead peer', () => events.deadPeer.length > 0, 3_000);
+    // 600 ms bound plus timer slack.
+    expect(events.deadPeer[0] - stoppedAt).toBeLessThanOrEqual(900);
+    // The reconnect may already be authenticated again (the backoff can be ~0 ms).
+    expect(states.slice(3)).toContain('closed');
+    sim.setPongs(true);
+    await waitFor('reconnected', () => conn.isAuthenticated() && sim.stats.authenticated === 1);
+    expect(conn.status().reconnectCount).toBeGreaterThanOrEqual(1);
+    expect(conn.status().authFailures).toBe(0);
+  });
+
+  it.each(['close', 'error-frame', 'silent'] as const)(
+    'counts refused auth (%s), never opens, retries with the long backoff, then recovers',
+    async (authFailure) => {
+      const { sim, conn, states, events } = await startRig(
+        { authMode: 'refuse', authFailure },
+        { authTimeoutMs: 300, authFailureBackoffMs: 400 },
+      );
+      await waitFor('three failures', () => events.authFailures.length >= 3, 6_000);
+      expect(states).not.toContain('open');
+      expect(conn.status().authFailures).toBeGreaterThanOrEqual(3);
+      const attempts = sim.stats.authAttempts;
+      // Backoff windows: [200, 400], [400, 800], [800, 1600] ms, each growing.
+      expect(attempts).toBeLessThanOrEqual(4);
+      sim.setAuthMode('accept');
+      await waitFor('open after accept', () => conn.isAuthenticated(), 6_000);
+      expect(events.authFailures.every((r) => !r.includes('eyJ'))).toBe(true);
+    },
+  );
+
+  it('treats a refused login as an auth failure without opening a socket', async () => {
+    const { sim, conn, events } = await startRig({ password: 'another-password' });
+    await waitFor('auth failure', () => events.authFailures.length >= 1);
+    expect(events.authFailures[0]).toContain('HTTP 401');
+    expect(events.authFailures[0]).not.toContain(PASSWORD);
+    expect(sim.stats.connectionsTotal).toBe(0);
+    expect(conn.status().state).toBe('closed');
+  });
+
+  it('pauses reading for a slow sink, resumes, and loses nothing', async () => {
+    const { sim, conn, sink, events } = await startRig({}, {}, 20);
+    sink.delayMs = 2;
+    await waitFor('open', () => conn.isAuthenticated());
+    const run = await sim.emitAtRate({ ratePerSecond: 2_000, count: 600 });
+    expect(run.sent).toBe(600);
+    await waitFor('paused at least once', () => events.pauses > 0);
+    await waitFor('all frames', () => missing(sim, sink).length === 0, 8_000);
+    expect(events.resumes).toBeGreaterThanOrEqual(events.pauses);
+    expect(conn.status()).toMatchObject({ paused: false, pendingFrames: 0, state: 'open' });
+    expect(sink.received).toBe(600);
+  });
+});
