@@ -1,10 +1,11 @@
 /** Unit specs live beside the code; integration and e2e specs under test/ use real Redis. */
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -19,7 +20,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.spec.ts'],
       transform,
-      testTimeout: 60000,
     },
   ],
 };

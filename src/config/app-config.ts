@@ -7,7 +7,8 @@ import { EnvironmentVariables, type LogLevel, SECRET_ENV_VARS } from './env.sche
 export interface OpentactConfig {
   restUrl: string;
   wssUrl: string;
-  credentials: { kind: 'password'; email: string; password: string } | { kind: 'token'; token: string };
+  credentials:
+    { kind: 'password'; email: string; password: string } | { kind: 'token'; token: string };
   subscribe: string[];
   authTimeoutMs: number;
   pingIntervalMs: number;
@@ -82,14 +83,24 @@ function describe(error: ValidationError): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const input: Record<string, string> = {};
-  for (const key of [...known, 'OPENTACT_EMAIL', 'OPENTACT_PASSWORD', 'OPENTACT_TOKEN', 'ADMIN_API_KEY']) {
+  for (const key of [
+    ...known,
+    'OPENTACT_EMAIL',
+    'OPENTACT_PASSWORD',
+    'OPENTACT_TOKEN',
+    'ADMIN_API_KEY',
+  ]) {
     const value = env[key];
     if (value !== undefined && value !== '') {
       input[key] = value;
     }
   }
   const vars = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
-  const errors = validateSync(vars, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true });
+  const errors = validateSync(vars, {
+    whitelist: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: true,
+  });
   const problems = errors.map(describe);
 
   let retryScheduleMs: number[] = [];

@@ -36,6 +36,10 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value.trim()))
     ? Number(value.trim())
     : value;
+/** Only the roles that hold the WSS need Opentact credentials. */
+const needsOpentact = (env: { APP_ROLE: AppRole }): boolean =>
+  env.APP_ROLE === AppRole.All || env.APP_ROLE === AppRole.Ingest;
+
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
@@ -49,9 +53,9 @@ export class EnvironmentVariables {
   APP_ROLE: AppRole = AppRole.All;
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
   @Max(65535)
+  @IsInt()
   PORT = 3000;
 
   @IsString()
@@ -61,8 +65,8 @@ export class EnvironmentVariables {
   LOG_LEVEL: LogLevel = 'info';
 
   @Transform(toInt)
-  @IsInt()
   @Min(1000)
+  @IsInt()
   SHUTDOWN_TIMEOUT_MS = 20_000;
 
   // --- Opentact ----------------------------------------------------------------------------
@@ -72,76 +76,85 @@ export class EnvironmentVariables {
   @IsUrl({ protocols: ['ws', 'wss'], require_tld: false, require_protocol: true })
   OPENTACT_WSS_URL = 'wss://api.opentact.org';
 
-  @ValidateIf((env: EnvironmentVariables) => !env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL)
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      needsOpentact(env) && (!env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL),
+  )
   @IsString({ message: 'set OPENTACT_EMAIL and OPENTACT_PASSWORD, or OPENTACT_TOKEN' })
   @MinLength(3)
   OPENTACT_EMAIL?: string;
 
-  @ValidateIf((env: EnvironmentVariables) => !env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL)
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      needsOpentact(env) && (!env.OPENTACT_TOKEN || !!env.OPENTACT_EMAIL),
+  )
   @IsString({ message: 'set OPENTACT_PASSWORD together with OPENTACT_EMAIL' })
   @MinLength(1)
   OPENTACT_PASSWORD?: string;
 
   @IsOptional()
   @IsString()
-  @Matches(/^[\w-]+\.[\w-]+\.[\w-]*$/, { message: 'OPENTACT_TOKEN must be a JWT (three dot-separated parts)' })
+  @Matches(/^[\w-]+\.[\w-]+\.[\w-]*$/, {
+    message: 'OPENTACT_TOKEN must be a JWT (three dot-separated parts)',
+  })
   OPENTACT_TOKEN?: string;
 
   @Transform(trim)
   @IsString()
   @Matches(/^([a-z0-9_]+(\s*,\s*[a-z0-9_]+)*)?$/, {
-    message: 'OPENTACT_SUBSCRIBE must be a comma-separated list of Opentact event types such as call_state,sms',
+    message:
+      'OPENTACT_SUBSCRIBE must be a comma-separated list of Opentact event types such as call_state,sms',
   })
   OPENTACT_SUBSCRIBE = '';
 
   @Transform(toInt)
-  @IsInt()
   @Min(100)
+  @IsInt()
   OPENTACT_AUTH_TIMEOUT_MS = 10_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(100)
+  @IsInt()
   OPENTACT_PING_INTERVAL_MS = 30_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(100)
+  @IsInt()
   OPENTACT_PONG_TIMEOUT_MS = 5_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   OPENTACT_RECONNECT_BASE_MS = 1_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   OPENTACT_RECONNECT_MAX_MS = 30_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   OPENTACT_AUTH_FAILURE_BACKOFF_MS = 60_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
+  @IsInt()
   OPENTACT_STABLE_AFTER_MS = 60_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
+  @IsInt()
   OPENTACT_TOKEN_REFRESH_MARGIN_MS = 600_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1024)
+  @IsInt()
   OPENTACT_MAX_FRAME_BYTES = 1_048_576;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   INGEST_BUFFER_MAX = 1_000;
 
   // --- Redis and retention -------------------------------------------------------------------
@@ -162,27 +175,30 @@ export class EnvironmentVariables {
   REDIS_SENTINEL_PASSWORD?: string;
 
   @Matches(/^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/, {
-    message: 'QUEUE_PREFIX must be letters, digits, _ . - or a Redis Cluster hash tag such as {otb}',
+    message:
+      'QUEUE_PREFIX must be letters, digits, _ . - or a Redis Cluster hash tag such as {otb}',
   })
   QUEUE_PREFIX = 'otb';
 
   @Transform(toInt)
-  @IsInt()
   @Min(60)
+  @IsInt()
   EVENT_RETENTION_SECONDS = 86_400;
 
   @Transform(toInt)
-  @IsInt()
   @Min(100)
+  @IsInt()
   EVENT_RETENTION_MAX_COUNT = 1_000_000;
 
   @Transform(toInt)
-  @IsInt()
   @Min(10)
+  @IsInt()
   QUARANTINE_MAX_COUNT = 10_000;
 
   // --- admin API ---------------------------------------------------------------------------
-  @ValidateIf((env: EnvironmentVariables) => env.APP_ROLE === AppRole.All || env.APP_ROLE === AppRole.Api)
+  @ValidateIf(
+    (env: EnvironmentVariables) => env.APP_ROLE === AppRole.All || env.APP_ROLE === AppRole.Api,
+  )
   @IsString({ message: 'ADMIN_API_KEY is required for the api role (at least 32 characters)' })
   @MinLength(32, { message: 'ADMIN_API_KEY must be at least 32 characters long' })
   ADMIN_API_KEY?: string;
@@ -194,42 +210,43 @@ export class EnvironmentVariables {
 
   // --- delivery ----------------------------------------------------------------------------
   @Transform(toInt)
-  @IsInt()
   @Min(1)
   @Max(1000)
+  @IsInt()
   WORKER_CONCURRENCY = 50;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
   @Max(1000)
+  @IsInt()
   FANOUT_CONCURRENCY = 20;
 
   @Transform(toInt)
-  @IsInt()
   @Min(100)
+  @IsInt()
   DELIVERY_TIMEOUT_MS = 15_000;
 
   @Transform(trim)
   @Matches(/^\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*$/, {
-    message: 'DELIVERY_RETRY_SCHEDULE must be a comma-separated list of delays such as 5s,5m,30m,2h',
+    message:
+      'DELIVERY_RETRY_SCHEDULE must be a comma-separated list of delays such as 5s,5m,30m,2h',
   })
   DELIVERY_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
 
   @Transform(toNumber)
-  @IsNumber()
   @Min(0)
   @Max(1)
+  @IsNumber()
   DELIVERY_RETRY_JITTER = 0.2;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   DELIVERY_RETRY_AFTER_MAX_SECONDS = 86_400;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   DELIVERY_DISABLE_AFTER_SECONDS = 432_000;
 
   @Transform(trim)
@@ -237,22 +254,22 @@ export class EnvironmentVariables {
   DELIVERY_ALLOW_CIDRS = '';
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   DELIVERY_CONNECTIONS_PER_ORIGIN = 20;
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
+  @IsInt()
   DELIVERY_MAX_RESPONSE_BYTES = 16_384;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
+  @IsInt()
   DELIVERY_MAX_ATTEMPT_RECORDS = 20;
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
+  @IsInt()
   SECRET_ROTATION_OVERLAP_SECONDS = 86_400;
 }

@@ -13,8 +13,11 @@ export enum JobName {
   Deliver = 'deliver',
 }
 
-/** The events job carries the normalised event; never credentials. */
-export type EventJobData = NormalizedEvent;
+/**
+ * The events job carries the normalised event; never credentials. A synthetic test event names
+ * the one subscription it is for, so it goes through the normal path without reaching others.
+ */
+export type EventJobData = NormalizedEvent & { targetSubscriptionId?: string };
 
 export interface DeliveryJobData {
   deliveryId: string;

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/app-config';
 
@@ -43,4 +44,12 @@ export function createRedis(config: RedisConfig, opts: RedisConnectionOptions): 
 /** Our own keys live beside BullMQ's under the same prefix, so a hash-tag prefix keeps one slot. */
 export function redisKey(prefix: string, ...parts: string[]): string {
   return [prefix, ...parts].join(':');
+}
+
+/** The same options typed for BullMQ, whose connection type is wider than ioredis' own. */
+export function bullConnection(
+  config: RedisConfig,
+  opts: RedisConnectionOptions,
+): ConnectionOptions {
+  return redisOptions(config, opts) as ConnectionOptions;
 }

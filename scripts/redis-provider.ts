@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface ProvidedRedis {
+  url: string;
+  /** True when this process started its own redis-server. */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Production-like persistence: AOF every second and no eviction. */
+  persistent?: boolean;
+  port?: number;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Starts a private redis-server on a free loopback port, in a temporary directory. */
+export async function startRedisServer(
+  options: RedisServerOptions = {},
+): Promise<ProvidedRedis & { process: ChildProcess; port: number; dir: string }> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'otb-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push(
+    ...(options.persistent
+      ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
+      : ['--appendonly', 'no']),
+  );
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(url))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    port,
+    dir,
+    process: child,
+    started: true,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The given Redis, else the local default, else a private redis-server when one is installed. */
+export async function provideRedis(preferred?: string): Promise<ProvidedRedis> {
+  const url = preferred ?? 'redis://127.0.0.1:6379';
+  if (await answers(url)) {
+    return { url, started: false, stop: () => Promise.resolve() };
+  }
+  if (preferred) {
+    throw new Error(`Redis does not answer at REDIS_URL (${new URL(url).host})`);
+  }
+  if (!hasRedisServer()) {
+    throw new Error(
+      'no Redis answers on 127.0.0.1:6379 and redis-server is not installed. Start one ' +
+        '(e.g. `apt-get install redis-server` or `docker run -p 6379:6379 redis:7`) or set REDIS_URL.',
+    );
+  }
+  return startRedisServer();
+}

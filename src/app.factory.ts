@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { type AppConfig } from './config/app-config';
+import { runsApi } from './config/app-role';
+import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { createValidationPipe } from './api/validation';
+import { setupOpenApi } from './api/openapi';
+import { SERVICE_VERSION } from './version';
+
+/**
+ * Builds the Nest application for one role. main.ts, the demo and the end-to-end tests all start
+ * the service through here, so they run the same wiring.
+ */
+export async function createApp(config: AppConfig, logger?: Logger): Promise<INestApplication> {
+  const root = logger ?? createRootLogger(config.logLevel);
+  const app = await NestFactory.create(AppModule.forRoot(config, root), {
+    logger: new PinoNestLogger(root.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  if (runsApi(config.role)) {
+    setupOpenApi(app, SERVICE_VERSION);
+  }
+  return app;
+}

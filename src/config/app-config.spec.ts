@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { ConfigValidationError, knownEnvVars, loadConfig } from './app-config';
+import { AppRole } from './app-role';
+
+const base = { OPENTACT_TOKEN: 'aaa.bbb.ccc', ADMIN_API_KEY: 'k'.repeat(32) };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return (error as ConfigValidationError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config.role).toBe(AppRole.All);
+    expect(config.port).toBe(3000);
+    expect(config.opentact.restUrl).toBe('https://api.opentact.org/rest');
+    expect(config.opentact.wssUrl).toBe('wss://api.opentact.org');
+    expect(config.opentact.authTimeoutMs).toBe(10_000);
+    expect(config.opentact.pingIntervalMs).toBe(30_000);
+    expect(config.opentact.reconnectMaxMs).toBe(30_000);
+    expect(config.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', prefix: 'otb' });
+    expect(config.eventRetentionSeconds).toBe(86_400);
+    expect(config.eventRetentionMaxCount).toBe(1_000_000);
+    expect(config.delivery.timeoutMs).toBe(15_000);
+    // immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts
+    expect(config.delivery.retryScheduleMs).toEqual([5e3, 3e5, 1.8e6, 7.2e6, 1.8e7, 3.6e7, 3.6e7]);
+    expect(config.delivery.disableAfterMs).toBe(5 * 86_400_000);
+    expect(config.delivery.secretRotationOverlapMs).toBe(86_400_000);
+  });
+
+  it('reads credentials: email and password win over a token', () => {
+    expect(loadConfig(base).opentact.credentials).toEqual({ kind: 'token', token: 'aaa.bbb.ccc' });
+    expect(
+      loadConfig({ ...base, OPENTACT_EMAIL: 'a@b.c', OPENTACT_PASSWORD: 'pw' }).opentact
+        .credentials,
+    ).toEqual({ kind: 'password', email: 'a@b.c', password: 'pw' });
+  });
+
+  it('names each bad variable and what is wrong with it', () => {
+    const found = problems({
+      ...base,
+      PORT: 'eighty',
+      APP_ROLE: 'everything',
+      DELIVERY_RETRY_JITTER: '2',
+    });
+    expect(found).toHaveLength(3);
+    expect(found.find((p) => p.startsWith('PORT:'))).toMatch(/integer/);
+    expect(found.find((p) => p.startsWith('APP_ROLE:'))).toMatch(/everything/);
+    expect(found.find((p) => p.startsWith('DELIVERY_RETRY_JITTER:'))).toMatch(/1/);
+  });
+
+  it('never prints a secret value', () => {
+    const found = problems({
+      OPENTACT_EMAIL: 'a@b.c',
+      OPENTACT_PASSWORD: '',
+      ADMIN_API_KEY: 'short-secret-key',
+    });
+    const text = found.join('\n');
+    expect(text).toMatch(/ADMIN_API_KEY: .*32/);
+    expect(text).not.toContain('short-secret-key');
+    expect(text).toMatch(/OPENTACT_PASSWORD/);
+    const token = problems({ ...base, OPENTACT_TOKEN: 'not-a-jwt-secret' }).join('\n');
+    expect(token).toMatch(/OPENTACT_TOKEN/);
+    expect(token).not.toContain('not-a-jwt-secret');
+  });
+
+  it('requires Opentact credentials only where the WSS is held, and the admin key only where the API runs', () => {
+    expect(problems({ ADMIN_API_KEY: 'k'.repeat(32) }).join()).toMatch(/OPENTACT_EMAIL/);
+    expect(() => loadConfig({ APP_ROLE: 'worker' })).not.toThrow();
+    expect(() => loadConfig({ APP_ROLE: 'api', ADMIN_API_KEY: 'k'.repeat(32) })).not.toThrow();
+    expect(problems({ APP_ROLE: 'api' }).join()).toMatch(/ADMIN_API_KEY/);
+    expect(() => loadConfig({ APP_ROLE: 'ingest', OPENTACT_TOKEN: 'a.b.c' })).not.toThrow();
+  });
+
+  it('accepts a Redis Cluster hash tag as the prefix and refuses other braces', () => {
+    expect(loadConfig({ ...base, QUEUE_PREFIX: '{otb}' }).redis.prefix).toBe('{otb}');
+    expect(problems({ ...base, QUEUE_PREFIX: 'otb:{x' }).join()).toMatch(/QUEUE_PREFIX/);
+  });
+
+  it('parses retry schedules with units and Sentinel lists', () => {
+    const config = loadConfig({
+      ...base,
+      DELIVERY_RETRY_SCHEDULE: '250ms, 2s,1m',
+      REDIS_SENTINELS: 'a:26379,b:26380',
+    });
+    expect(config.delivery.retryScheduleMs).toEqual([250, 2000, 60000]);
+    expect(config.redis.sentinels).toEqual([
+      { host: 'a', port: 26379 },
+      { host: 'b', port: 26380 },
+    ]);
+    expect(problems({ ...base, DELIVERY_RETRY_SCHEDULE: '5 minutes' }).join()).toMatch(
+      /DELIVERY_RETRY_SCHEDULE/,
+    );
+  });
+
+  it('does not turn the string "false" into true or a blank into zero', () => {
+    expect(loadConfig({ ...base, PORT: '' }).port).toBe(3000);
+    expect(problems({ ...base, WORKER_CONCURRENCY: 'false' }).join()).toMatch(/WORKER_CONCURRENCY/);
+  });
+
+  it('lists every variable it reads', () => {
+    expect(knownEnvVars()).toEqual(
+      expect.arrayContaining(['OPENTACT_EMAIL', 'ADMIN_API_KEY', 'QUEUE_PREFIX', 'APP_ROLE']),
+    );
+  });
+});

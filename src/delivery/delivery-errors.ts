@@ -1,0 +1,28 @@
+import { UnrecoverableError } from 'bullmq';
+
+/**
+ * The attempt failed and another one is due. Thrown so BullMQ counts the attempt and applies the
+ * webhook backoff; `retryAfterMs` carries a receiver's Retry-After into that backoff.
+ */
+export class RetryableDeliveryError extends Error {
+  readonly code = 'DELIVERY_RETRY';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RetryableDeliveryError';
+  }
+}
+
+/** No further attempt makes sense (410 Gone, schedule spent): BullMQ fails the job at once. */
+export class PermanentDeliveryError extends UnrecoverableError {
+  readonly code = 'DELIVERY_PERMANENT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+/** The custom backoff type name delivery jobs are added with. */
+export const WEBHOOK_BACKOFF = 'webhook';

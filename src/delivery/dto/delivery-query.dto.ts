@@ -1,0 +1,86 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsEnum,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { DeliveryStatus } from '../delivery.model';
+
+export class ListDeliveriesQueryDto {
+  @ApiPropertyOptional({ description: 'Only deliveries of this subscription' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  subscriptionId?: string;
+
+  @ApiPropertyOptional({ enum: DeliveryStatus })
+  @IsOptional()
+  @IsEnum(DeliveryStatus)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ description: 'Normalised event type, e.g. call.hangup' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  eventType?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+}
+
+export class ReplayRequestDto {
+  @ApiPropertyOptional({
+    description: 'Start of the window (ISO-8601)',
+    example: '2026-11-28T00:00:00Z',
+  })
+  @IsISO8601({ strict: true })
+  since!: string;
+
+  @ApiPropertyOptional({ description: 'End of the window (ISO-8601); default now' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({
+    enum: ['failed', 'all'],
+    default: 'failed',
+    description: '`failed`: failing and dead deliveries; `all`: every retained event of the window',
+  })
+  @IsOptional()
+  @IsEnum({ failed: 'failed', all: 'all' })
+  scope: 'failed' | 'all' = 'failed';
+}
+
+export class QuarantineQueryDto {
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset = 0;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit = 50;
+}

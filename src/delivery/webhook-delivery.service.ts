@@ -1,0 +1,223 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import type { NormalizedEvent } from '../events/normalized-event';
+import { InjectLogger } from '../logging/logging.module';
+import { MetricsService, statusClass } from '../metrics/metrics.service';
+import {
+  type DeliveryJobData,
+  type EventJobData,
+  eventJobId,
+  QueueName,
+} from '../queue/queue.constants';
+import type { Subscription } from '../subscriptions/subscription.model';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { classifyAttempt, type DeliveryOutcome } from './delivery-outcome';
+import { PermanentDeliveryError, RetryableDeliveryError } from './delivery-errors';
+import { DeliveryRecordRepository } from './delivery-record.repository';
+import { type DeliveryAttempt, DeliveryStatus } from './delivery.model';
+import { applyRetryAfter, nextDelayMs } from './retry-schedule';
+import { WebhookHttpClient } from './webhook-http.client';
+import { WebhookSigner } from './webhook-signer';
+
+/** The webhook body: the normalised event, field for field. */
+export function webhookBody(event: NormalizedEvent): string {
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    data: event.data,
+    raw: event.raw,
+  });
+}
+
+/**
+ * Runs one delivery attempt: load, sign, send, record, classify. A failed attempt always throws
+ * (never swallowed) so BullMQ counts it and schedules the next one through the webhook backoff.
+ */
+@Injectable()
+export class WebhookDelivery {
+  private readonly logger: Logger;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly http: WebhookHttpClient,
+    private readonly signer: WebhookSigner,
+    private readonly records: DeliveryRecordRepository,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly subscriptionsRepo: SubscriptionsRepository,
+    private readonly metrics: MetricsService,
+    @InjectQueue(QueueName.Events) private readonly events: Queue<EventJobData>,
+    @InjectLogger() logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'delivery' });
+    this.maxAttempts = config.delivery.retryScheduleMs.length + 1;
+  }
+
+  async deliver(job: Job<DeliveryJobData>): Promise<void> {
+    const { deliveryId, eventId, subscriptionId } = job.data;
+    const log = this.logger.child({ deliveryId, eventId, subscriptionId });
+    const now = new Date();
+
+    const subscription = await this.subscriptionsRepo.get(subscriptionId);
+    if (!subscription || !subscription.enabled) {
+      const reason = subscription ? 'subscription disabled' : 'subscription deleted';
+      await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
+      this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
+      log.info({ reason }, 'delivery skipped');
+      return;
+    }
+    const eventJob = await this.events.getJob(eventJobId(eventId));
+    if (!eventJob) {
+      const reason = 'event no longer retained';
+      await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
+      this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
+      log.warn({ reason }, 'delivery skipped');
+      return;
+    }
+
+    const body = webhookBody(eventJob.data);
+    const timestampSec = Math.floor(now.getTime() / 1000);
+    const headers: Record<string, string> = {
+      ...subscription.headers,
+      'webhook-id': eventId,
+      'webhook-timestamp': String(timestampSec),
+      'webhook-signature': this.signer.sign({
+        msgId: eventId,
+        timestampSec,
+        body,
+        secrets: this.subscriptions.activeSecrets(subscription, now),
+      }),
+    };
+    const result = await this.http.post(subscription.url, headers, body);
+    const outcome = classifyAttempt(result, new Date(), {
+      retryAfterMaxMs: this.config.delivery.retryAfterMaxMs,
+    });
+    const attemptNumber = job.attemptsMade + 1;
+    const cls = statusClass(result.statusCode);
+    this.metrics.attemptDuration.observe({ status_class: cls }, result.durationMs / 1000);
+
+    const attempt: DeliveryAttempt = {
+      attempt: attemptNumber,
+      at: now.toISOString(),
+      durationMs: Math.round(result.durationMs),
+      statusCode: result.statusCode,
+      error: result.error ? `${result.error.kind}: ${result.error.message}` : undefined,
+      responseBody: result.body === '' ? undefined : result.body,
+      responseTruncated: result.bodyTruncated || undefined,
+    };
+    const logFields = {
+      attempt: attemptNumber,
+      statusCode: result.statusCode,
+      durationMs: attempt.durationMs,
+    };
+
+    if (outcome.kind === 'success') {
+      await this.records.recordAttempt(deliveryId, attempt, { status: DeliveryStatus.Succeeded });
+      if (subscription.failingSince) {
+        await this.subscriptionsRepo.recordSuccess(subscriptionId, now);
+      }
+      this.metrics.deliveries.inc({ outcome: 'success', status_class: cls });
+      if (attemptNumber === 1 && !job.data.manual) {
+        this.metrics.endToEndLatency.observe((Date.now() - job.data.receivedAtMs) / 1000);
+      }
+      log.debug(logFields, 'delivered');
+      return;
+    }
+
+    if (outcome.kind === 'disable') {
+      await this.records.recordAttempt(
+        deliveryId,
+        { ...attempt, error: outcome.reason },
+        { status: DeliveryStatus.Dead },
+      );
+      await this.subscriptionsRepo.disable(subscriptionId, outcome.reason, now);
+      this.metrics.deliveries.inc({ outcome: 'disabled', status_class: cls });
+      this.metrics.subscriptionsDisabled.inc({ reason: 'gone' });
+      log.warn({ ...logFields, reason: outcome.reason }, 'subscription disabled: endpoint is gone');
+      throw new PermanentDeliveryError(outcome.reason);
+    }
+
+    return this.retryOrDie(job, outcome, attempt, subscription, log);
+  }
+
+  private async retryOrDie(
+    job: Job<DeliveryJobData>,
+    outcome: Extract<DeliveryOutcome, { kind: 'retry' }>,
+    attempt: DeliveryAttempt,
+    subscription: Subscription,
+    log: Logger,
+  ): Promise<never> {
+    const { deliveryId, subscriptionId } = job.data;
+    const cls = statusClass(attempt.statusCode);
+    const reason = attempt.error ?? outcome.reason;
+    const scheduled = nextDelayMs(
+      attempt.attempt,
+      this.config.delivery.retryScheduleMs,
+      this.config.delivery.retryJitter,
+    );
+    const last = scheduled === undefined || attempt.attempt >= this.maxAttempts;
+
+    if (!job.data.manual) {
+      await this.checkAutoDisable(subscription, log);
+    }
+    if (last) {
+      await this.records.recordAttempt(
+        deliveryId,
+        { ...attempt, error: reason },
+        { status: DeliveryStatus.Dead },
+      );
+      this.metrics.deliveries.inc({ outcome: 'dead', status_class: cls });
+      log.warn(
+        { attempt: attempt.attempt, statusCode: attempt.statusCode, reason },
+        'delivery dead: every attempt failed',
+      );
+      throw new PermanentDeliveryError(`every attempt failed; last: ${reason}`);
+    }
+    const delay = applyRetryAfter(
+      scheduled,
+      outcome.retryAfterMs,
+      this.config.delivery.retryAfterMaxMs,
+    );
+    const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    await this.records.recordAttempt(
+      deliveryId,
+      { ...attempt, error: reason, nextAttemptAt },
+      { status: DeliveryStatus.Failing, nextAttemptAt },
+    );
+    this.metrics.deliveries.inc({ outcome: 'retry', status_class: cls });
+    log.info(
+      {
+        attempt: attempt.attempt,
+        statusCode: attempt.statusCode,
+        reason,
+        nextAttemptAt,
+        subscriptionId,
+      },
+      'delivery failed; retry scheduled',
+    );
+    // The backoff strategy reads the delay back from the error, so the job waits exactly this long.
+    throw new RetryableDeliveryError(reason, delay);
+  }
+
+  /** Disables a subscription that has failed without a single success for DELIVERY_DISABLE_AFTER. */
+  private async checkAutoDisable(subscription: Subscription, log: Logger): Promise<void> {
+    const now = new Date();
+    const { failingSince } = await this.subscriptionsRepo.recordFailure(subscription.id, now);
+    if (
+      failingSince === null ||
+      now.getTime() - Date.parse(failingSince) < this.config.delivery.disableAfterMs
+    ) {
+      return;
+    }
+    const reason = `failing without a success since ${failingSince}`;
+    await this.subscriptionsRepo.disable(subscription.id, reason, now);
+    this.metrics.subscriptionsDisabled.inc({ reason: 'failing' });
+    log.warn({ failingSince }, 'subscription disabled: failing for too long');
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { DeliveryWorkers } from '../delivery/delivery-workers.service';
+import { OpentactConnection } from '../platform/opentact-connection.service';
+import { InjectRedis } from '../redis/redis.module';
+import { Lifecycle } from './lifecycle.service';
+
+const REDIS_PING_TIMEOUT_MS = 1_000;
+
+/** Readiness checks. Each says what is wrong in its `message`, so a failed probe explains itself. */
+@Injectable()
+export class ReadinessIndicators {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly lifecycle: Lifecycle,
+    @InjectRedis() private readonly redis: Redis,
+    @Optional() @Inject(OpentactConnection) private readonly connection?: OpentactConnection,
+    @Optional() @Inject(DeliveryWorkers) private readonly workers?: DeliveryWorkers,
+  ) {}
+
+  lifecycleCheck(): HealthIndicatorResult {
+    const check = this.health.check('lifecycle');
+    return this.lifecycle.shuttingDown
+      ? check.down({ message: 'shutting down: finishing in-flight work' })
+      : check.up();
+  }
+
+  async redisCheck(): Promise<HealthIndicatorResult> {
+    const check = this.health.check('redis');
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer to PING within ${REDIS_PING_TIMEOUT_MS} ms`)),
+            REDIS_PING_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return check.up({ latencyMs: Date.now() - started });
+    } catch (error) {
+      return check.down({ message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  opentactCheck(): HealthIndicatorResult | undefined {
+    if (!this.connection) {
+      return undefined;
+    }
+    const check = this.health.check('opentact');
+    const status = this.connection.status();
+    if (status.authenticated) {
+      return check.up({
+        state: status.state,
+        connectedSince: status.connectedSince,
+        lastFrameAt: status.lastFrameAt,
+        paused: status.paused,
+      });
+    }
+    return check.down({
+      message: `Opentact WSS not authenticated (state: ${status.state})`,
+      state: status.state,
+      reconnectCount: status.reconnectCount,
+      authFailures: status.authFailures,
+    });
+  }
+
+  workersCheck(): HealthIndicatorResult | undefined {
+    if (!this.workers) {
+      return undefined;
+    }
+    const check = this.health.check('workers');
+    return this.workers.running
+      ? check.up()
+      : check.down({ message: 'workers are not consuming (waiting for Redis, or stopping)' });
+  }
+}

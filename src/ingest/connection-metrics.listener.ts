@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
+import type { ConnectionListener, ConnectionState } from '../platform/opentact-connection.service';
+
+const STATES: ConnectionState[] = ['connecting', 'authenticating', 'open', 'closed'];
+
+/** Turns connection events into Prometheus series. */
+@Injectable()
+export class ConnectionMetricsListener implements ConnectionListener {
+  constructor(private readonly metrics: MetricsService) {
+    this.onStateChange('closed');
+  }
+
+  onStateChange(state: ConnectionState): void {
+    for (const s of STATES) {
+      this.metrics.connectionState.set({ state: s }, s === state ? 1 : 0);
+    }
+  }
+  onReconnect(): void {
+    this.metrics.reconnects.inc();
+  }
+  onAuthFailure(): void {
+    this.metrics.authFailures.inc();
+  }
+  onDeadPeer(): void {
+    this.metrics.deadPeers.inc();
+  }
+  onPause(): void {
+    this.metrics.ingestPaused.set(1);
+    this.metrics.ingestPauses.inc();
+  }
+  onResume(): void {
+    this.metrics.ingestPaused.set(0);
+  }
+}

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.service';
+import { PlatformModule } from '../platform/platform.module';
+import { QueueModule } from '../queue/queue.module';
+import { ConnectionMetricsListener } from './connection-metrics.listener';
+import { EventIngestor } from './event-ingestor.service';
+
+/** The frame sink and connection listener the platform connection feeds. */
+@Module({
+  imports: [EventsModule, QueueModule],
+  providers: [
+    EventIngestor,
+    ConnectionMetricsListener,
+    { provide: FRAME_SINK, useExisting: EventIngestor },
+    { provide: CONNECTION_LISTENER, useExisting: ConnectionMetricsListener },
+  ],
+  exports: [FRAME_SINK, CONNECTION_LISTENER, EventIngestor],
+})
+export class IngestSinkModule {}
+
+/** The ingest role: the Opentact connection feeding normalise → quarantine or enqueue. */
+@Module({
+  imports: [PlatformModule.forRoot({ imports: [IngestSinkModule] })],
+  exports: [PlatformModule],
+})
+export class IngestModule {}

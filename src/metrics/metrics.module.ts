@@ -1,0 +1,12 @@
+import { Global, Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+@Global()
+@Module({ providers: [MetricsService], exports: [MetricsService] })
+export class MetricsModule {}
+
+/** GET /metrics, open like the health routes (scraped from inside the cluster). */
+@Module({ imports: [QueueModule], controllers: [MetricsController] })
+export class MetricsApiModule {}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * Every series the service exports, in one registry (not prom-client's global one, so tests and
+ * several app instances in one process do not collide). Label values are bounded sets: event
+ * types, reasons, outcomes and status classes, never ids or URLs.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly framesReceived = new Counter({
+    name: 'otb_frames_received_total',
+    help: 'WSS frames read from Opentact, by Opentact frame type',
+    labelNames: ['frame_type'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsEnqueued = new Counter({
+    name: 'otb_events_enqueued_total',
+    help: 'Normalised events added to the events queue, by event type',
+    labelNames: ['event_type'] as const,
+    registers: [this.registry],
+  });
+  readonly duplicatesSuppressed = new Counter({
+    name: 'otb_events_duplicates_total',
+    help: 'Events not enqueued because an event with the same id is already retained',
+    registers: [this.registry],
+  });
+  readonly framesQuarantined = new Counter({
+    name: 'otb_frames_quarantined_total',
+    help: 'Frames refused by the normaliser and kept in quarantine, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly enqueueErrors = new Counter({
+    name: 'otb_enqueue_errors_total',
+    help: 'Failed attempts to write an event or a quarantined frame to Redis (each is retried)',
+    registers: [this.registry],
+  });
+  readonly connectionState = new Gauge({
+    name: 'otb_opentact_connection_state',
+    help: '1 for the current state of the Opentact WSS connection, 0 for the others',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly reconnects = new Counter({
+    name: 'otb_opentact_reconnects_total',
+    help: 'Reconnections to the Opentact WSS',
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'otb_opentact_auth_failures_total',
+    help: 'Failed WSS authentications (refused, timed out, or closed before the acknowledgement)',
+    registers: [this.registry],
+  });
+  readonly deadPeers = new Counter({
+    name: 'otb_opentact_dead_peers_total',
+    help: 'WSS connections terminated because a ping got no pong in time',
+    registers: [this.registry],
+  });
+  readonly ingestPaused = new Gauge({
+    name: 'otb_ingest_paused',
+    help: '1 while WSS reading is paused because the ingest buffer is full',
+    registers: [this.registry],
+  });
+  readonly ingestPauses = new Counter({
+    name: 'otb_ingest_pauses_total',
+    help: 'Times WSS reading was paused for backpressure',
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'otb_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (success, retry, dead, disabled, skipped) and status class',
+    labelNames: ['outcome', 'status_class'] as const,
+    registers: [this.registry],
+  });
+  readonly attemptDuration = new Histogram({
+    name: 'otb_delivery_attempt_duration_seconds',
+    help: 'Duration of one webhook HTTP attempt',
+    labelNames: ['status_class'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly endToEndLatency = new Histogram({
+    name: 'otb_end_to_end_latency_seconds',
+    help: 'From the frame read off the WSS to the 2xx of its webhook',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'otb_queue_jobs',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionsDisabled = new Counter({
+    name: 'otb_subscriptions_disabled_total',
+    help: 'Subscriptions disabled automatically, by reason (gone, failing)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'otb_' });
+  }
+}
+
+/** `2xx`, `4xx`, ... or `none` when no response came back. */
+export function statusClass(statusCode: number | undefined): string {
+  return statusCode === undefined ? 'none' : `${Math.floor(statusCode / 100)}xx`;
+}

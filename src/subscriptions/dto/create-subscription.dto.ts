@@ -1,0 +1,45 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import {
+  DescriptionField,
+  EnabledField,
+  EventTypesField,
+  HeadersField,
+  UrlField,
+} from './subscription-fields';
+import { SubscriptionFilterDto } from './subscription-filter.dto';
+
+export class CreateSubscriptionDto {
+  @UrlField(true)
+  url!: string;
+
+  @EventTypesField(true)
+  eventTypes!: string[];
+
+  @DescriptionField()
+  description?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Bring your own signing secret (`whsec_` + base64 of 24–64 bytes); generated when absent.',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  secret?: string;
+
+  @HeadersField()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: () => SubscriptionFilterDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SubscriptionFilterDto)
+  filter?: SubscriptionFilterDto;
+
+  @EnabledField()
+  enabled?: boolean;
+}

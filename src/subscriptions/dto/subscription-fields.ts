@@ -1,0 +1,134 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  IsUrl,
+  MaxLength,
+  MinLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+export const MAX_EVENT_TYPES = 100;
+export const MAX_DESCRIPTION_LENGTH = 500;
+export const MAX_HEADERS = 20;
+export const MAX_URL_LENGTH = 2048;
+export const MAX_FILTER_VALUES = 100;
+export const MAX_FILTER_VALUE_LENGTH = 64;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An object of string → string with at most `maxKeys` entries (names and values checked later). */
+export function IsStringMap(maxKeys: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStringMap',
+      validator: {
+        validate: (value: unknown) =>
+          isPlainObject(value) &&
+          Object.keys(value).length <= maxKeys &&
+          Object.values(value).every((v) => typeof v === 'string'),
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must be an object of at most ${maxKeys} string values`,
+      },
+    },
+    options,
+  );
+}
+
+/** A string, or a non-empty list of strings: one value to equal, or several to choose from. */
+export function IsFilterValue(options?: ValidationOptions): PropertyDecorator {
+  const ok = (v: unknown): boolean =>
+    typeof v === 'string' && v.length > 0 && v.length <= MAX_FILTER_VALUE_LENGTH;
+  return ValidateBy(
+    {
+      name: 'isFilterValue',
+      validator: {
+        validate: (value: unknown) =>
+          ok(value) ||
+          (Array.isArray(value) &&
+            value.length > 0 &&
+            value.length <= MAX_FILTER_VALUES &&
+            value.every(ok)),
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must be a string or a list of 1 to ${MAX_FILTER_VALUES} strings ` +
+          `(each 1 to ${MAX_FILTER_VALUE_LENGTH} characters)`,
+      },
+    },
+    options,
+  );
+}
+
+export function UrlField(required: boolean): PropertyDecorator {
+  return applyDecorators(
+    required
+      ? ApiProperty({ example: 'https://example.com/webhooks/opentact', maxLength: MAX_URL_LENGTH })
+      : ApiPropertyOptional({ example: 'https://example.com/webhooks/opentact' }),
+    ...(required ? [] : [IsOptional()]),
+    IsString(),
+    MaxLength(MAX_URL_LENGTH),
+    IsUrl(
+      {
+        protocols: ['http', 'https'],
+        require_protocol: true,
+        require_valid_protocol: true,
+        require_tld: false,
+        allow_underscores: true,
+      },
+      { message: 'url must be an absolute http:// or https:// URL' },
+    ),
+  );
+}
+
+export function EventTypesField(required: boolean): PropertyDecorator {
+  return applyDecorators(
+    (required ? ApiProperty : ApiPropertyOptional)({
+      type: [String],
+      example: ['call.*', 'sms.inbound'],
+      description:
+        'Event types, `opentact.<kind>`, `*` for everything, or a group pattern such as `call.*`.',
+      maxItems: MAX_EVENT_TYPES,
+    }),
+    ...(required ? [] : [IsOptional()]),
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(MAX_EVENT_TYPES),
+    IsString({ each: true }),
+    MinLength(1, { each: true }),
+    MaxLength(200, { each: true }),
+  );
+}
+
+export function DescriptionField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH, nullable: true }),
+    IsOptional(),
+    IsString(),
+    MaxLength(MAX_DESCRIPTION_LENGTH),
+  );
+}
+
+export function HeadersField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      example: { 'X-Tenant': 'acme' },
+      description: `Extra request headers, at most ${MAX_HEADERS}; the webhook-* and transport headers are reserved.`,
+    }),
+    IsOptional(),
+    IsStringMap(MAX_HEADERS),
+  );
+}
+
+export function EnabledField(): PropertyDecorator {
+  // No conversion: the string "false" must be refused, not read as `true`.
+  return applyDecorators(ApiPropertyOptional({ type: Boolean }), IsOptional(), IsBoolean());
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { Clock, SystemClock } from './clock';
+import { SubscriptionRegistry } from './subscription-registry.service';
+import { SubscriptionsFileLoader } from './subscriptions-file.loader';
+import { SubscriptionsFileSync } from './subscriptions-file.sync';
+import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsRepository } from './subscriptions.repository';
+import { SubscriptionsService } from './subscriptions.service';
+
+/**
+ * Customer webhook subscriptions: storage, rules, the SUBSCRIPTIONS_FILE upsert (run by every
+ * role that delivers or administers, idempotently), and the in-memory registry the fan-out
+ * matches events against. Needs the global ConfigModule, LoggingModule and RedisModule.
+ */
+@Module({
+  providers: [
+    { provide: Clock, useClass: SystemClock },
+    AdminApiKeyGuard,
+    SubscriptionsRepository,
+    SubscriptionsService,
+    SubscriptionRegistry,
+    SubscriptionsFileLoader,
+    SubscriptionsFileSync,
+  ],
+  exports: [SubscriptionsService, SubscriptionsRepository, SubscriptionRegistry],
+})
+export class SubscriptionsModule {}
+
+/** The admin routes under /v1/subscriptions: only the api role mounts them. */
+@Module({
+  imports: [SubscriptionsModule],
+  controllers: [SubscriptionsController],
+  providers: [AdminApiKeyGuard],
+})
+export class SubscriptionsApiModule {}
