@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { type AppConfig, loadConfig } from '../../../src/config/app-config';
+import { deletePrefix } from '../../support/harness';
 
 export const ADMIN_KEY = 'k'.repeat(40);
 
@@ -20,22 +20,8 @@ export function testConfig(prefix: string, env: Record<string, string> = {}): Ap
   });
 }
 
-/** Deletes every key under the prefix (SCAN, never KEYS). */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: false });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) {
-        await redis.del(...keys);
-      }
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
+/** Deletes every key under the prefix: the shared harness does it. */
+export const deleteKeys = (prefix: string): Promise<void> => deletePrefix(prefix);
 
 export async function eventually<T>(
   probe: () => T | undefined | Promise<T | undefined>,
