@@ -25,7 +25,11 @@ describe('loadConfig', () => {
     expect(config.opentact.pingIntervalMs).toBe(30_000);
     expect(config.opentact.reconnectMaxMs).toBe(30_000);
     expect(config.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', prefix: 'otb' });
-    expect(config.eventRetentionSeconds).toBe(86_400);
+    // 24 h configured, stretched to outlive the default schedule (27 h 35 min) by an hour
+    expect(config.eventRetentionSeconds).toBe(27 * 3600 + 35 * 60 + 5 + 3600);
+    expect(loadConfig({ ...base, DELIVERY_RETRY_SCHEDULE: '1s' }).eventRetentionSeconds).toBe(
+      86_400,
+    );
     expect(config.eventRetentionMaxCount).toBe(1_000_000);
     expect(config.delivery.timeoutMs).toBe(15_000);
     // immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts

@@ -156,7 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       prefix: vars.QUEUE_PREFIX,
     },
     ingestBufferMax: vars.INGEST_BUFFER_MAX,
-    eventRetentionSeconds: vars.EVENT_RETENTION_SECONDS,
+    // An event must outlive its last scheduled retry, or that retry would find nothing to send:
+    // the window stretches to the schedule's length plus an hour (28.5 h with the defaults).
+    eventRetentionSeconds: Math.max(
+      vars.EVENT_RETENTION_SECONDS,
+      Math.ceil(retryScheduleMs.reduce((sum, ms) => sum + ms, 0) / 1000) + 3600,
+    ),
     eventRetentionMaxCount: vars.EVENT_RETENTION_MAX_COUNT,
     quarantineMaxCount: vars.QUARANTINE_MAX_COUNT,
     adminApiKey: vars.ADMIN_API_KEY,
