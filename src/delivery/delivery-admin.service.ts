@@ -139,7 +139,14 @@ export class DeliveryAdminService {
 
   /** A synthetic `webhook.test` event through the events queue, fanned out to this subscription only. */
   async sendTest(subscriptionId: string): Promise<{ eventId: string; deliveryId: string }> {
-    await this.requireSubscription(subscriptionId);
+    const subscription = await this.requireSubscription(subscriptionId);
+    if (!subscription.enabled) {
+      // The fan-out only sees enabled subscriptions: a 202 here would name a delivery that never
+      // comes to exist.
+      throw new ConflictException(
+        `subscription ${subscriptionId} is disabled; enable it before sending a test event`,
+      );
+    }
     const now = new Date().toISOString();
     const event: EventJobData = {
       id: `test_${randomUUID()}`,
@@ -174,11 +181,14 @@ export class DeliveryAdminService {
 
   private async requeue(record: DeliveryRecord): Promise<void> {
     const job = await this.deliveries.getJob(record.id);
+    const state = job ? await job.getState() : undefined;
+    if (state === 'active') {
+      throw new ConflictException(`delivery ${record.id} is being attempted right now`);
+    }
+    // Marked pending before the job can run: written after, it could overwrite the outcome of an
+    // attempt that finished in between.
+    await this.records.setStatus(record.id, DeliveryStatus.Pending, new Date().toISOString());
     if (job) {
-      const state = await job.getState();
-      if (state === 'active') {
-        throw new ConflictException(`delivery ${record.id} is being attempted right now`);
-      }
       if (state === 'delayed') {
         await job.promote();
       } else if (state === 'failed' || state === 'completed') {
@@ -196,7 +206,6 @@ export class DeliveryAdminService {
         manual: true,
       });
     }
-    await this.records.setStatus(record.id, DeliveryStatus.Pending, new Date().toISOString());
   }
 
   private async replayEvents(

@@ -97,15 +97,17 @@ export class DeliveryRecordRepository {
     const hash: Record<string, string> = {
       status: update.status,
       updatedAt: attempt.at,
-      attemptCount: String(attempt.attempt),
       nextAttemptAt: update.nextAttemptAt ?? '',
       lastStatusCode: attempt.statusCode === undefined ? '' : String(attempt.statusCode),
       lastError: attempt.error ?? '',
     };
     const attemptsKey = this.attemptsKey(id);
+    // Counted, not copied from `attempt.attempt`: that number restarts with a manual retry, and
+    // attemptCount is every attempt this delivery has had.
     await this.redis
       .multi()
       .hset(this.recordKey(id), hash)
+      .hincrby(this.recordKey(id), 'attemptCount', 1)
       .expire(this.recordKey(id), this.ttlSeconds)
       .rpush(attemptsKey, JSON.stringify(attempt))
       .ltrim(attemptsKey, -this.maxAttemptRecords, -1)

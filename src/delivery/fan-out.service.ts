@@ -13,13 +13,13 @@ import {
 } from '../queue/queue.constants';
 import { SubscriptionRegistry } from '../subscriptions/subscription-registry.service';
 import { DeliveryRecordRepository } from './delivery-record.repository';
-import { DeliveryStatus } from './delivery.model';
+import { type DeliveryRecord, DeliveryStatus } from './delivery.model';
 import { WEBHOOK_BACKOFF } from './delivery-errors';
 
 /**
  * Matches one event against the enabled subscriptions and creates one delivery per match. Job and
- * record ids are derived from (event, subscription), so when this step is retried after a crash
- * the adds it already made are ignored by BullMQ and nothing is delivered twice.
+ * record ids are derived from (event, subscription), so when this step runs again (a crash, a
+ * retried job) the deliveries it already made are recognised and nothing is delivered twice.
  */
 @Injectable()
 export class FanOut {
@@ -57,13 +57,13 @@ export class FanOut {
       return 0;
     }
     const createdAt = new Date().toISOString();
-    const jobs = matches.map((sub) => {
+    const matched = matches.map((sub) => {
       const deliveryId = deliveryJobId(event.id, sub.id);
       return { deliveryId, subscriptionId: sub.id };
     });
-    await Promise.all(
-      jobs.map(({ deliveryId, subscriptionId }) =>
-        this.records.create({
+    const addJob = await Promise.all(
+      matched.map(({ deliveryId, subscriptionId }) =>
+        this.shouldAddJob({
           id: deliveryId,
           eventId: event.id,
           eventType: event.type,
@@ -75,6 +75,11 @@ export class FanOut {
         }),
       ),
     );
+    const jobs = matched.filter((_, i) => addJob[i]);
+    if (jobs.length === 0) {
+      this.logger.debug({ eventId: event.id }, 'event already fanned out');
+      return 0;
+    }
     await this.deliveries.addBulk(
       jobs.map(({ deliveryId, subscriptionId }) => ({
         name: JobName.Deliver,
@@ -93,6 +98,22 @@ export class FanOut {
       'event fanned out',
     );
     return jobs.length;
+  }
+
+  /**
+   * Whether this fan-out should add the delivery's job. The job id alone does not dedupe a fan-out
+   * that runs again later: the deliveries queue holds one job per (event, subscription) under the
+   * same retention count as the events queue, so it trims a delivery's job while its event is
+   * still retained. The record lives for the whole retention window, so it decides: a delivery
+   * still pending may have lost its add (a crash in between) and is added again, idempotently;
+   * one that was attempted already is left alone.
+   */
+  private async shouldAddJob(record: Omit<DeliveryRecord, 'attempts'>): Promise<boolean> {
+    if (await this.records.create(record)) {
+      return true;
+    }
+    const existing = await this.records.get(record.id, false);
+    return existing === undefined || existing.status === DeliveryStatus.Pending;
   }
 
   /** A delivery outside the fan-out (manual retry of a removed job, replay, test event). */
