@@ -38,7 +38,9 @@ export class FanOut {
     this.jobOptions = {
       attempts: config.delivery.retryScheduleMs.length + 1,
       backoff: { type: WEBHOOK_BACKOFF },
-      removeOnComplete: retention,
+      // The delivery record holds the history and guards against a second fan-out (see
+      // shouldAddJob), so a succeeded job need not stay in Redis. Dead ones stay for retry.
+      removeOnComplete: { count: Math.min(1_000, config.eventRetentionMaxCount) },
       removeOnFail: retention,
     };
   }
