@@ -4,9 +4,11 @@ import { type AppConfig } from '../config/app-config';
 import { runsIngest, runsWorker } from '../config/app-role';
 import { DeliveryWorkerModule } from '../delivery/delivery-worker.module';
 import { IngestModule } from '../ingest/ingest.module';
+import { QueueModule } from '../queue/queue.module';
 import { HealthController } from './health.controller';
 import { ReadinessIndicators } from './health.indicators';
 import { Lifecycle } from './lifecycle.service';
+import { RedisErrorReporter } from './redis-error.reporter';
 
 @Global()
 @Module({ providers: [Lifecycle], exports: [Lifecycle] })
@@ -18,6 +20,7 @@ export class HealthModule {
   static forRoot(config: AppConfig): DynamicModule {
     const imports: DynamicModule['imports'] & unknown[] = [
       TerminusModule.forRoot({ logger: false }),
+      QueueModule,
     ];
     if (runsIngest(config.role)) {
       imports.push(IngestModule);
@@ -29,7 +32,7 @@ export class HealthModule {
       module: HealthModule,
       imports,
       controllers: [HealthController],
-      providers: [ReadinessIndicators],
+      providers: [ReadinessIndicators, RedisErrorReporter],
     };
   }
 }

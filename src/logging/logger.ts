@@ -11,15 +11,46 @@ export const REDACT_PATHS = [
   'secrets',
   'authorization',
   'adminApiKey',
+  'sentinelPassword',
   '*.token',
   '*.password',
   '*.secret',
   '*.secrets',
   '*.authorization',
+  '*.adminApiKey',
+  '*.sentinelPassword',
   'headers.authorization',
   'headers["x-auth-token"]',
   'req.headers.authorization',
 ];
+
+/**
+ * Error fields that carry what a client sent rather than what went wrong: ioredis puts the failed
+ * command on its errors (`AUTH <password>` when the Redis password is wrong), HTTP clients put
+ * their request options and headers. Dropped from every logged error.
+ */
+const REQUEST_FIELDS = ['command', 'args', 'options', 'config', 'headers', 'request', 'response'];
+
+/** pino's error serializer without the fields above. */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) {
+    return error;
+  }
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  for (const field of REQUEST_FIELDS) {
+    delete serialized[field];
+  }
+  return serialized;
+}
+
+/** The part of an error worth a log line when it repeats: message and code, nothing attached. */
+export function errorSummary(error: unknown): { message: string; code?: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { message: error.message, code: typeof code === 'string' ? code : undefined };
+  }
+  return { message: String(error) };
+}
 
 export function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
@@ -27,6 +58,7 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
     base: { service: 'opentact-bridge' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination) : pino(options);

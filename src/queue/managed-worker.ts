@@ -1,6 +1,8 @@
 import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { errorSummary } from '../logging/logger';
+import { RepeatedErrorLog } from '../logging/repeated-error.log';
 
 export interface ManagedWorkerOptions<D> {
   queueName: string;
@@ -27,9 +29,12 @@ export class ManagedWorker<D> {
       ...options.workerOptions,
       autorun: false,
     });
-    this.worker.on('error', (err) =>
-      options.logger.error({ err, queue: options.queueName }, 'worker error'),
+    // During a Redis outage every reconnect attempt is an 'error': logged once per interval.
+    const errors = new RepeatedErrorLog(
+      options.logger.child({ queue: options.queueName }),
+      'worker error',
     );
+    this.worker.on('error', (err) => errors.report('worker', err));
     this.worker.on('failed', (job: Job<D> | undefined, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
         options.logger.debug({ jobId: job.id, err: err.message }, 'job failed for good');
@@ -48,7 +53,10 @@ export class ManagedWorker<D> {
         await this.options.redis.ping();
         break;
       } catch (err) {
-        this.options.logger.warn({ err, attempt }, 'Redis not answering yet; worker stays paused');
+        this.options.logger.warn(
+          { err: errorSummary(err), attempt, queue: this.options.queueName },
+          'Redis not answering yet; worker stays paused',
+        );
         await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5_000)));
       }
     }

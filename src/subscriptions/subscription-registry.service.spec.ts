@@ -63,7 +63,9 @@ async function setup() {
   };
   const clock = new FakeClock();
   const registry = new SubscriptionRegistry(source, clock, pino({ level: 'silent' }));
-  await registry.onModuleInit();
+  registry.onModuleInit();
+  // Start-up loads in the background (it must not wait for Redis); let that load land.
+  await registry.getEnabled();
   return { source, clock, registry };
 }
 

@@ -14,6 +14,7 @@ export type SnapshotSource = Pick<SubscriptionsRepository, 'watchChanges' | 'sna
 
 /** How often, at most, the version key is read when no change message came in. */
 export const VERSION_CHECK_INTERVAL_MS = 1_000;
+const FEED_CLOSE_WAIT_MS = 1_000;
 
 /**
  * The enabled subscriptions, compiled, held in memory for the fan-out. A change published by
@@ -29,7 +30,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
   private loadedChanges = -1;
   private lastCheckMs = 0;
   private inflight?: Promise<void>;
-  private feed?: ChangeFeed;
+  private feed?: Promise<ChangeFeed>;
   private readonly logger: Logger;
 
   constructor(
@@ -40,18 +41,30 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
     this.logger = logger.child({ component: 'subscription-registry' });
   }
 
-  async onModuleInit(): Promise<void> {
-    this.feed = await this.repository.watchChanges(() => {
+  /**
+   * Start-up does not wait for Redis (workers start paused and readiness reports the outage): the
+   * feed subscribes once Redis answers, and the first getEnabled() loads the snapshot.
+   */
+  onModuleInit(): void {
+    this.feed = this.repository.watchChanges(() => {
       this.changes++;
       this.refreshInBackground();
     });
-    await this.refresh();
+    this.feed.catch(() => undefined);
+    this.refreshInBackground();
   }
 
   async onModuleDestroy(): Promise<void> {
+    // A feed still waiting for Redis is not waited for: the process is stopping.
     const feed = this.feed;
     this.feed = undefined;
-    await feed?.close();
+    const started = await Promise.race([
+      feed?.catch(() => undefined),
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), FEED_CLOSE_WAIT_MS).unref(),
+      ),
+    ]);
+    await started?.close();
   }
 
   /** The enabled subscriptions, fresh to within a change message or one second. */

@@ -377,7 +377,11 @@ export class SubscriptionsRepository {
    * while disconnected are lost. Pub/sub needs a connection of its own.
    */
   async watchChanges(onChange: () => void): Promise<ChangeFeed> {
-    const subscriber = this.redis.duplicate({ connectionName: 'otb-subscriptions-feed' });
+    // Waits for Redis however long it is away (the shared client gives up after 3 tries).
+    const subscriber = this.redis.duplicate({
+      connectionName: 'otb-subscriptions-feed',
+      maxRetriesPerRequest: null,
+    });
     subscriber.on('message', (channel: string) => {
       if (channel === this.channel) {
         onChange();

@@ -1,0 +1,35 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { InjectLogger } from '../logging/logging.module';
+import { RepeatedErrorLog } from '../logging/repeated-error.log';
+import { QueueName } from '../queue/queue.constants';
+import { InjectRedis } from '../redis/redis.module';
+
+/**
+ * Listens for connection errors on the shared Redis client and the two queues. Without a
+ * listener, ioredis and BullMQ print each one to stderr (not JSON, and BullMQ prints the whole
+ * error, with the failed AUTH command and its password). Attached in the constructor, before the
+ * first connection attempt can fail. Readiness reports the outage; this only keeps a log of it.
+ */
+@Injectable()
+export class RedisErrorReporter {
+  constructor(
+    @InjectRedis() redis: Redis,
+    @Inject(getQueueToken(QueueName.Events)) events: Queue,
+    @Inject(getQueueToken(QueueName.Deliveries)) deliveries: Queue,
+    @InjectLogger() logger: Logger,
+  ) {
+    const errors = new RepeatedErrorLog(
+      logger.child({ component: 'redis' }),
+      'Redis connection error',
+    );
+    redis.on('error', (error: unknown) => errors.report('client', error));
+    redis.on('ready', () => errors.recovered('client'));
+    for (const queue of [events, deliveries]) {
+      queue.on('error', (error: unknown) => errors.report(`queue:${queue.name}`, error));
+    }
+  }
+}
