@@ -1,0 +1,644 @@
+/**
+ * `npm run bench` (and `npm run bench:smoke`): throughput, latency, memory and isolation of the
+ * service against a bare BullMQ pipeline, all on loopback, every loop bounded. See
+ * docs/BENCHMARKS.md for the method. Options (environment):
+ *   BENCH_SMOKE=1            a few seconds per scenario with tiny counts (CI keeps the script working)
+ *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s5)
+ *   BENCH_S1_SECONDS=60      measured seconds per fixed rate in scenario 1
+ *   BENCH_CPU_PROF=s2        run the service of that scenario with --cpu-prof
+ *   BENCH_OUT=<dir>          where logs, profiles and results.json go (default: a temp dir)
+ */
+import 'reflect-metadata';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildArtifacts } from './lib/build';
+import { LatencyHistogram, type LatencySummary } from './lib/histogram';
+import { machineLines } from './lib/machine';
+import { runMain } from './lib/processes';
+import { redisInfo, startBenchRedis, usedMemory } from './lib/redis';
+import {
+  type Artifacts,
+  launch,
+  type Rig,
+  type Runner,
+  sentIds,
+  type Subject,
+  subscribeReceivers,
+  waitingEvents,
+  withRig,
+} from './lib/rig';
+import { ServiceProcess } from './lib/service';
+import { fmtBytes, fmtInt, fmtNum, nowMs, out, sleep, table, waitUntil } from './lib/util';
+import type { CountingReceiver } from './lib/counting-receiver';
+
+const SMOKE = process.env.BENCH_SMOKE === '1' || process.argv.includes('--smoke');
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? 's1,s2,s3,s4,s5')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const CPU_PROF = process.env.BENCH_CPU_PROF ?? '';
+
+const S = SMOKE
+  ? {
+      payloadBytes: 1024,
+      s1Rates: [200],
+      s1Seconds: 2,
+      warmupSeconds: 0.5,
+      s2Count: 2_000,
+      fanoutRate: 50,
+      fanoutSeconds: 2,
+      burstRate: 1_000,
+      burstSeconds: 1,
+      tailRate: 200,
+      tailMaxSeconds: 15,
+      drainTimeoutMs: 30_000,
+      slowTimeoutMs: 1_000,
+    }
+  : {
+      payloadBytes: 1024,
+      s1Rates: [500, 1_000, 2_000],
+      s1Seconds: Number(process.env.BENCH_S1_SECONDS ?? 30),
+      warmupSeconds: 5,
+      s2Count: Number(process.env.BENCH_S2_COUNT ?? 100_000),
+      fanoutRate: Number(process.env.BENCH_FANOUT_RATE ?? 150),
+      fanoutSeconds: 30,
+      burstRate: 5_000,
+      burstSeconds: 30,
+      tailRate: 500,
+      tailMaxSeconds: 150,
+      drainTimeoutMs: 240_000,
+      slowTimeoutMs: 15_000,
+    };
+
+interface Row {
+  scenario: string;
+  subject: Subject;
+  eventsPerSec?: number;
+  deliveriesPerSec?: number;
+  latency?: LatencySummary;
+  sent: number;
+  lost: number;
+  duplicated: number;
+  memPerQueued?: number;
+  memPerRetained?: number;
+  rssMaxBytes?: number;
+  notes: string[];
+}
+
+const rows: Row[] = [];
+let outDir = '';
+
+function cpuProfDir(scenario: string, subject: Subject): string | undefined {
+  if (subject !== 'service' || CPU_PROF !== scenario) {
+    return undefined;
+  }
+  const dir = join(outDir, `cpuprof-${scenario}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Sent to a live socket but not delivered when the scenario's time bound ended, per receiver: a
+ * loss if the scenario completed, otherwise a backlog still in Redis.
+ */
+function lostCount(rig: Rig, receivers: CountingReceiver[] = rig.receivers): number {
+  const ids = sentIds(rig.sim);
+  let lost = 0;
+  for (const receiver of receivers) {
+    for (const { id } of ids) {
+      if (!receiver.arrivals.has(id)) {
+        lost++;
+      }
+    }
+  }
+  return lost;
+}
+
+function lastArrival(receiver: CountingReceiver): number {
+  let last = 0;
+  for (const a of receiver.arrivals.values()) {
+    last = Math.max(last, a.at);
+  }
+  return last;
+}
+
+function firstArrival(receiver: CountingReceiver): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const a of receiver.arrivals.values()) {
+    first = Math.min(first, a.at);
+  }
+  return first;
+}
+
+function arrivalsUntil(receiver: CountingReceiver, until: number): number {
+  let n = 0;
+  for (const a of receiver.arrivals.values()) {
+    if (a.at <= until) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Commands executed (INFO commandstats) and CPU seconds used by redis-server so far. */
+async function redisCost(url: string): Promise<{ calls: number; cpuMs: number }> {
+  const info = await redisInfo(url, 'all');
+  let calls = 0;
+  for (const [key, value] of Object.entries(info)) {
+    if (key.startsWith('cmdstat_')) {
+      calls += Number(/calls=(\d+)/.exec(value)?.[1] ?? 0);
+    }
+  }
+  const cpuMs = (Number(info.used_cpu_user ?? 0) + Number(info.used_cpu_sys ?? 0)) * 1000;
+  return { calls, cpuMs };
+}
+
+async function ingestPauses(runner: Runner): Promise<number | undefined> {
+  return runner instanceof ServiceProcess ? runner.metric('otb_ingest_pauses_total') : undefined;
+}
+
+// --- scenario 1: fixed rates -----------------------------------------------------------------
+
+async function scenarioFixedRate(art: Artifacts, subject: Subject, rate: number): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const label = `s1-${subject}-${rate}`;
+    const runner = await launch(art, subject, 'all', rig, {
+      label,
+      cpuProfDir: cpuProfDir(`s1-${rate}`, subject),
+    });
+    try {
+      await subscribeReceivers(
+        art,
+        subject,
+        rig,
+        runner instanceof ServiceProcess ? runner : undefined,
+      );
+      const [receiver] = rig.receivers;
+      runner.rss.reset();
+      const t0 = nowMs();
+      receiver.measureFromMs = t0 + S.warmupSeconds * 1000;
+      const { frames } = await rig.sim.emitAtRate({
+        ratePerSecond: rate,
+        durationMs: (S.warmupSeconds + S.s1Seconds) * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      await waitUntil(() => receiver.delivered >= frames, S.drainTimeoutMs);
+      await sleep(500);
+      const span = (lastArrival(receiver) - t0) / 1000;
+      const pauses = await ingestPauses(runner);
+      rows.push({
+        scenario: `1. fixed ${fmtInt(rate)}/s`,
+        subject,
+        eventsPerSec: receiver.delivered / span,
+        deliveriesPerSec: receiver.delivered / span,
+        latency: receiver.latency.summary(),
+        sent: frames,
+        lost: lostCount(rig),
+        duplicated: receiver.duplicates,
+        rssMaxBytes: runner.rss.max,
+        notes: [
+          `${S.s1Seconds} s measured after ${S.warmupSeconds} s warm-up`,
+          ...(receiver.badSignatures > 0 ? [`${receiver.badSignatures} bad signatures`] : []),
+          ...(pauses ? [`ingest paused ${pauses}x`] : []),
+        ],
+      });
+    } finally {
+      await runner.stop();
+    }
+  });
+}
+
+// --- scenario 2: saturation, 100k backlog ------------------------------------------------------
+
+async function scenarioSaturation(art: Artifacts, subject: Subject): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const [receiver] = rig.receivers;
+    const n = S.s2Count;
+    await subscribeReceivers(art, subject, rig);
+    const mem0 = await usedMemory(rig.redis.url);
+    const ingest = await launch(art, subject, 'ingest', rig, { label: `s2-${subject}-ingest` });
+    let ingestRss = 0;
+    let ingestRate = 0;
+    try {
+      const t0 = nowMs();
+      // As fast as the simulator can push; the ingest pauses the socket when Redis is behind.
+      const emitted = rig.sim.emitAtRate({
+        ratePerSecond: 50_000,
+        count: n,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      const filled = await waitUntil(
+        async () => (await waitingEvents(subject, rig.redis.url)) >= n,
+        S.drainTimeoutMs,
+        250,
+      );
+      await emitted;
+      if (!filled) {
+        throw new Error(`pre-fill did not reach ${n} waiting events`);
+      }
+      ingestRate = n / ((nowMs() - t0) / 1000);
+      ingestRss = ingest.rss.max;
+    } finally {
+      await ingest.stop();
+    }
+    const mem1 = await usedMemory(rig.redis.url);
+    const cost0 = await redisCost(rig.redis.url);
+    receiver.measureFromMs = Number.POSITIVE_INFINITY;
+    const drainer = await launch(art, subject, subject === 'service' ? 'all' : 'worker', rig, {
+      label: `s2-${subject}-drain`,
+      cpuProfDir: cpuProfDir('s2', subject),
+    });
+    const tStart = nowMs();
+    try {
+      await waitUntil(() => receiver.delivered >= n, S.drainTimeoutMs, 200);
+      const tDone = nowMs();
+      await sleep(2_000);
+      const mem2 = await usedMemory(rig.redis.url);
+      const cost1 = await redisCost(rig.redis.url);
+      const rate = receiver.delivered / ((lastArrival(receiver) - firstArrival(receiver)) / 1000);
+      rows.push({
+        scenario: `2. drain ${fmtInt(n)} backlog`,
+        subject,
+        eventsPerSec: rate,
+        deliveriesPerSec: rate,
+        sent: n,
+        lost: lostCount(rig),
+        duplicated: receiver.duplicates,
+        memPerQueued: (mem1 - mem0) / n,
+        memPerRetained: (mem2 - mem0) / n,
+        rssMaxBytes: drainer.rss.max,
+        notes: [
+          `pre-fill (ingest only) ${fmtInt(ingestRate)} ev/s, ingest RSS ${fmtBytes(ingestRss)}`,
+          `drain wall time incl. start-up ${fmtNum((tDone - tStart) / 1000)} s`,
+          `while draining, Redis ran ${fmtNum((cost1.calls - cost0.calls) / n)} commands and used ${fmtNum((cost1.cpuMs - cost0.cpuMs) / n, 3)} ms CPU per event`,
+        ],
+      });
+    } finally {
+      await drainer.stop();
+    }
+  });
+}
+
+// --- scenarios 3 and 4: fan-out, slow neighbour ----------------------------------------------
+
+interface FanoutResult {
+  othersRate: number;
+}
+
+async function scenarioFanout(art: Artifacts, slow: boolean): Promise<FanoutResult> {
+  return withRig(10, outDir, async (rig) => {
+    const id = slow ? 's4' : 's3';
+    const runner = await launch(art, 'service', 'all', rig, {
+      label: `${id}-service`,
+      cpuProfDir: cpuProfDir(id, 'service'),
+      env: { DELIVERY_TIMEOUT_MS: String(S.slowTimeoutMs) },
+    });
+    try {
+      await subscribeReceivers(art, 'service', rig, runner as ServiceProcess);
+      const others = slow ? rig.receivers.slice(0, 9) : rig.receivers;
+      if (slow) {
+        rig.receivers[9].mode = 'hang';
+      }
+      runner.rss.reset();
+      const t0 = nowMs();
+      for (const r of rig.receivers) {
+        r.measureFromMs = t0 + 2_000;
+      }
+      const { frames } = await rig.sim.emitAtRate({
+        ratePerSecond: S.fanoutRate,
+        durationMs: S.fanoutSeconds * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      const tEnd = nowMs();
+      const complete = await waitUntil(
+        () => others.every((r) => r.delivered >= frames),
+        S.drainTimeoutMs,
+        200,
+      );
+      // Rate of the (other) subscriptions within the emission window plus 5 s.
+      const windowEnd = tEnd + 5_000;
+      const window = (windowEnd - t0) / 1000;
+      const othersRate = others.reduce((sum, r) => sum + arrivalsUntil(r, windowEnd), 0) / window;
+      const latency = new LatencyHistogram();
+      others.forEach((r) => latency.add(r.latency));
+      const completeAt = Math.max(...others.map(lastArrival));
+      rows.push({
+        scenario: slow ? '4. slow neighbour (9 others)' : '3. fan-out x10',
+        subject: 'service',
+        eventsPerSec: frames / ((completeAt - t0) / 1000),
+        deliveriesPerSec: othersRate,
+        latency: latency.summary(),
+        sent: frames * others.length,
+        lost: lostCount(rig, others),
+        duplicated: others.reduce((sum, r) => sum + r.duplicates, 0),
+        rssMaxBytes: runner.rss.max,
+        notes: [
+          `${fmtInt(S.fanoutRate)} ev/s x ${S.fanoutSeconds} s; deliveries/s = ${others.length} subscriptions within emission + 5 s`,
+          complete
+            ? `all ${others.length} complete ${fmtNum((completeAt - tEnd) / 1000)} s after emission ended`
+            : `${others.length} subscriptions NOT complete ${fmtNum(S.drainTimeoutMs / 1000)} s after emission ended (missing = still queued)`,
+          ...(slow
+            ? [
+                `slow endpoint: ${fmtInt(rig.receivers[9].requests)} requests, each held past DELIVERY_TIMEOUT_MS=${S.slowTimeoutMs}`,
+              ]
+            : []),
+        ],
+      });
+      return { othersRate: othersRate / others.length };
+    } finally {
+      rig.receivers.forEach((r) => {
+        r.mode = 'ok';
+        r.releaseHeld();
+      });
+      await runner.stop(10_000);
+    }
+  });
+}
+
+// --- scenario 5: burst ------------------------------------------------------------------------
+
+async function scenarioBurst(art: Artifacts): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const runner = await launch(art, 'service', 'all', rig, {
+      label: 's5-service',
+      cpuProfDir: cpuProfDir('s5', 'service'),
+    });
+    try {
+      await subscribeReceivers(art, 'service', rig, runner as ServiceProcess);
+      const [receiver] = rig.receivers;
+      runner.rss.reset();
+      const connectionsBefore = rig.sim.stats.connectionsTotal;
+      const backpressuredBefore = rig.sim.stats.backpressuredSends;
+      const t0 = nowMs();
+      receiver.measureFromMs = t0;
+      const burst = await rig.sim.emitAtRate({
+        ratePerSecond: S.burstRate,
+        durationMs: S.burstSeconds * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      const burstEnd = nowMs();
+      const burstIds = sentIds(rig.sim).map((e) => e.id);
+      const tail = new AbortController();
+      const tailRun = rig.sim.emitAtRate({
+        ratePerSecond: S.tailRate,
+        durationMs: S.tailMaxSeconds * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+        signal: tail.signal,
+      });
+      const drained = await waitUntil(
+        () => burstIds.every((id) => receiver.arrivals.has(id)),
+        S.tailMaxSeconds * 1000,
+        250,
+      );
+      const drainedAt = burstIds.reduce(
+        (latest, id) => Math.max(latest, receiver.arrivals.get(id)?.at ?? 0),
+        0,
+      );
+      // A few seconds of the steady tail after the drain, then stop.
+      await sleep(drained ? (SMOKE ? 500 : 3_000) : 0);
+      tail.abort();
+      const tailResult = await tailRun;
+      const total = burst.frames + tailResult.frames;
+      await waitUntil(() => receiver.delivered >= total, 60_000, 200);
+      await sleep(500);
+      const pauses = await ingestPauses(runner);
+      const reconnects = rig.sim.stats.connectionsTotal - connectionsBefore;
+      const backpressured = rig.sim.stats.backpressuredSends - backpressuredBefore;
+      rows.push({
+        scenario: `5. burst ${fmtInt(S.burstRate)}/s then ${S.tailRate}/s`,
+        subject: 'service',
+        eventsPerSec: receiver.delivered / ((lastArrival(receiver) - t0) / 1000),
+        deliveriesPerSec: receiver.delivered / ((lastArrival(receiver) - t0) / 1000),
+        latency: receiver.latency.summary(),
+        sent: total,
+        lost: lostCount(rig),
+        duplicated: receiver.duplicates,
+        rssMaxBytes: runner.rss.max,
+        notes: [
+          drained
+            ? `backlog drained ${fmtNum((drainedAt - burstEnd) / 1000)} s after the burst ended`
+            : `backlog NOT drained within ${S.tailMaxSeconds} s`,
+          `WSS reading paused ${pauses ?? '?'}x (otb_ingest_pauses_total); simulator sends while >1 MiB queued: ${fmtInt(backpressured)}; reconnects: ${reconnects}`,
+        ],
+      });
+    } finally {
+      await runner.stop();
+    }
+  });
+}
+
+// --- report -------------------------------------------------------------------------------------
+
+function printRows(): void {
+  out(
+    table([
+      [
+        'scenario',
+        'subject',
+        'events/s',
+        'deliv/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'sent',
+        'missing',
+        'dup',
+        'Redis/queued',
+        'Redis/retained',
+        'RSS max',
+      ],
+      ...rows.map((r) => [
+        r.scenario,
+        r.subject,
+        fmtInt(r.eventsPerSec),
+        fmtInt(r.deliveriesPerSec),
+        fmtNum(r.latency?.p50),
+        fmtNum(r.latency?.p95),
+        fmtNum(r.latency?.p99),
+        fmtNum(r.latency?.max),
+        fmtInt(r.sent),
+        fmtInt(r.lost),
+        fmtInt(r.duplicated),
+        fmtBytes(r.memPerQueued),
+        fmtBytes(r.memPerRetained),
+        fmtBytes(r.rssMaxBytes),
+      ]),
+    ]),
+  );
+  out();
+  for (const r of rows) {
+    out(`${r.scenario} [${r.subject}]: ${r.notes.join('; ')}`);
+  }
+}
+
+function find(scenarioPrefix: string, subject: Subject): Row | undefined {
+  return rows.find((r) => r.scenario.startsWith(scenarioPrefix) && r.subject === subject);
+}
+
+function printRatios(fanout?: FanoutResult, slow?: FanoutResult): void {
+  out('\nService as a ratio to the bare baseline (same run, same machine)');
+  const ratioRows: string[][] = [['measure', 'service', 'baseline', 'ratio']];
+  const s2 = find('2.', 'service');
+  const b2 = find('2.', 'baseline');
+  if (s2 && b2) {
+    ratioRows.push([
+      '2. drain events/s',
+      fmtInt(s2.eventsPerSec),
+      fmtInt(b2.eventsPerSec),
+      fmtNum((s2.eventsPerSec ?? 0) / (b2.eventsPerSec ?? 1), 2),
+    ]);
+    ratioRows.push([
+      '2. Redis per queued event',
+      fmtBytes(s2.memPerQueued),
+      fmtBytes(b2.memPerQueued),
+      fmtNum((s2.memPerQueued ?? 0) / (b2.memPerQueued ?? 1), 2),
+    ]);
+    ratioRows.push([
+      '2. RSS max while draining',
+      fmtBytes(s2.rssMaxBytes),
+      fmtBytes(b2.rssMaxBytes),
+      fmtNum((s2.rssMaxBytes ?? 0) / (b2.rssMaxBytes ?? 1), 2),
+    ]);
+  }
+  for (const rate of S.s1Rates) {
+    const s = find(`1. fixed ${fmtInt(rate)}/s`, 'service');
+    const b = find(`1. fixed ${fmtInt(rate)}/s`, 'baseline');
+    if (s && b) {
+      ratioRows.push([
+        `1. ${fmtInt(rate)}/s p50 ms`,
+        fmtNum(s.latency?.p50),
+        fmtNum(b.latency?.p50),
+        fmtNum((s.latency?.p50 ?? 0) / (b.latency?.p50 ?? 1), 2),
+      ]);
+      ratioRows.push([
+        `1. ${fmtInt(rate)}/s p99 ms`,
+        fmtNum(s.latency?.p99),
+        fmtNum(b.latency?.p99),
+        fmtNum((s.latency?.p99 ?? 0) / (b.latency?.p99 ?? 1), 2),
+      ]);
+    }
+  }
+  out(table(ratioRows));
+
+  out('\nTargets (2 cores, `all` role in one process)');
+  const checks: [string, boolean | undefined, string][] = [];
+  if (s2) {
+    checks.push([
+      '>= 2,500 events/s draining 100k, nothing lost',
+      (s2.eventsPerSec ?? 0) >= 2_500 && s2.lost === 0,
+      `${fmtInt(s2.eventsPerSec)} ev/s, lost ${s2.lost}`,
+    ]);
+    checks.push([
+      '<= 2 KB Redis per queued 1 KB event',
+      (s2.memPerQueued ?? Infinity) <= 2048,
+      fmtBytes(s2.memPerQueued),
+    ]);
+    checks.push([
+      'service RSS <= 300 MB with a 100k backlog',
+      (s2.rssMaxBytes ?? Infinity) <= 300 * 1024 * 1024,
+      fmtBytes(s2.rssMaxBytes),
+    ]);
+  }
+  const s1k = find('1. fixed 1,000/s', 'service');
+  if (s1k) {
+    checks.push([
+      'p99 <= 50 ms at 1,000 events/s',
+      (s1k.latency?.p99 ?? Infinity) <= 50,
+      `${fmtNum(s1k.latency?.p99)} ms`,
+    ]);
+  }
+  if (fanout && slow) {
+    const cost = 1 - slow.othersRate / fanout.othersRate;
+    checks.push([
+      'slow neighbour costs the others <= 10 %',
+      cost <= 0.1,
+      `${fmtNum(cost * 100)} % (${fmtInt(slow.othersRate)} vs ${fmtInt(fanout.othersRate)} deliveries/s per subscription)`,
+    ]);
+  }
+  out(
+    table([
+      ['target', 'met', 'measured'],
+      ...checks.map(([t, ok, m]) => [t, ok ? 'yes' : 'NO', m]),
+    ]),
+  );
+}
+
+async function main(): Promise<number> {
+  outDir = process.env.BENCH_OUT ?? mkdtempSync(join(tmpdir(), 'otb-bench-'));
+  mkdirSync(outDir, { recursive: true });
+  out(`opentact-bridge benchmark${SMOKE ? ' (smoke: tiny counts, figures meaningless)' : ''}`);
+  const probe = await startBenchRedis();
+  try {
+    (await machineLines(probe.url)).forEach((l) => out(l));
+  } finally {
+    await probe.stop();
+  }
+  out(`logs      ${outDir}`);
+  const started = Date.now();
+  const art = buildArtifacts();
+  out(`built service and baseline in ${fmtNum((Date.now() - started) / 1000)} s\n`);
+
+  const step = async (name: string, run: () => Promise<void>): Promise<void> => {
+    const t = Date.now();
+    out(`-- ${name}`);
+    await run();
+    out(`   done in ${fmtNum((Date.now() - t) / 1000)} s`);
+  };
+  let fanout: FanoutResult | undefined;
+  let slow: FanoutResult | undefined;
+  for (const subject of ['baseline', 'service'] as const) {
+    if (ONLY.has('s1')) {
+      for (const rate of S.s1Rates) {
+        await step(`scenario 1, ${subject}, ${rate}/s`, () =>
+          scenarioFixedRate(art, subject, rate),
+        );
+      }
+    }
+    if (ONLY.has('s2')) {
+      await step(`scenario 2, ${subject}, ${S.s2Count} backlog`, () =>
+        scenarioSaturation(art, subject),
+      );
+    }
+  }
+  if (ONLY.has('s3')) {
+    await step('scenario 3, fan-out x10', async () => {
+      fanout = await scenarioFanout(art, false);
+    });
+  }
+  if (ONLY.has('s4')) {
+    await step('scenario 4, slow neighbour', async () => {
+      slow = await scenarioFanout(art, true);
+    });
+  }
+  if (ONLY.has('s5')) {
+    await step('scenario 5, burst', () => scenarioBurst(art));
+  }
+  out(
+    `\nResults (latency = frame sent by the simulator -> receiver got it; total ${fmtNum((Date.now() - started) / 1000)} s)`,
+  );
+  printRows();
+  printRatios(fanout, slow);
+  writeFileSync(
+    join(outDir, 'results.json'),
+    JSON.stringify({ smoke: SMOKE, settings: S, rows }, null, 2),
+  );
+  out(`\nresults.json and logs in ${outDir}`);
+  // Figures, not a test: a scenario that did not finish within its bound shows as "missing".
+  return 0;
+}
+
+runMain(main);
