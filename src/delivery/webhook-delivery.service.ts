@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import type { NormalizedEvent } from '../events/normalized-event';
@@ -12,7 +13,9 @@ import {
   eventJobId,
   QueueName,
 } from '../queue/queue.constants';
+import { InjectRedis } from '../redis/redis.module';
 import type { Subscription } from '../subscriptions/subscription.model';
+import { SubscriptionRegistry } from '../subscriptions/subscription-registry.service';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { classifyAttempt, type DeliveryOutcome } from './delivery-outcome';
@@ -22,6 +25,8 @@ import { type DeliveryAttempt, DeliveryStatus } from './delivery.model';
 import { applyRetryAfter, nextDelayMs } from './retry-schedule';
 import { WebhookHttpClient } from './webhook-http.client';
 import { WebhookSigner } from './webhook-signer';
+
+const SUCCESS_WRITE_INTERVAL_MS = 1_000;
 
 /** The webhook body: the normalised event, field for field. */
 export function webhookBody(event: NormalizedEvent): string {
@@ -43,6 +48,7 @@ export function webhookBody(event: NormalizedEvent): string {
 export class WebhookDelivery {
   private readonly logger: Logger;
   private readonly maxAttempts: number;
+  private readonly lastSuccessWrite = new Map<string, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -52,7 +58,9 @@ export class WebhookDelivery {
     private readonly subscriptions: SubscriptionsService,
     private readonly subscriptionsRepo: SubscriptionsRepository,
     private readonly metrics: MetricsService,
+    private readonly registry: SubscriptionRegistry,
     @InjectQueue(QueueName.Events) private readonly events: Queue<EventJobData>,
+    @InjectRedis() private readonly redis: Redis,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'delivery' });
@@ -64,7 +72,7 @@ export class WebhookDelivery {
     const log = this.logger.child({ deliveryId, eventId, subscriptionId });
     const now = new Date();
 
-    const subscription = await this.subscriptionsRepo.get(subscriptionId);
+    const subscription = await this.loadSubscription(subscriptionId);
     if (!subscription || !subscription.enabled) {
       const reason = subscription ? 'subscription disabled' : 'subscription deleted';
       await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
@@ -72,8 +80,8 @@ export class WebhookDelivery {
       log.info({ reason }, 'delivery skipped');
       return;
     }
-    const eventJob = await this.events.getJob(eventJobId(eventId));
-    if (!eventJob) {
+    const event = await this.loadEvent(eventId);
+    if (!event) {
       const reason = 'event no longer retained';
       await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
       this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
@@ -81,7 +89,7 @@ export class WebhookDelivery {
       return;
     }
 
-    const body = webhookBody(eventJob.data);
+    const body = webhookBody(event);
     const timestampSec = Math.floor(now.getTime() / 1000);
     const headers: Record<string, string> = {
       ...subscription.headers,
@@ -118,10 +126,10 @@ export class WebhookDelivery {
     };
 
     if (outcome.kind === 'success') {
-      await this.records.recordAttempt(deliveryId, attempt, { status: DeliveryStatus.Succeeded });
-      if (subscription.failingSince) {
-        await this.subscriptionsRepo.recordSuccess(subscriptionId, now);
-      }
+      await Promise.all([
+        this.records.recordAttempt(deliveryId, attempt, { status: DeliveryStatus.Succeeded }),
+        this.noteSuccess(subscriptionId, now),
+      ]);
       this.metrics.deliveries.inc({ outcome: 'success', status_class: cls });
       if (attemptNumber === 1 && !job.data.manual) {
         this.metrics.endToEndLatency.observe((Date.now() - job.data.receivedAtMs) / 1000);
@@ -144,6 +152,35 @@ export class WebhookDelivery {
     }
 
     return this.retryOrDie(job, outcome, attempt, subscription, log);
+  }
+
+  /**
+   * From the registry's in-memory snapshot (no Redis round trip on the hot path); a subscription
+   * the snapshot does not hold (just created, disabled, deleted) is read from Redis.
+   */
+  private async loadSubscription(id: string): Promise<Subscription | undefined> {
+    const compiled = await this.registry.findEnabled(id);
+    return compiled ? compiled.subscription : this.subscriptionsRepo.get(id);
+  }
+
+  /** Reads only the job's data field: the event, without BullMQ's whole-job decoding. */
+  private async loadEvent(eventId: string): Promise<EventJobData | undefined> {
+    const data = await this.redis.hget(this.events.toKey(eventJobId(eventId)), 'data');
+    return data === null ? undefined : (JSON.parse(data) as EventJobData);
+  }
+
+  /**
+   * Ends a failure run. Another worker may have started one, so this cannot rely on the local
+   * snapshot; it is written at most once a second per subscription, which keeps a busy healthy
+   * endpoint from costing a Redis write per delivery while clearing any run within a second.
+   */
+  private async noteSuccess(subscriptionId: string, now: Date): Promise<void> {
+    const last = this.lastSuccessWrite.get(subscriptionId) ?? 0;
+    if (now.getTime() - last < SUCCESS_WRITE_INTERVAL_MS) {
+      return;
+    }
+    this.lastSuccessWrite.set(subscriptionId, now.getTime());
+    await this.subscriptionsRepo.recordSuccess(subscriptionId, now);
   }
 
   private async retryOrDie(

@@ -24,6 +24,7 @@ const FEED_CLOSE_WAIT_MS = 1_000;
 @Injectable()
 export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
   private enabled: CompiledSubscription[] = [];
+  private enabledById = new Map<string, CompiledSubscription>();
   private version: string | undefined;
   /** Bumped by every change message; a refresh that started before the bump is not enough. */
   private changes = 0;
@@ -77,6 +78,12 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
     return this.enabled;
   }
 
+  /** One enabled subscription from the snapshot, or undefined (unknown, disabled, or too new). */
+  async findEnabled(id: string): Promise<CompiledSubscription | undefined> {
+    await this.getEnabled();
+    return this.enabledById.get(id);
+  }
+
   /**
    * The enabled subscriptions `event` should go to, from the snapshot in hand (synchronous, for
    * the hot path). A due freshness check runs in the background.
@@ -127,6 +134,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
       this.lastCheckMs = this.clock.now().getTime();
       const snapshot = await this.repository.snapshot();
       this.enabled = snapshot.subscriptions.filter((s) => s.enabled).map(compileSubscription);
+      this.enabledById = new Map(this.enabled.map((sub) => [sub.id, sub]));
       this.version = snapshot.version;
       this.loadedChanges = target;
     } while (this.loadedChanges !== this.changes);
