@@ -219,7 +219,7 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(1000)
   @IsInt()
-  FANOUT_CONCURRENCY = 20;
+  FANOUT_CONCURRENCY = 50;
 
   @Transform(toInt)
   @Min(100)

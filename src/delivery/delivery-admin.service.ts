@@ -192,7 +192,7 @@ export class DeliveryAdminService {
       if (state === 'delayed') {
         await job.promote();
       } else if (state === 'failed' || state === 'completed') {
-        await job.updateData({ ...job.data, manual: true });
+        await job.updateData({ ...job.data, manual: true, attemptOffset: 0 });
         await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
       }
       // waiting / prioritized: it is about to run anyway

@@ -45,6 +45,8 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
         connection: bullConnection(redisCfg, { purpose: 'worker', connectionName: 'otb-fanout' }),
         prefix: redisCfg.prefix,
         concurrency: cfg.fanoutConcurrency,
+        // The fan-out makes first attempts itself, so its lock outlasts an HTTP attempt too.
+        lockDuration: Math.max(30_000, cfg.timeoutMs + 15_000),
       },
       logger: log,
       redis,

@@ -15,6 +15,7 @@ import { SubscriptionRegistry } from '../subscriptions/subscription-registry.ser
 import { DeliveryRecordRepository } from './delivery-record.repository';
 import { type DeliveryRecord, DeliveryStatus } from './delivery.model';
 import { WEBHOOK_BACKOFF } from './delivery-errors';
+import { WebhookDelivery } from './webhook-delivery.service';
 
 /**
  * Matches one event against the enabled subscriptions and creates one delivery per match. Job and
@@ -25,16 +26,19 @@ import { WEBHOOK_BACKOFF } from './delivery-errors';
 export class FanOut {
   private readonly logger: Logger;
   private readonly jobOptions: JobsOptions;
+  private readonly maxAttempts: number;
 
   constructor(
     config: AppConfig,
     private readonly registry: SubscriptionRegistry,
     private readonly records: DeliveryRecordRepository,
+    private readonly delivery: WebhookDelivery,
     @InjectQueue(QueueName.Deliveries) private readonly deliveries: Queue<DeliveryJobData>,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'fan-out' });
     const retention = { age: config.eventRetentionSeconds, count: config.eventRetentionMaxCount };
+    this.maxAttempts = config.delivery.retryScheduleMs.length + 1;
     this.jobOptions = {
       attempts: config.delivery.retryScheduleMs.length + 1,
       backoff: { type: WEBHOOK_BACKOFF },
@@ -77,29 +81,55 @@ export class FanOut {
         }),
       ),
     );
-    const jobs = matched.filter((_, i) => addJob[i]);
-    if (jobs.length === 0) {
+    const toStart = matched.filter((_, i) => addJob[i]);
+    if (toStart.length === 0) {
       this.logger.debug({ eventId: event.id }, 'event already fanned out');
       return 0;
     }
-    await this.deliveries.addBulk(
-      jobs.map(({ deliveryId, subscriptionId }) => ({
-        name: JobName.Deliver,
-        data: {
-          deliveryId,
-          eventId: event.id,
-          eventType: event.type,
-          subscriptionId,
-          receivedAtMs,
-        },
-        opts: { ...this.jobOptions, jobId: deliveryId },
-      })),
+    // The first attempt is made here, without a second job: half the queue work per delivery.
+    // Endpoints that failed last time or hold many slots already go through the deliveries queue.
+    const inline = toStart.filter((d) => this.delivery.canAttemptInline(d.subscriptionId));
+    const queued = toStart.filter((d) => !inline.includes(d));
+    const data = (d: { deliveryId: string; subscriptionId: string }): DeliveryJobData => ({
+      deliveryId: d.deliveryId,
+      eventId: event.id,
+      eventType: event.type,
+      subscriptionId: d.subscriptionId,
+      receivedAtMs,
+    });
+    if (queued.length > 0) {
+      await this.deliveries.addBulk(
+        queued.map((d) => ({
+          name: JobName.Deliver,
+          data: data(d),
+          opts: { ...this.jobOptions, jobId: d.deliveryId },
+        })),
+      );
+    }
+    await Promise.all(
+      inline.map((d) =>
+        this.delivery.attempt(data(d), 1, {
+          event,
+          beforeRetryRecorded: async (delayMs) => {
+            await this.deliveries.add(
+              JobName.Deliver,
+              { ...data(d), attemptOffset: 1 },
+              {
+                ...this.jobOptions,
+                attempts: this.maxAttempts - 1,
+                delay: delayMs,
+                jobId: d.deliveryId,
+              },
+            );
+          },
+        }),
+      ),
     );
     this.logger.debug(
-      { eventId: event.id, eventType: event.type, deliveries: jobs.length },
+      { eventId: event.id, eventType: event.type, inline: inline.length, queued: queued.length },
       'event fanned out',
     );
-    return jobs.length;
+    return toStart.length;
   }
 
   /**

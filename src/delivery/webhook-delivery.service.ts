@@ -23,10 +23,26 @@ import { PermanentDeliveryError, RetryableDeliveryError } from './delivery-error
 import { DeliveryRecordRepository } from './delivery-record.repository';
 import { type DeliveryAttempt, DeliveryStatus } from './delivery.model';
 import { applyRetryAfter, nextDelayMs } from './retry-schedule';
-import { WebhookHttpClient } from './webhook-http.client';
+import { type HttpAttemptResult, WebhookHttpClient } from './webhook-http.client';
 import { WebhookSigner } from './webhook-signer';
 
 const SUCCESS_WRITE_INTERVAL_MS = 1_000;
+
+export interface AttemptOptions {
+  /** The event, when the caller already holds it (the fan-out). */
+  event?: EventJobData;
+  /**
+   * Called before a failed attempt is recorded as failing: the fan-out queues the retry job here,
+   * so a crash in between leaves the delivery pending (attempted again) rather than stranded.
+   */
+  beforeRetryRecorded?: (delayMs: number) => Promise<void>;
+}
+
+/** What should happen after one attempt. */
+export type AttemptResolution =
+  | { kind: 'done' }
+  | { kind: 'retry'; reason: string; delayMs: number; nextAttemptAt: string }
+  | { kind: 'dead'; reason: string };
 
 /** The webhook body: the normalised event, field for field. */
 export function webhookBody(event: NormalizedEvent): string {
@@ -49,6 +65,10 @@ export class WebhookDelivery {
   private readonly logger: Logger;
   private readonly maxAttempts: number;
   private readonly lastSuccessWrite = new Map<string, number>();
+  /** Per subscription, in this process: attempts in flight, and whether the last one failed. */
+  private readonly inflight = new Map<string, number>();
+  private readonly failedLast = new Map<string, boolean>();
+  private readonly inlineLimit: number;
 
   constructor(
     private readonly config: AppConfig,
@@ -65,10 +85,45 @@ export class WebhookDelivery {
   ) {
     this.logger = logger.child({ component: 'delivery' });
     this.maxAttempts = config.delivery.retryScheduleMs.length + 1;
+    this.inlineLimit = Math.max(1, Math.floor(config.delivery.fanoutConcurrency / 2));
   }
 
+  /** The deliveries-queue path: one attempt of a job; a failure throws so BullMQ counts it. */
   async deliver(job: Job<DeliveryJobData>): Promise<void> {
-    const { deliveryId, eventId, subscriptionId } = job.data;
+    const attemptNumber = job.attemptsMade + 1 + (job.data.attemptOffset ?? 0);
+    const resolution = await this.attempt(job.data, attemptNumber);
+    if (resolution.kind === 'retry') {
+      // The backoff strategy reads the delay back from the error, so the job waits exactly this long.
+      throw new RetryableDeliveryError(resolution.reason, resolution.delayMs);
+    }
+    if (resolution.kind === 'dead') {
+      throw new PermanentDeliveryError(resolution.reason);
+    }
+  }
+
+  /**
+   * Whether the fan-out may make the first attempt itself instead of queueing a delivery job.
+   * Not for a subscription whose last attempt here failed, nor one already holding many fan-out
+   * slots (a slow endpoint): those go through the deliveries queue, so a slow or failing
+   * endpoint cannot stall the fan-out of everyone else's events.
+   */
+  canAttemptInline(subscriptionId: string): boolean {
+    return (
+      (this.failedLast.get(subscriptionId) ?? false) === false &&
+      (this.inflight.get(subscriptionId) ?? 0) < this.inlineLimit
+    );
+  }
+
+  /**
+   * One attempt: load, sign, send, record, classify. Used by both paths; it never throws for a
+   * failed delivery, it says what should happen next.
+   */
+  async attempt(
+    data: DeliveryJobData,
+    attemptNumber: number,
+    options: AttemptOptions = {},
+  ): Promise<AttemptResolution> {
+    const { deliveryId, eventId, subscriptionId } = data;
     const log = this.logger.child({ deliveryId, eventId, subscriptionId });
     const now = new Date();
 
@@ -78,15 +133,15 @@ export class WebhookDelivery {
       await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
       this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
       log.info({ reason }, 'delivery skipped');
-      return;
+      return { kind: 'done' };
     }
-    const event = await this.loadEvent(eventId);
+    const event = options.event ?? (await this.loadEvent(eventId));
     if (!event) {
       const reason = 'event no longer retained';
       await this.records.setStatus(deliveryId, DeliveryStatus.Skipped, now.toISOString(), reason);
       this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
       log.warn({ reason }, 'delivery skipped');
-      return;
+      return { kind: 'done' };
     }
 
     const body = webhookBody(event);
@@ -102,11 +157,17 @@ export class WebhookDelivery {
         secrets: this.subscriptions.activeSecrets(subscription, now),
       }),
     };
-    const result = await this.http.post(subscription.url, headers, body);
+    this.inflight.set(subscriptionId, (this.inflight.get(subscriptionId) ?? 0) + 1);
+    let result: HttpAttemptResult;
+    try {
+      result = await this.http.post(subscription.url, headers, body);
+    } finally {
+      this.inflight.set(subscriptionId, (this.inflight.get(subscriptionId) ?? 1) - 1);
+    }
     const outcome = classifyAttempt(result, new Date(), {
       retryAfterMaxMs: this.config.delivery.retryAfterMaxMs,
     });
-    const attemptNumber = job.attemptsMade + 1;
+    this.failedLast.set(subscriptionId, outcome.kind !== 'success');
     const cls = statusClass(result.statusCode);
     this.metrics.attemptDuration.observe({ status_class: cls }, result.durationMs / 1000);
 
@@ -131,11 +192,11 @@ export class WebhookDelivery {
         this.noteSuccess(subscriptionId, now),
       ]);
       this.metrics.deliveries.inc({ outcome: 'success', status_class: cls });
-      if (attemptNumber === 1 && !job.data.manual) {
-        this.metrics.endToEndLatency.observe((Date.now() - job.data.receivedAtMs) / 1000);
+      if (attemptNumber === 1 && !data.manual) {
+        this.metrics.endToEndLatency.observe((Date.now() - data.receivedAtMs) / 1000);
       }
       log.debug(logFields, 'delivered');
-      return;
+      return { kind: 'done' };
     }
 
     if (outcome.kind === 'disable') {
@@ -148,10 +209,10 @@ export class WebhookDelivery {
       this.metrics.deliveries.inc({ outcome: 'disabled', status_class: cls });
       this.metrics.subscriptionsDisabled.inc({ reason: 'gone' });
       log.warn({ ...logFields, reason: outcome.reason }, 'subscription disabled: endpoint is gone');
-      throw new PermanentDeliveryError(outcome.reason);
+      return { kind: 'dead', reason: outcome.reason };
     }
 
-    return this.retryOrDie(job, outcome, attempt, subscription, log);
+    return this.retryOrDie(data, outcome, attempt, subscription, log, options);
   }
 
   /**
@@ -184,13 +245,14 @@ export class WebhookDelivery {
   }
 
   private async retryOrDie(
-    job: Job<DeliveryJobData>,
+    data: DeliveryJobData,
     outcome: Extract<DeliveryOutcome, { kind: 'retry' }>,
     attempt: DeliveryAttempt,
     subscription: Subscription,
     log: Logger,
-  ): Promise<never> {
-    const { deliveryId, subscriptionId } = job.data;
+    options: AttemptOptions,
+  ): Promise<AttemptResolution> {
+    const { deliveryId, subscriptionId } = data;
     const cls = statusClass(attempt.statusCode);
     const reason = attempt.error ?? outcome.reason;
     const scheduled = nextDelayMs(
@@ -200,7 +262,7 @@ export class WebhookDelivery {
     );
     const last = scheduled === undefined || attempt.attempt >= this.maxAttempts;
 
-    if (!job.data.manual) {
+    if (!data.manual) {
       await this.checkAutoDisable(subscription, log);
     }
     if (last) {
@@ -214,7 +276,7 @@ export class WebhookDelivery {
         { attempt: attempt.attempt, statusCode: attempt.statusCode, reason },
         'delivery dead: every attempt failed',
       );
-      throw new PermanentDeliveryError(`every attempt failed; last: ${reason}`);
+      return { kind: 'dead', reason: `every attempt failed; last: ${reason}` };
     }
     const delay = applyRetryAfter(
       scheduled,
@@ -222,6 +284,7 @@ export class WebhookDelivery {
       this.config.delivery.retryAfterMaxMs,
     );
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    await options.beforeRetryRecorded?.(delay);
     await this.records.recordAttempt(
       deliveryId,
       { ...attempt, error: reason, nextAttemptAt },
@@ -238,8 +301,7 @@ export class WebhookDelivery {
       },
       'delivery failed; retry scheduled',
     );
-    // The backoff strategy reads the delay back from the error, so the job waits exactly this long.
-    throw new RetryableDeliveryError(reason, delay);
+    return { kind: 'retry', reason, delayMs: delay, nextAttemptAt };
   }
 
   /** Disables a subscription that has failed without a single success for DELIVERY_DISABLE_AFTER. */

@@ -28,6 +28,8 @@ export interface DeliveryJobData {
   receivedAtMs: number;
   /** True when created by a manual retry or replay: it does not count toward auto-disable. */
   manual?: boolean;
+  /** Attempts made before this job existed (the fan-out's inline first attempt). */
+  attemptOffset?: number;
 }
 
 /** BullMQ custom ids may not contain ':' nor be all digits. */

@@ -173,10 +173,13 @@ describe('delivery: every outcome rule, on a compressed schedule', () => {
     expect(sub.enabled).toBe(false);
     expect(sub.disabledReason).toMatch(/410/);
     expect(sub.disabledAt).toBeDefined();
+    // The first attempt is made by the fan-out itself: a 410 there leaves no retry job behind.
     const queue = bridge.app.get<Queue<DeliveryJobData>>(getQueueToken(QueueName.Deliveries));
     const job = await queue.getJob(deliveryId('gone'));
-    expect(await job!.getState()).toBe('failed');
-    expect(job!.attemptsMade).toBe(1);
+    if (job) {
+      expect(await job.getState()).toBe('failed');
+    }
+    expect(receiver('gone').requests).toHaveLength(1);
   });
 
   it('429 with Retry-After: 1 waits at least a second, longer than the schedule asks', () => {
