@@ -27,6 +27,9 @@ import { type HttpAttemptResult, WebhookHttpClient } from './webhook-http.client
 import { WebhookSigner } from './webhook-signer';
 
 const SUCCESS_WRITE_INTERVAL_MS = 1_000;
+/** An attempt in flight longer than this makes its endpoint "slow" for the inline decision. */
+const SLOW_ATTEMPT_MS = 250;
+const MAX_SLOW_INLINE = 2;
 
 export interface AttemptOptions {
   /** The event, when the caller already holds it (the fan-out). */
@@ -66,9 +69,9 @@ export class WebhookDelivery {
   private readonly maxAttempts: number;
   private readonly lastSuccessWrite = new Map<string, number>();
   /** Per subscription, in this process: attempts in flight, and whether the last one failed. */
-  private readonly inflight = new Map<string, number>();
+  private readonly inflight = new Map<string, Map<number, number>>();
   private readonly failedLast = new Map<string, boolean>();
-  private readonly inlineLimit: number;
+  private nextAttemptKey = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -85,7 +88,6 @@ export class WebhookDelivery {
   ) {
     this.logger = logger.child({ component: 'delivery' });
     this.maxAttempts = config.delivery.retryScheduleMs.length + 1;
-    this.inlineLimit = Math.max(1, Math.floor(config.delivery.fanoutConcurrency / 2));
   }
 
   /** The deliveries-queue path: one attempt of a job; a failure throws so BullMQ counts it. */
@@ -103,15 +105,28 @@ export class WebhookDelivery {
 
   /**
    * Whether the fan-out may make the first attempt itself instead of queueing a delivery job.
-   * Not for a subscription whose last attempt here failed, nor one already holding many fan-out
-   * slots (a slow endpoint): those go through the deliveries queue, so a slow or failing
-   * endpoint cannot stall the fan-out of everyone else's events.
+   * Not for a subscription whose last attempt here failed, nor one with attempts stuck in flight
+   * (a slow endpoint): those go through the deliveries queue, so a slow or failing endpoint
+   * cannot hold the fan-out slots everyone else's events need.
    */
   canAttemptInline(subscriptionId: string): boolean {
-    return (
-      (this.failedLast.get(subscriptionId) ?? false) === false &&
-      (this.inflight.get(subscriptionId) ?? 0) < this.inlineLimit
-    );
+    if (this.failedLast.get(subscriptionId) === true) {
+      return false;
+    }
+    const starts = this.inflight.get(subscriptionId);
+    if (!starts) {
+      return true;
+    }
+    // A fast endpoint never has an attempt in flight for long, whatever the load; two attempts
+    // stuck past SLOW_ATTEMPT_MS mark a slow one before it can take many fan-out slots.
+    const slowBefore = Date.now() - SLOW_ATTEMPT_MS;
+    let slow = 0;
+    for (const startedAt of starts.values()) {
+      if (startedAt < slowBefore && ++slow >= MAX_SLOW_INLINE) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -157,12 +172,18 @@ export class WebhookDelivery {
         secrets: this.subscriptions.activeSecrets(subscription, now),
       }),
     };
-    this.inflight.set(subscriptionId, (this.inflight.get(subscriptionId) ?? 0) + 1);
+    const attemptKey = this.nextAttemptKey++;
+    let starts = this.inflight.get(subscriptionId);
+    if (!starts) {
+      starts = new Map();
+      this.inflight.set(subscriptionId, starts);
+    }
+    starts.set(attemptKey, Date.now());
     let result: HttpAttemptResult;
     try {
       result = await this.http.post(subscription.url, headers, body);
     } finally {
-      this.inflight.set(subscriptionId, (this.inflight.get(subscriptionId) ?? 1) - 1);
+      starts.delete(attemptKey);
     }
     const outcome = classifyAttempt(result, new Date(), {
       retryAfterMaxMs: this.config.delivery.retryAfterMaxMs,
