@@ -18,13 +18,16 @@ export interface RedisServerOptions {
   port?: number;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** True once the server at `url` answers PONG (not -LOADING while it replays its AOF). */
+export async function redisAnswers(url: string, connectTimeout = 1_000): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: 1_000,
+    connectTimeout,
   });
+  // A refused connection is the answer here, not an error worth printing.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
@@ -66,7 +69,7 @@ export async function startRedisServer(
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
-  while (!(await answers(url))) {
+  while (!(await redisAnswers(url))) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`redis-server did not start on port ${port}`);
@@ -93,7 +96,7 @@ export async function startRedisServer(
 /** The given Redis, else the local default, else a private redis-server when one is installed. */
 export async function provideRedis(preferred?: string): Promise<ProvidedRedis> {
   const url = preferred ?? 'redis://127.0.0.1:6379';
-  if (await answers(url)) {
+  if (await redisAnswers(url)) {
     return { url, started: false, stop: () => Promise.resolve() };
   }
   if (preferred) {

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, hasRedisServer, startRedisServer } from '../../scripts/redis-provider';
+import {
+  freePort,
+  hasRedisServer,
+  redisAnswers,
+  startRedisServer,
+} from '../../scripts/redis-provider';
 import { onCleanup, trackChild } from './processes';
 import { sleep, waitUntil } from './util';
 
@@ -101,24 +106,7 @@ export class RestartableRedis {
       'noeviction',
     );
     this.child = trackChild(spawn('redis-server', args, { stdio: 'ignore' }));
-    const up = await waitUntil(async () => {
-      const client = new Redis(this.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-        connectTimeout: 500,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        // Loading the AOF answers -LOADING; wait for a real PONG.
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        client.disconnect();
-      }
-    }, 20_000);
+    const up = await waitUntil(() => redisAnswers(this.url, 500), 20_000);
     if (!up) {
       throw new Error(`redis-server did not start on port ${this.port}`);
     }

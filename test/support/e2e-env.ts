@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '../../scripts/redis-provider';
 import type { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import type { ServiceProcess } from './process-harness';
 
@@ -87,23 +87,10 @@ export async function spawnRedisAt(
     { stdio: 'ignore' },
   );
   await until(
-    async () => {
-      const client = new Redis(port, '127.0.0.1', {
-        password,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        client.disconnect();
-      }
-    },
+    () =>
+      redisAnswers(
+        `redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}`,
+      ),
     10_000,
     `redis-server on port ${port}`,
   );
