@@ -2,13 +2,13 @@ import { UnrecoverableError } from 'bullmq';
 
 /**
  * The attempt failed and another one is due. Thrown so BullMQ counts the attempt and applies the
- * webhook backoff; `retryAfterMs` carries a receiver's Retry-After into that backoff.
+ * webhook backoff; `delayMs` is the wait already decided (schedule, jitter and any Retry-After).
  */
 export class RetryableDeliveryError extends Error {
   readonly code = 'DELIVERY_RETRY';
   constructor(
     message: string,
-    readonly retryAfterMs?: number,
+    readonly delayMs?: number,
   ) {
     super(message);
     this.name = 'RetryableDeliveryError';

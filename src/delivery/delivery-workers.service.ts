@@ -63,8 +63,8 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
         lockDuration: Math.max(30_000, cfg.timeoutMs + 15_000),
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
-            if (err instanceof RetryableDeliveryError && err.retryAfterMs !== undefined) {
-              return err.retryAfterMs;
+            if (err instanceof RetryableDeliveryError && err.delayMs !== undefined) {
+              return err.delayMs;
             }
             return nextDelayMs(attemptsMade, cfg.retryScheduleMs, cfg.retryJitter) ?? -1;
           },
