@@ -54,18 +54,39 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Command-line arguments of a loopback redis-server; `persistent` is the production setting the
+ * service requires (AOF every second, no eviction).
+ */
+export function redisServerArgs(options: {
+  port: number;
+  dir: string;
+  persistent?: boolean;
+  password?: string;
+}): string[] {
+  return [
+    '--port',
+    String(options.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    options.dir,
+    '--save',
+    '',
+    ...(options.persistent
+      ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
+      : ['--appendonly', 'no']),
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+  ];
+}
+
 /** Starts a private redis-server on a free loopback port, in a temporary directory. */
 export async function startRedisServer(
   options: RedisServerOptions = {},
 ): Promise<ProvidedRedis & { process: ChildProcess; port: number; dir: string }> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'otb-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
-  args.push(
-    ...(options.persistent
-      ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
-      : ['--appendonly', 'no']),
-  );
+  const args = redisServerArgs({ port, dir, persistent: options.persistent });
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;

@@ -7,6 +7,7 @@ import {
   freePort,
   hasRedisServer,
   redisAnswers,
+  redisServerArgs,
   startRedisServer,
 } from '../../scripts/redis-provider';
 import { onCleanup, trackChild } from './processes';
@@ -87,24 +88,7 @@ export class RestartableRedis {
   }
 
   async launch(): Promise<void> {
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      this.dir,
-      '--save',
-      '',
-    ];
-    args.push(
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--maxmemory-policy',
-      'noeviction',
-    );
+    const args = redisServerArgs({ port: this.port, dir: this.dir, persistent: true });
     this.child = trackChild(spawn('redis-server', args, { stdio: 'ignore' }));
     const up = await waitUntil(() => redisAnswers(this.url, 500), 20_000);
     if (!up) {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { redisAnswers } from '../../scripts/redis-provider';
+import { redisAnswers, redisServerArgs } from '../../scripts/redis-provider';
 import type { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import type { ServiceProcess } from './process-harness';
 
@@ -65,27 +65,9 @@ export async function spawnRedisAt(
   dir: string,
   password?: string,
 ): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--maxmemory-policy',
-      'noeviction',
-      ...(password === undefined ? [] : ['--requirepass', password]),
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawn('redis-server', redisServerArgs({ port, dir, persistent: true, password }), {
+    stdio: 'ignore',
+  });
   await until(
     () =>
       redisAnswers(
