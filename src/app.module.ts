@@ -5,7 +5,7 @@ import { runsApi, runsIngest, runsWorker } from './config/app-role';
 import { ConfigModule } from './config/config.module';
 import { DeliveryApiModule } from './delivery/delivery-api.module';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
-import { EventsModule } from './events/events.module';
+import { EventsApiModule, EventsModule } from './events/events.module';
 import { IngestModule } from './ingest/ingest.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsApiModule, MetricsModule } from './metrics/metrics.module';
@@ -39,7 +39,7 @@ export class AppModule {
       imports.push(DeliveryWorkerModule);
     }
     if (runsApi(config.role)) {
-      imports.push(SubscriptionsApiModule, DeliveryApiModule);
+      imports.push(SubscriptionsApiModule, DeliveryApiModule, EventsApiModule);
     }
     return { module: AppModule, imports };
   }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import { CountingReceiver } from './counting-receiver';
 import { NodeProcess } from './node-process';
@@ -10,6 +11,7 @@ import {
   SIM_EMAIL,
   SIM_PASSWORD,
   type ServiceProcess,
+  SERVICE_PREFIX,
   type ServiceRole,
   startService,
 } from './service';
@@ -29,6 +31,7 @@ export async function withRig<T>(
   receiverCount: number,
   logDir: string,
   run: (rig: Rig) => Promise<T>,
+  options: { sameOrigin?: boolean } = {},
 ): Promise<T> {
   const redis = await startBenchRedis();
   const sim = new OpentactSimulator({ port: 0 });
@@ -37,14 +40,21 @@ export async function withRig<T>(
     (_, i) => new CountingReceiver(`r${i + 1}`),
   );
   const teardown = async (): Promise<void> => {
-    await Promise.all(receivers.map((r) => r.stop().catch(() => undefined)));
+    // Path receivers first, then the servers they live on.
+    await Promise.all([...receivers].reverse().map((r) => r.stop().catch(() => undefined)));
     await sim.stop().catch(() => undefined);
     await redis.stop().catch(() => undefined);
   };
   const unregister = onCleanup(teardown);
   try {
     await sim.start();
-    await Promise.all(receivers.map((r) => r.start()));
+    if (options.sameOrigin) {
+      // One server; every other receiver is a path on it.
+      await receivers[0].start();
+      await Promise.all(receivers.slice(1).map((r) => r.start(receivers[0])));
+    } else {
+      await Promise.all(receivers.map((r) => r.start()));
+    }
     return await run({ redis, sim, receivers, logDir });
   } finally {
     unregister();
@@ -151,19 +161,24 @@ export async function subscribeReceivers(
   await sleep(1_200);
 }
 
-/** Jobs waiting in the subject's first queue (the events queue, or the baseline's only one). */
+/**
+ * Events stored and not yet delivered: the service's event log (only an ingest process has run,
+ * so all of it is backlog), or the waiting jobs of the baseline's only queue.
+ */
 export async function waitingEvents(subject: Subject, redisUrl: string): Promise<number> {
   const url = new URL(redisUrl);
-  const queue =
-    subject === 'service'
-      ? new Queue('events', {
-          connection: { host: url.hostname, port: Number(url.port) },
-          prefix: 'otb-bench',
-        })
-      : new Queue('bare-events', {
-          connection: { host: url.hostname, port: Number(url.port) },
-          prefix: 'bare',
-        });
+  if (subject === 'service') {
+    const redis = new Redis({ host: url.hostname, port: Number(url.port), lazyConnect: true });
+    try {
+      return await redis.xlen(`${SERVICE_PREFIX}:event-log`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  const queue = new Queue('bare-events', {
+    connection: { host: url.hostname, port: Number(url.port) },
+    prefix: 'bare',
+  });
   try {
     return await queue.getWaitingCount();
   } finally {

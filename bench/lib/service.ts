@@ -9,6 +9,8 @@ export type ServiceRole = 'all' | 'ingest' | 'worker' | 'api';
 export const ADMIN_API_KEY = `bench-${randomBytes(24).toString('hex')}`;
 export const SIM_EMAIL = 'demo@opentact.local';
 export const SIM_PASSWORD = 'demo-password';
+/** QUEUE_PREFIX of every service process a benchmark starts. */
+export const SERVICE_PREFIX = 'otb-bench';
 
 export interface ServiceOptions {
   main: string;
@@ -39,7 +41,7 @@ export class ServiceProcess extends NodeProcess {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         REDIS_URL: options.redisUrl,
-        QUEUE_PREFIX: 'otb-bench',
+        QUEUE_PREFIX: SERVICE_PREFIX,
         ADMIN_API_KEY,
         DELIVERY_ALLOW_CIDRS: '127.0.0.1/32',
         OPENTACT_REST_URL: options.simulator.restUrl,

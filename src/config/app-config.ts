@@ -33,6 +33,8 @@ export interface DeliveryConfig {
   workerConcurrency: number;
   fanoutConcurrency: number;
   timeoutMs: number;
+  /** How long a worker's claim on an event or a job lasts without renewal. */
+  lockMs: number;
   /** Delays before attempts 2..n; attempts = retryScheduleMs.length + 1. */
   retryScheduleMs: number[];
   retryJitter: number;
@@ -112,6 +114,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (vars.OPENTACT_RECONNECT_MAX_MS < vars.OPENTACT_RECONNECT_BASE_MS) {
     problems.push('OPENTACT_RECONNECT_MAX_MS: must not be smaller than OPENTACT_RECONNECT_BASE_MS');
   }
+  if (vars.WORKER_LOCK_MS <= vars.DELIVERY_TIMEOUT_MS) {
+    problems.push(
+      'WORKER_LOCK_MS: must be longer than DELIVERY_TIMEOUT_MS (raise it with the timeout), or a live attempt could be taken over by another worker',
+    );
+  }
   if (problems.length > 0) {
     throw new ConfigValidationError(problems);
   }
@@ -170,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       workerConcurrency: vars.WORKER_CONCURRENCY,
       fanoutConcurrency: vars.FANOUT_CONCURRENCY,
       timeoutMs: vars.DELIVERY_TIMEOUT_MS,
+      lockMs: vars.WORKER_LOCK_MS,
       retryScheduleMs,
       retryJitter: vars.DELIVERY_RETRY_JITTER,
       retryAfterMaxMs: vars.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,

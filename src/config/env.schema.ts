@@ -226,6 +226,15 @@ export class EnvironmentVariables {
   @IsInt()
   DELIVERY_TIMEOUT_MS = 15_000;
 
+  /**
+   * How long work a worker took (an event being fanned out, a delivery job) stays its own without
+   * a sign of life before another worker takes it over. Must outlast DELIVERY_TIMEOUT_MS.
+   */
+  @Transform(toInt)
+  @Min(1000)
+  @IsInt()
+  WORKER_LOCK_MS = 30_000;
+
   @Transform(trim)
   @Matches(/^\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*$/, {
     message:

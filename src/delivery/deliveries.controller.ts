@@ -11,15 +11,11 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
-import { QuarantineRepository } from '../events/quarantine.repository';
-import type { NormalizedEvent } from '../events/normalized-event';
 import { DeliveryAdminService } from './delivery-admin.service';
 import type { DeliveryRecord } from './delivery.model';
-import {
-  ListDeliveriesQueryDto,
-  QuarantineQueryDto,
-  ReplayRequestDto,
-} from './dto/delivery-query.dto';
+import { RequestValidationError } from '../api/validation';
+import { InvalidDeliveryCursorError } from './delivery-record.repository';
+import { ListDeliveriesQueryDto, ReplayRequestDto } from './dto/delivery-query.dto';
 
 @ApiTags('deliveries')
 @ApiBearerAuth()
@@ -30,10 +26,17 @@ export class DeliveriesController {
 
   @Get()
   @ApiOperation({ summary: 'List deliveries, newest first' })
-  list(
+  async list(
     @Query() query: ListDeliveriesQueryDto,
   ): Promise<{ data: DeliveryRecord[]; nextCursor?: string }> {
-    return this.admin.list(query);
+    try {
+      return await this.admin.list(query);
+    } catch (error) {
+      if (error instanceof InvalidDeliveryCursorError) {
+        throw new RequestValidationError([{ field: 'cursor', problems: [error.message] }]);
+      }
+      throw error;
+    }
   }
 
   @Get(':id')
@@ -81,34 +84,5 @@ export class SubscriptionDeliveriesController {
       });
     }
     return this.admin.replay(id, sinceMs, untilMs, body.scope);
-  }
-}
-
-@ApiTags('events')
-@ApiBearerAuth()
-@UseGuards(AdminApiKeyGuard)
-@Controller('v1')
-export class EventsController {
-  constructor(
-    private readonly admin: DeliveryAdminService,
-    private readonly quarantine: QuarantineRepository,
-  ) {}
-
-  @Get('events/:id')
-  @ApiOperation({ summary: 'A normalised event, while retained' })
-  getEvent(@Param('id') id: string): Promise<NormalizedEvent> {
-    return this.admin.getEvent(id);
-  }
-
-  @Get('quarantine')
-  @ApiOperation({
-    summary: 'Frames the ingest side quarantined, newest first, with their raw bytes (base64)',
-  })
-  async listQuarantine(@Query() query: QuarantineQueryDto): Promise<unknown> {
-    const [page, counts] = await Promise.all([
-      this.quarantine.list(query.offset, query.limit),
-      this.quarantine.counts(),
-    ]);
-    return { total: page.total, countsByReason: counts, items: page.items };
   }
 }

@@ -1,33 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { InjectQueue } from '@nestjs/bullmq';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppConfig } from '../config/app-config';
+import { EventLog } from '../events/event-log';
 import { EventType } from '../events/event-type.enum';
 import type { NormalizedEvent } from '../events/normalized-event';
+import { parseWebhookBody, webhookBody } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
-import {
-  type DeliveryJobData,
-  deliveryJobId,
-  type EventJobData,
-  eventJobId,
-  JobName,
-  QueueName,
-} from '../queue/queue.constants';
-import { InjectRedis } from '../redis/redis.module';
+import { DeliveryBusyError, DeliveryQueue } from '../queue/delivery-queue';
+import { type DeliveryJobData, deliveryIdOf } from '../queue/queue.constants';
 import { compileSubscription } from '../subscriptions/subscription-matcher';
 import type { Subscription } from '../subscriptions/subscription.model';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveryRecordRepository, type DeliveryQuery } from './delivery-record.repository';
 import { type DeliveryRecord, DeliveryStatus } from './delivery.model';
-import { FanOut } from './fan-out.service';
 
 export type ReplayScope = 'failed' | 'all';
 
 /** Replays are bounded so one request cannot enqueue an unbounded amount of work. */
 export const MAX_REPLAY = 100_000;
+const REPLAY_PAGE = 500;
 
 /**
  * What the admin API does with deliveries: look up, retry one, replay a window, send a test
@@ -38,13 +29,10 @@ export class DeliveryAdminService {
   private readonly logger: Logger;
 
   constructor(
-    private readonly config: AppConfig,
     private readonly records: DeliveryRecordRepository,
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly fanOut: FanOut,
-    @InjectQueue(QueueName.Deliveries) private readonly deliveries: Queue<DeliveryJobData>,
-    @InjectQueue(QueueName.Events) private readonly events: Queue<EventJobData>,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly queue: DeliveryQueue,
+    private readonly log: EventLog,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'delivery-admin' });
@@ -62,17 +50,6 @@ export class DeliveryAdminService {
 
   list(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; nextCursor?: string }> {
     return this.records.list(query);
-  }
-
-  async getEvent(id: string): Promise<NormalizedEvent> {
-    const job = await this.events.getJob(eventJobId(id));
-    if (!job) {
-      throw new NotFoundException(
-        `event ${id} not found (unknown, or older than the retention window)`,
-      );
-    }
-    const { targetSubscriptionId: _target, ...event } = job.data;
-    return event;
   }
 
   /** Sends one delivery again now, with a fresh retry schedule. */
@@ -98,32 +75,10 @@ export class DeliveryAdminService {
     scope: ReplayScope,
   ): Promise<{ replayed: number }> {
     const subscription = await this.requireSubscription(subscriptionId);
-    let replayed = 0;
-    if (scope === 'failed') {
-      for (const status of [DeliveryStatus.Dead, DeliveryStatus.Failing]) {
-        let cursor: string | undefined;
-        do {
-          const page = await this.records.list({
-            subscriptionId,
-            status,
-            sinceMs,
-            untilMs,
-            limit: 500,
-            cursor,
-          });
-          for (const record of page.data) {
-            if (replayed >= MAX_REPLAY) {
-              return { replayed };
-            }
-            await this.requeue(record);
-            replayed++;
-          }
-          cursor = page.nextCursor;
-        } while (cursor);
-      }
-    } else {
-      replayed = await this.replayEvents(subscription, sinceMs, untilMs);
-    }
+    const replayed =
+      scope === 'failed'
+        ? await this.replayFailed(subscriptionId, sinceMs, untilMs)
+        : await this.replayEvents(subscription, sinceMs, untilMs);
     this.logger.info(
       {
         subscriptionId,
@@ -137,7 +92,7 @@ export class DeliveryAdminService {
     return { replayed };
   }
 
-  /** A synthetic `webhook.test` event through the events queue, fanned out to this subscription only. */
+  /** A synthetic `webhook.test` event through the event log, fanned out to this subscription only. */
   async sendTest(subscriptionId: string): Promise<{ eventId: string; deliveryId: string }> {
     const subscription = await this.requireSubscription(subscriptionId);
     if (!subscription.enabled) {
@@ -148,27 +103,18 @@ export class DeliveryAdminService {
       );
     }
     const now = new Date().toISOString();
-    const event: EventJobData = {
+    const event: NormalizedEvent = {
       id: `test_${randomUUID()}`,
       type: EventType.WebhookTest,
       occurredAt: now,
       receivedAt: now,
       data: { subscriptionId, message: 'This is a test event from opentact-bridge.' },
       raw: {},
-      targetSubscriptionId: subscriptionId,
     };
-    const retention = {
-      age: this.config.eventRetentionSeconds,
-      count: this.config.eventRetentionMaxCount,
-    };
-    await this.events.add(JobName.FanOut, event, {
-      jobId: eventJobId(event.id),
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: retention,
-      removeOnFail: retention,
-    });
-    return { eventId: event.id, deliveryId: deliveryJobId(event.id, subscriptionId) };
+    await this.log.append([
+      { id: event.id, body: webhookBody(event), targetSubscriptionId: subscriptionId },
+    ]);
+    return { eventId: event.id, deliveryId: deliveryIdOf(event.id, subscriptionId) };
   }
 
   private async requireSubscription(id: string): Promise<Subscription> {
@@ -179,83 +125,118 @@ export class DeliveryAdminService {
     return subscription;
   }
 
-  private async requeue(record: DeliveryRecord): Promise<void> {
-    const job = await this.deliveries.getJob(record.id);
-    const state = job ? await job.getState() : undefined;
-    if (state === 'active') {
-      throw new ConflictException(`delivery ${record.id} is being attempted right now`);
+  private async replayFailed(
+    subscriptionId: string,
+    sinceMs: number,
+    untilMs: number,
+  ): Promise<number> {
+    let replayed = 0;
+    for (const status of [DeliveryStatus.Dead, DeliveryStatus.Failing]) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.records.list({
+          subscriptionId,
+          status,
+          sinceMs,
+          untilMs,
+          limit: REPLAY_PAGE,
+          cursor,
+        });
+        for (const record of page.data) {
+          if (replayed >= MAX_REPLAY) {
+            return replayed;
+          }
+          try {
+            await this.requeue(record);
+            replayed++;
+          } catch (error) {
+            // One delivery being attempted right now does not stop the replay of the others.
+            if (!(error instanceof ConflictException)) {
+              throw error;
+            }
+          }
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
     }
-    // Marked pending before the job can run: written after, it could overwrite the outcome of an
-    // attempt that finished in between.
-    await this.records.setStatus(record.id, DeliveryStatus.Pending, new Date().toISOString());
-    if (job) {
-      if (state === 'delayed') {
-        await job.promote();
-      } else if (state === 'failed' || state === 'completed') {
-        await job.updateData({ ...job.data, manual: true, attemptOffset: 0 });
-        await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
-      }
-      // waiting / prioritized: it is about to run anyway
-    } else {
-      await this.fanOut.addDelivery({
-        deliveryId: record.id,
-        eventId: record.eventId,
-        eventType: record.eventType,
-        subscriptionId: record.subscriptionId,
-        receivedAtMs: Date.now(),
-        manual: true,
+    return replayed;
+  }
+
+  private async requeue(record: DeliveryRecord): Promise<void> {
+    const data: DeliveryJobData = {
+      deliveryId: record.id,
+      eventId: record.eventId,
+      entryId: await this.log.entryIdOf(record.eventId),
+      eventType: record.eventType,
+      subscriptionId: record.subscriptionId,
+      receivedAtMs: Date.now(),
+      manual: true,
+    };
+    try {
+      // Marked pending before the job can run: written after, it could overwrite the outcome of
+      // an attempt that finished in between.
+      await this.queue.requeue(data, async () => {
+        await this.records.setStatus(record.id, DeliveryStatus.Pending, Date.now());
       });
+    } catch (error) {
+      if (error instanceof DeliveryBusyError) {
+        throw new ConflictException(error.message);
+      }
+      throw error;
     }
   }
 
+  /** Every retained, matching event of the window again, as new deliveries. */
   private async replayEvents(
     subscription: Subscription,
     sinceMs: number,
     untilMs: number,
   ): Promise<number> {
     const compiled = compileSubscription(subscription);
-    // Completed event jobs are scored by when the fan-out finished, which follows receipt by
-    // milliseconds; the window is checked again on receivedAt below.
-    const ids = await this.redis.zrangebyscore(
-      this.events.toKey('completed'),
-      sinceMs,
-      untilMs + 60_000,
-      'LIMIT',
-      0,
-      MAX_REPLAY,
-    );
+    const suffix = `r${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
     let replayed = 0;
-    const suffix = Date.now().toString(36);
-    for (const jobId of ids) {
-      const job = await this.events.getJob(jobId);
-      if (!job || job.data.targetSubscriptionId !== undefined) {
-        continue;
+    // Entry ids start with the ms the event was appended, a few ms after it was received: start
+    // a minute early and check receivedAt itself.
+    let after: string | undefined = `${Math.max(0, sinceMs - 60_000)}-0`;
+    while (replayed < MAX_REPLAY) {
+      const page = await this.log.readAfter(after, REPLAY_PAGE, untilMs + 60_000);
+      if (page.length === 0) {
+        break;
       }
-      const receivedAtMs = Date.parse(job.data.receivedAt);
-      if (receivedAtMs < sinceMs || receivedAtMs > untilMs || !compiled.matches(job.data)) {
-        continue;
+      after = page[page.length - 1].entryId;
+      const jobs: DeliveryJobData[] = [];
+      for (const logged of page) {
+        if (logged.targetSubscriptionId !== undefined) {
+          continue;
+        }
+        const event = parseWebhookBody(logged.body);
+        const receivedAtMs = Date.parse(event.receivedAt);
+        if (receivedAtMs < sinceMs || receivedAtMs > untilMs || !compiled.matches(event)) {
+          continue;
+        }
+        const deliveryId = deliveryIdOf(event.id, subscription.id, suffix);
+        await this.records.createPending({
+          deliveryId,
+          eventId: event.id,
+          eventType: event.type,
+          subscriptionId: subscription.id,
+          createdAtMs: Date.now(),
+        });
+        jobs.push({
+          deliveryId,
+          eventId: event.id,
+          entryId: logged.entryId,
+          eventType: event.type,
+          subscriptionId: subscription.id,
+          receivedAtMs: Date.now(),
+          manual: true,
+        });
+        if (replayed + jobs.length >= MAX_REPLAY) {
+          break;
+        }
       }
-      const deliveryId = `${deliveryJobId(job.data.id, subscription.id)}_r${suffix}`;
-      const now = new Date().toISOString();
-      await this.records.create({
-        id: deliveryId,
-        eventId: job.data.id,
-        eventType: job.data.type,
-        subscriptionId: subscription.id,
-        status: DeliveryStatus.Pending,
-        createdAt: now,
-        updatedAt: now,
-        attemptCount: 0,
-      });
-      await this.fanOut.addDelivery({
-        deliveryId,
-        eventId: job.data.id,
-        eventType: job.data.type,
-        subscriptionId: subscription.id,
-        receivedAtMs: Date.now(),
-        manual: true,
-      });
-      replayed++;
+      await this.queue.addMany(jobs);
+      replayed += jobs.length;
     }
     return replayed;
   }

@@ -1,17 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
-import { EventsModule } from '../events/events.module';
-import {
-  DeliveriesController,
-  EventsController,
-  SubscriptionDeliveriesController,
-} from './deliveries.controller';
+import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries.controller';
 import { DeliveryModule } from './delivery.module';
 
-/** The api role's routes for deliveries, events, quarantine, test events and replay. */
+/** The api role's routes for deliveries, test events and replay. */
 @Module({
-  imports: [DeliveryModule, EventsModule],
-  controllers: [DeliveriesController, SubscriptionDeliveriesController, EventsController],
+  imports: [DeliveryModule],
+  controllers: [DeliveriesController, SubscriptionDeliveriesController],
   providers: [AdminApiKeyGuard],
 })
 export class DeliveryApiModule {}

@@ -23,6 +23,3 @@ export class PermanentDeliveryError extends UnrecoverableError {
     this.name = 'PermanentDeliveryError';
   }
 }
-
-/** The custom backoff type name delivery jobs are added with. */
-export const WEBHOOK_BACKOFF = 'webhook';

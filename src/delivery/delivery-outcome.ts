@@ -82,6 +82,8 @@ function classifyError(error: HttpAttemptResult['error']): DeliveryOutcome {
       return { kind: 'retry', reason: `refused address: ${error.message}` };
     case 'timeout':
       return { kind: 'retry', reason: `timeout: ${error.message}` };
+    case 'internal':
+      return { kind: 'retry', reason: `not sent: ${error.message}` };
     case 'connect':
     case 'dns':
     case 'tls':

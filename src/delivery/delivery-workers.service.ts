@@ -7,60 +7,61 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
+import { EventLog } from '../events/event-log';
 import { InjectLogger } from '../logging/logging.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { ManagedWorker } from '../queue/managed-worker';
-import { type DeliveryJobData, type EventJobData, QueueName } from '../queue/queue.constants';
-import { bullConnection } from '../queue/redis-connection.factory';
+import { type DeliveryJobData, QueueName } from '../queue/queue.constants';
+import { bullConnection, createRedis } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
+import { SubscriptionRegistry } from '../subscriptions/subscription-registry.service';
 import { RetryableDeliveryError } from './delivery-errors';
+import { DeliveryProcessor } from './delivery.processor';
+import { FanOutConsumer } from './fan-out.consumer';
 import { FanOut } from './fan-out.service';
 import { nextDelayMs } from './retry-schedule';
-import { WebhookDelivery } from './webhook-delivery.service';
 
 /**
- * Owns the two consumers of the worker role: the fan-out (events queue) and the webhook sender
- * (deliveries queue). Both start paused and consume once Redis answers; on shutdown they stop
- * fetching after the WSS has stopped and get SHUTDOWN_TIMEOUT_MS to finish in-flight jobs.
+ * Owns the two consumers of the worker role: the fan-out (the event log's consumer group) and the
+ * deliveries queue. Both start paused and consume once Redis answers; on shutdown they stop
+ * fetching after the WSS has stopped and get SHUTDOWN_TIMEOUT_MS to finish what is in flight.
  */
 @Injectable()
 export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly fanOutWorker: ManagedWorker<EventJobData>;
+  readonly fanOut: FanOutConsumer;
   readonly deliveryWorker: ManagedWorker<DeliveryJobData>;
 
   constructor(
     private readonly config: AppConfig,
+    log: EventLog,
     fanOut: FanOut,
-    delivery: WebhookDelivery,
+    processor: DeliveryProcessor,
+    private readonly registry: SubscriptionRegistry,
+    metrics: MetricsService,
     @InjectRedis() redis: Redis,
     @InjectLogger() logger: Logger,
   ) {
     const { delivery: cfg, redis: redisCfg } = config;
-    const log = logger.child({ component: 'workers' });
-    this.fanOutWorker = new ManagedWorker<EventJobData>({
-      queueName: QueueName.Events,
-      processor: async (job: Job<EventJobData>) => {
-        await fanOut.fanOut(job.data, Date.parse(job.data.receivedAt));
-      },
-      workerOptions: {
-        connection: bullConnection(redisCfg, { purpose: 'worker', connectionName: 'otb-fanout' }),
-        prefix: redisCfg.prefix,
-        concurrency: cfg.fanoutConcurrency,
-        // The fan-out makes first attempts itself, so its lock outlasts an HTTP attempt too.
-        lockDuration: Math.max(30_000, cfg.timeoutMs + 15_000),
-      },
-      logger: log,
-      redis,
-    });
+    const workerLog = logger.child({ component: 'workers' });
+    // The lock outlasts an HTTP attempt, so a live attempt is never handed to another worker
+    // even if one renewal is missed.
+    const lockMs = cfg.lockMs;
+    this.fanOut = new FanOutConsumer(
+      log,
+      fanOut,
+      createRedis(redisCfg, { purpose: 'worker', connectionName: 'otb-fanout' }),
+      metrics,
+      logger.child({ component: 'fan-out' }),
+      { concurrency: cfg.fanoutConcurrency, claimAfterMs: lockMs },
+    );
     this.deliveryWorker = new ManagedWorker<DeliveryJobData>({
       queueName: QueueName.Deliveries,
-      processor: (job: Job<DeliveryJobData>) => delivery.deliver(job),
+      processor: (job: Job<DeliveryJobData>) => processor.process(job),
       workerOptions: {
         connection: bullConnection(redisCfg, { purpose: 'worker', connectionName: 'otb-delivery' }),
         prefix: redisCfg.prefix,
         concurrency: cfg.workerConcurrency,
-        // The lock is renewed every half period while an attempt runs; making it outlast the HTTP
-        // timeout as well means even a missed renewal cannot hand a live attempt to another worker.
-        lockDuration: Math.max(30_000, cfg.timeoutMs + 15_000),
+        lockDuration: lockMs,
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
             if (err instanceof RetryableDeliveryError && err.delayMs !== undefined) {
@@ -70,24 +71,25 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
           },
         },
       },
-      logger: log,
+      logger: workerLog,
       redis,
     });
   }
 
   get running(): boolean {
-    return this.fanOutWorker.isRunning && this.deliveryWorker.isRunning;
+    return this.fanOut.isRunning && this.deliveryWorker.isRunning;
   }
 
   onApplicationBootstrap(): void {
-    // Not awaited: start-up must not block on Redis; readiness reports the workers' state.
-    void this.fanOutWorker.start();
+    // Not awaited: start-up must not block on Redis; readiness reports the workers' state. The
+    // fan-out waits for the subscriptions snapshot, or it would match events against nothing.
+    void this.fanOut.start(() => this.registry.getEnabled());
     void this.deliveryWorker.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([
-      this.fanOutWorker.close(this.config.shutdownTimeoutMs),
+      this.fanOut.stop(this.config.shutdownTimeoutMs),
       this.deliveryWorker.close(this.config.shutdownTimeoutMs),
     ]);
   }

@@ -1,22 +1,29 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { EventsModule } from '../events/events.module';
 import { QueueModule } from '../queue/queue.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { USER_AGENT } from '../version';
+import { WebhookSigner } from '../webhook-security/webhook-signer';
 import { DeliveryAdminService } from './delivery-admin.service';
+import { DeliveryAttempt } from './delivery-attempt.service';
 import { DeliveryRecordRepository } from './delivery-record.repository';
+import { DeliveryProcessor } from './delivery.processor';
+import { EndpointHealth } from './endpoint-health';
 import { FanOut } from './fan-out.service';
-import { WebhookDelivery } from './webhook-delivery.service';
 import { WebhookHttpClient } from './webhook-http.client';
-import { WebhookSigner } from './webhook-signer';
+import { WebhookSender } from './webhook-sender';
 
 /** Delivery pieces shared by the worker role (which runs them) and the api role (retry, replay, test). */
 @Module({
-  imports: [QueueModule, SubscriptionsModule],
+  imports: [QueueModule, EventsModule, SubscriptionsModule],
   providers: [
     DeliveryRecordRepository,
+    DeliveryAttempt,
+    DeliveryProcessor,
+    EndpointHealth,
     FanOut,
-    WebhookDelivery,
+    WebhookSender,
     WebhookSigner,
     DeliveryAdminService,
     {
@@ -32,6 +39,6 @@ import { WebhookSigner } from './webhook-signer';
         }),
     },
   ],
-  exports: [DeliveryRecordRepository, FanOut, WebhookDelivery, DeliveryAdminService],
+  exports: [DeliveryRecordRepository, FanOut, DeliveryProcessor, DeliveryAdminService],
 })
 export class DeliveryModule {}

@@ -3,10 +3,19 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { types } from 'node:util';
-import { Agent, buildConnector, request } from 'undici';
-import { SsrfBlockedError, SsrfGuard } from './ssrf-guard';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { SsrfBlockedError, SsrfGuard } from '../webhook-security/ssrf-guard';
 
-export type HttpErrorKind = 'timeout' | 'connect' | 'dns' | 'ssrf' | 'tls' | 'reset' | 'other';
+export type HttpErrorKind =
+  | 'timeout'
+  | 'connect'
+  | 'dns'
+  | 'ssrf'
+  | 'tls'
+  | 'reset'
+  | 'other'
+  /** Not the receiver's doing: the attempt could not be made (a secret that cannot sign). */
+  | 'internal';
 
 /** One POST as it happened; a network failure is data here, not an exception. */
 export interface HttpAttemptResult {
@@ -32,6 +41,17 @@ export interface WebhookHttpClientOptions {
 
 /** undici's default connect timeout; a shorter delivery timeout lowers it. */
 const MAX_CONNECT_TIMEOUT_MS = 10_000;
+/** A pool unused this long is closed (its keep-alive sockets would have closed by then anyway). */
+const POOL_IDLE_MS = 5 * 60_000;
+const POOL_SWEEP_MS = 60_000;
+/** Pools held at most; beyond it the least recently used is closed. */
+const MAX_POOLS = 10_000;
+
+interface PoolEntry {
+  origin: string;
+  pool: Pool;
+  lastUsedMs: number;
+}
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
@@ -195,18 +215,22 @@ async function readCapped(
  * Sends webhook POSTs. Every connection goes through `connect` below, which resolves the host
  * itself and dials only an address the SSRF guard accepted, so a DNS answer that changes between
  * check and connect (rebinding) cannot reach an internal address. Redirects are not followed
- * (undici 7 only follows them through the redirect interceptor, which is not composed here), so
- * a 3xx cannot point us anywhere either.
+ * (a plain undici Pool does not follow them), so a 3xx cannot point us anywhere either.
+ *
+ * Connections are pooled per caller-given key (the subscription), not per origin: a subscription
+ * whose path hangs fills its own pool only, and another subscription on the same host keeps its
+ * connections. Each pool holds at most `connectionsPerOrigin` sockets.
  *
  * Register it with `useFactory` from the delivery config. Its constructor takes options, not
  * providers, so it needs no Nest decorator; leaving @nestjs/common out also keeps it loadable in
  * jest, which cannot require that ESM-only package. Nest still calls `onApplicationShutdown`.
  */
 export class WebhookHttpClient {
-  private readonly agent: Agent;
+  private readonly pools = new Map<string, PoolEntry>();
   private readonly guard: SsrfGuard;
   private readonly dial: buildConnector.connector;
   private readonly lookup: (hostname: string) => Promise<LookupAddress[]>;
+  private readonly sweeper: NodeJS.Timeout;
   private closing?: Promise<void>;
 
   constructor(private readonly options: WebhookHttpClientOptions) {
@@ -221,24 +245,27 @@ export class WebhookHttpClient {
     }
     this.guard = new SsrfGuard(options.allowCidrs);
     this.lookup = options.lookup ?? lookupAll;
-    // With a custom connect function undici ignores the Agent's connectTimeout; the connector
+    // With a custom connect function undici ignores the pool's connectTimeout; the connector
     // built here carries it instead.
     this.dial = buildConnector({ timeout: Math.min(options.timeoutMs, MAX_CONNECT_TIMEOUT_MS) });
-    this.agent = new Agent({
-      connect: this.connect,
-      connections: options.connectionsPerOrigin,
-      // POST is not idempotent; undici would not pipeline it anyway, so say so.
-      pipelining: 1,
-      // The 300 s defaults would let one stalled receiver hold a worker slot for five minutes.
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.sweeper = setInterval(() => this.sweep(Date.now()), POOL_SWEEP_MS);
+    this.sweeper.unref();
   }
 
+  /** Pools currently open (for tests and metrics). */
+  get poolCount(): number {
+    return this.pools.size;
+  }
+
+  /**
+   * One POST. `poolKey` names the connection pool (the subscription id); without it, requests
+   * share a pool per origin.
+   */
   async post(
     url: string,
     headers: Record<string, string>,
     body: string,
+    poolKey?: string,
   ): Promise<HttpAttemptResult> {
     const target = new URL(url);
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
@@ -249,21 +276,22 @@ export class WebhookHttpClient {
       'content-type': 'application/json',
       'user-agent': this.options.userAgent,
     };
-    for (const [name, value] of Object.entries(headers)) {
-      requestHeaders[name.toLowerCase()] = value;
+    for (const name of Object.keys(headers)) {
+      requestHeaders[name.toLowerCase()] = headers[name];
     }
+    const pool = this.poolFor(poolKey ?? target.origin, target.origin);
 
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
-    let response: Awaited<ReturnType<typeof request>>;
+    let response: Dispatcher.ResponseData;
     try {
-      response = await request(target, {
-        dispatcher: this.agent,
+      response = await pool.request({
         method: 'POST',
+        path: `${target.pathname}${target.search}`,
         headers: requestHeaders,
         body,
         // headersTimeout and bodyTimeout reset on every byte; this bounds the whole attempt,
-        // DNS and connect included, so a trickling receiver cannot stretch it.
+        // DNS, connect and the wait for a free connection included.
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
@@ -297,9 +325,68 @@ export class WebhookHttpClient {
     return result;
   }
 
+  /** Closes the pool of a key that will not be used again (a deleted subscription). */
+  forget(poolKey: string): void {
+    const entry = this.pools.get(poolKey);
+    if (entry) {
+      this.pools.delete(poolKey);
+      entry.pool.close().catch(() => undefined);
+    }
+  }
+
+  private poolFor(key: string, origin: string): Pool {
+    const now = Date.now();
+    const entry = this.pools.get(key);
+    if (entry && entry.origin === origin) {
+      entry.lastUsedMs = now;
+      return entry.pool;
+    }
+    if (entry) {
+      // The subscription moved to another origin: its old pool closes once its requests end.
+      this.forget(key);
+    }
+    if (this.pools.size >= MAX_POOLS) {
+      this.evictLeastRecentlyUsed();
+    }
+    const pool = new Pool(origin, {
+      connect: this.connect,
+      connections: this.options.connectionsPerOrigin,
+      // POST is not idempotent; undici would not pipeline it anyway, so say so.
+      pipelining: 1,
+      // The 300 s defaults would let one stalled receiver hold a worker slot for five minutes.
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+    });
+    this.pools.set(key, { origin, pool, lastUsedMs: now });
+    return pool;
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [key, entry] of this.pools) {
+      if (nowMs - entry.lastUsedMs > POOL_IDLE_MS) {
+        this.forget(key);
+      }
+    }
+  }
+
+  private evictLeastRecentlyUsed(): void {
+    let oldest: [string, PoolEntry] | undefined;
+    for (const item of this.pools) {
+      if (!oldest || item[1].lastUsedMs < oldest[1].lastUsedMs) {
+        oldest = item;
+      }
+    }
+    if (oldest) {
+      this.forget(oldest[0]);
+    }
+  }
+
   /** Closes idle connections and waits for requests in flight. Safe to call more than once. */
   close(): Promise<void> {
-    this.closing ??= this.agent.close();
+    clearInterval(this.sweeper);
+    this.closing ??= Promise.all([...this.pools.values()].map((e) => e.pool.close())).then(
+      () => undefined,
+    );
     return this.closing;
   }
 

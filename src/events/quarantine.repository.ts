@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { redisKey } from '../queue/redis-connection.factory';
+import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
 import type { QuarantineReason } from './normalized-event';
 

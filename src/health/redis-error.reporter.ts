@@ -1,15 +1,13 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { InjectLogger } from '../logging/logging.module';
 import { RepeatedErrorLog } from '../logging/repeated-error.log';
-import { QueueName } from '../queue/queue.constants';
+import { DeliveryQueue } from '../queue/delivery-queue';
 import { InjectRedis } from '../redis/redis.module';
 
 /**
- * Listens for connection errors on the shared Redis client and the two queues. Without a
+ * Listens for connection errors on the shared Redis client and the deliveries queue. Without a
  * listener, ioredis and BullMQ print each one to stderr (not JSON, and BullMQ prints the whole
  * error, with the failed AUTH command and its password). Attached in the constructor, before the
  * first connection attempt can fail. Readiness reports the outage; this only keeps a log of it.
@@ -18,8 +16,7 @@ import { InjectRedis } from '../redis/redis.module';
 export class RedisErrorReporter {
   constructor(
     @InjectRedis() redis: Redis,
-    @Inject(getQueueToken(QueueName.Events)) events: Queue,
-    @Inject(getQueueToken(QueueName.Deliveries)) deliveries: Queue,
+    deliveries: DeliveryQueue,
     @InjectLogger() logger: Logger,
   ) {
     const errors = new RepeatedErrorLog(
@@ -28,8 +25,6 @@ export class RedisErrorReporter {
     );
     redis.on('error', (error: unknown) => errors.report('client', error));
     redis.on('ready', () => errors.recovered('client'));
-    for (const queue of [events, deliveries]) {
-      queue.on('error', (error: unknown) => errors.report(`queue:${queue.name}`, error));
-    }
+    deliveries.onError((error) => errors.report(`queue:${deliveries.name}`, error));
   }
 }

@@ -1,12 +1,16 @@
 import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { computeBackoffMs } from '../platform/reconnect-backoff';
+import { TickBatcher } from '../common/tick-batcher';
+import { EventLog, type EventToAppend } from '../events/event-log';
 import { EventNormalizer } from '../events/event-normalizer.service';
+import type { NormalizedEvent } from '../events/normalized-event';
 import { QuarantineRepository } from '../events/quarantine.repository';
+import { webhookBody } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
+import { eventTypeLabel, frameTypeLabel } from '../metrics/label-values';
 import { MetricsService } from '../metrics/metrics.service';
-import { EventProducer } from '../queue/event-producer.service';
 import type { FrameSink } from '../platform/opentact-connection.service';
+import { computeBackoffMs } from '../platform/reconnect-backoff';
 
 /** Thrown to the connection when the service is stopping and a frame could not be stored. */
 export class IngestStoppedError extends Error {
@@ -15,74 +19,62 @@ export class IngestStoppedError extends Error {
 
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 5_000;
+/** One append script runs inside Redis; these keep each one short. */
+const MAX_BATCH_EVENTS = 256;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+interface Pending {
+  event: NormalizedEvent;
+  append: EventToAppend;
+}
 
 /**
- * The frame sink of the Opentact connection: normalise, then either enqueue (deduplicated) or
- * quarantine. A Redis write that fails is retried until it succeeds or the service stops, so a
- * frame read off the socket is only ever lost to a shutdown that outlives Redis, and then it is
- * logged. The connection pauses the socket while too many frames are in here.
+ * The frame sink of the Opentact connection: normalise, then append to the event log
+ * (deduplicated) or quarantine. Frames read together are appended together, in one round trip
+ * with their dedup claims, on the next turn of the event loop. A Redis write that fails is
+ * retried until it succeeds or the service stops, so a frame read off the socket is only ever
+ * lost to a shutdown that outlives Redis, and then it is logged. The connection pauses the socket
+ * while too many frames are in here.
  */
 @Injectable()
 export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
   private readonly logger: Logger;
   private stopping = false;
+  private readonly batcher: TickBatcher<Pending, string | undefined>;
 
   constructor(
     private readonly normalizer: EventNormalizer,
-    private readonly producer: EventProducer,
+    private readonly log: EventLog,
     private readonly quarantine: QuarantineRepository,
     private readonly metrics: MetricsService,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'ingest' });
+    this.batcher = new TickBatcher({
+      flush: (items) => this.withRetry('append', () => this.appendBatch(items)),
+      maxItems: MAX_BATCH_EVENTS,
+      maxSize: MAX_BATCH_BYTES,
+      sizeOf: (item) => item.append.body.length,
+    });
   }
 
-  async onFrame(data: Buffer, isBinary: boolean, receivedAtMs: number): Promise<void> {
-    const receivedAt = new Date(receivedAtMs);
-    const outcome = this.normalizer.normalize(data, isBinary, receivedAt);
+  onFrame(data: Buffer, isBinary: boolean, receivedAtMs: number): Promise<void> {
+    const outcome = this.normalizer.normalize(data, isBinary, new Date(receivedAtMs));
     switch (outcome.kind) {
       case 'control':
-        this.metrics.framesReceived.inc({ frame_type: outcome.frameType });
-        return;
-      case 'quarantine': {
+        this.metrics.framesReceived.inc({ frame_type: frameTypeLabel(outcome.frameType) });
+        return Promise.resolve();
+      case 'quarantine':
         this.metrics.framesReceived.inc({ frame_type: 'invalid' });
-        const entry = await this.withRetry('quarantine', () =>
-          this.quarantine.add({
-            data,
-            isBinary,
-            reason: outcome.reason,
-            detail: outcome.detail,
-            at: receivedAt,
-          }),
-        );
-        this.metrics.framesQuarantined.inc({ reason: outcome.reason });
-        this.logger.warn(
-          {
-            quarantineId: entry.id,
-            reason: outcome.reason,
-            detail: outcome.detail,
-            size: data.length,
-          },
-          'frame quarantined',
-        );
-        return;
-      }
+        return this.storeQuarantined(data, isBinary, receivedAtMs, outcome.reason, outcome.detail);
       case 'event': {
         const { event } = outcome;
-        const frameType = typeof event.raw.type === 'string' ? event.raw.type : 'unknown';
-        this.metrics.framesReceived.inc({ frame_type: frameType });
-        const result = await this.withRetry('enqueue', () => this.producer.enqueue(event));
-        if (result === 'duplicate') {
-          this.metrics.duplicatesSuppressed.inc();
-          this.logger.debug(
-            { eventId: event.id, eventType: event.type },
-            'duplicate event suppressed',
-          );
-        } else {
-          this.metrics.eventsEnqueued.inc({ event_type: event.type });
-          this.logger.debug({ eventId: event.id, eventType: event.type }, 'event enqueued');
-        }
-        return;
+        this.metrics.framesReceived.inc({
+          frame_type: frameTypeLabel(typeof event.raw.type === 'string' ? event.raw.type : ''),
+        });
+        return this.batcher
+          .add({ event, append: { id: event.id, body: webhookBody(event) } })
+          .then(() => undefined);
       }
     }
   }
@@ -90,6 +82,49 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
   /** After the connection stopped reading (onModuleDestroy), give up on writes that still fail. */
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  private async appendBatch(items: Pending[]): Promise<(string | undefined)[]> {
+    const entryIds = await this.log.append(items.map((i) => i.append));
+    const debug = this.logger.isLevelEnabled('debug');
+    for (let i = 0; i < items.length; i++) {
+      const { event } = items[i];
+      if (entryIds[i] === undefined) {
+        this.metrics.duplicatesSuppressed.inc();
+        if (debug) {
+          this.logger.debug(
+            { eventId: event.id, eventType: event.type },
+            'duplicate event suppressed',
+          );
+        }
+      } else {
+        this.metrics.eventsEnqueued.inc({ event_type: eventTypeLabel(event.type) });
+        if (debug) {
+          this.logger.debug(
+            { eventId: event.id, eventType: event.type, entryId: entryIds[i] },
+            'event appended',
+          );
+        }
+      }
+    }
+    return entryIds;
+  }
+
+  private async storeQuarantined(
+    data: Buffer,
+    isBinary: boolean,
+    receivedAtMs: number,
+    reason: Parameters<QuarantineRepository['add']>[0]['reason'],
+    detail: string,
+  ): Promise<void> {
+    const entry = await this.withRetry('quarantine', () =>
+      this.quarantine.add({ data, isBinary, reason, detail, at: new Date(receivedAtMs) }),
+    );
+    this.metrics.framesQuarantined.inc({ reason });
+    this.logger.warn(
+      { quarantineId: entry.id, reason, detail, size: data.length },
+      'frame quarantined',
+    );
   }
 
   private async withRetry<T>(what: string, write: () => Promise<T>): Promise<T> {

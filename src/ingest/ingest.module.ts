@@ -2,13 +2,12 @@ import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.service';
 import { PlatformModule } from '../platform/platform.module';
-import { QueueModule } from '../queue/queue.module';
 import { ConnectionMetricsListener } from './connection-metrics.listener';
 import { EventIngestor } from './event-ingestor.service';
 
 /** The frame sink and connection listener the platform connection feeds. */
 @Module({
-  imports: [EventsModule, QueueModule],
+  imports: [EventsModule],
   providers: [
     EventIngestor,
     ConnectionMetricsListener,
@@ -19,7 +18,7 @@ import { EventIngestor } from './event-ingestor.service';
 })
 export class IngestSinkModule {}
 
-/** The ingest role: the Opentact connection feeding normalise → quarantine or enqueue. */
+/** The ingest role: the Opentact connection feeding normalise → quarantine or append to the event log. */
 @Module({
   imports: [PlatformModule.forRoot({ imports: [IngestSinkModule] })],
   exports: [PlatformModule],

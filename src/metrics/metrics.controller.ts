@@ -1,11 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Queue } from 'bullmq';
-import { QueueName } from '../queue/queue.constants';
+import { EventLog } from '../events/event-log';
+import { DeliveryQueue, QUEUE_STATES } from '../queue/delivery-queue';
 import { MetricsService } from './metrics.service';
-
-const STATES = ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized'] as const;
 
 /** Prometheus scrape endpoint; queue depths are read from Redis at scrape time. */
 @ApiExcludeController()
@@ -13,26 +10,35 @@ const STATES = ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioriti
 export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
-    @InjectQueue(QueueName.Events) private readonly events: Queue,
-    @InjectQueue(QueueName.Deliveries) private readonly deliveries: Queue,
+    private readonly log: EventLog,
+    private readonly deliveries: DeliveryQueue,
   ) {}
 
   @Get()
   @Header('cache-control', 'no-store')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(): Promise<string> {
-    await Promise.all(
-      [this.events, this.deliveries].map(async (queue) => {
-        try {
-          const counts = await queue.getJobCounts(...STATES);
-          for (const state of STATES) {
-            this.metrics.queueDepth.set({ queue: queue.name, state }, counts[state] ?? 0);
+    // Redis away: keep the last values; readiness reports the outage.
+    await Promise.all([
+      this.deliveries.counts().then(
+        (counts) => {
+          for (const state of QUEUE_STATES) {
+            this.metrics.queueDepth.set({ queue: this.deliveries.name, state }, counts[state]);
           }
-        } catch {
-          // Redis is away: keep the last values; readiness reports the outage.
-        }
-      }),
-    );
+        },
+        () => undefined,
+      ),
+      this.log.stats().then(
+        (stats) => {
+          this.metrics.eventLogEntries.set(stats.length);
+          this.metrics.eventsInFanOut.set(stats.pending);
+          if (stats.backlog !== undefined) {
+            this.metrics.eventsBacklog.set(stats.backlog);
+          }
+        },
+        () => undefined,
+      ),
+    ]);
     return this.metrics.registry.metrics();
   }
 }

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { QueueModule } from '../queue/queue.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -8,5 +9,5 @@ import { MetricsService } from './metrics.service';
 export class MetricsModule {}
 
 /** GET /metrics, open like the health routes (scraped from inside the cluster). */
-@Module({ imports: [QueueModule], controllers: [MetricsController] })
+@Module({ imports: [QueueModule, EventsModule], controllers: [MetricsController] })
 export class MetricsApiModule {}

@@ -92,8 +92,33 @@ export class MetricsService {
   });
   readonly queueDepth = new Gauge({
     name: 'otb_queue_jobs',
-    help: 'Jobs per queue and state',
+    help: 'Jobs of the deliveries queue (retries, and attempts to failing or slow endpoints) per state',
     labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsBacklog = new Gauge({
+    name: 'otb_events_backlog',
+    help: 'Events ingested and not yet read by the fan-out',
+    registers: [this.registry],
+  });
+  readonly eventsInFanOut = new Gauge({
+    name: 'otb_events_in_fan_out',
+    help: 'Events read by a fan-out consumer and not yet finished (in flight, or abandoned by a stopped worker)',
+    registers: [this.registry],
+  });
+  readonly eventLogEntries = new Gauge({
+    name: 'otb_event_log_entries',
+    help: 'Events held in the event log (queued, in flight and retained)',
+    registers: [this.registry],
+  });
+  readonly fanOutErrors = new Counter({
+    name: 'otb_fan_out_errors_total',
+    help: 'Fan-outs of an event that failed (each is retried by claiming the event again)',
+    registers: [this.registry],
+  });
+  readonly fanOutAbandoned = new Counter({
+    name: 'otb_fan_out_abandoned_total',
+    help: 'Events given up after failing to fan out too many times',
     registers: [this.registry],
   });
   readonly subscriptionsDisabled = new Counter({

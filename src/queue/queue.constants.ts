@@ -1,27 +1,21 @@
-import type { NormalizedEvent } from '../events/normalized-event';
-
 /** One source of truth for queue and job names. */
 export enum QueueName {
-  /** Normalised events, one job per event id (the dedup key). Consumed by the fan-out. */
-  Events = 'events',
-  /** One job per (event, subscription). Consumed by the webhook sender. */
+  /**
+   * Delivery attempts that do not happen in the fan-out: retries, and first attempts to endpoints
+   * that are failing or slow. One job per delivery.
+   */
   Deliveries = 'deliveries',
 }
 
 export enum JobName {
-  FanOut = 'fan-out',
   Deliver = 'deliver',
 }
-
-/**
- * The events job carries the normalised event; never credentials. A synthetic test event names
- * the one subscription it is for, so it goes through the normal path without reaching others.
- */
-export type EventJobData = NormalizedEvent & { targetSubscriptionId?: string };
 
 export interface DeliveryJobData {
   deliveryId: string;
   eventId: string;
+  /** The event's entry in the event log, so the attempt reads it without a lookup. */
+  entryId?: string;
   eventType: string;
   subscriptionId: string;
   /** Epoch ms when the bridge read the frame: the start of the end-to-end latency. */
@@ -32,12 +26,20 @@ export interface DeliveryJobData {
   attemptOffset?: number;
 }
 
-/** BullMQ custom ids may not contain ':' nor be all digits. */
-export function eventJobId(eventId: string): string {
-  return `e_${eventId.replace(/:/g, '_')}`;
+/**
+ * Makes a string safe inside an id built of several parts: `%`, `:` (BullMQ refuses it in job ids)
+ * and the part separator `~` are percent-encoded, so distinct inputs stay distinct.
+ */
+function escapePart(part: string): string {
+  return part.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/~/g, '%7E');
 }
 
-/** Deterministic, so a retried fan-out adds the same job and BullMQ ignores it. */
-export function deliveryJobId(eventId: string, subscriptionId: string): string {
-  return `d_${eventId.replace(/:/g, '_')}_${subscriptionId}`;
+/**
+ * The delivery of one event to one subscription. Deterministic, so a fan-out that runs again
+ * finds the delivery it made; injective, so two events never share a delivery. `suffix` makes the
+ * extra deliveries of a replay distinct from the original.
+ */
+export function deliveryIdOf(eventId: string, subscriptionId: string, suffix?: string): string {
+  const base = `d_${escapePart(eventId)}~${escapePart(subscriptionId)}`;
+  return suffix === undefined ? base : `${base}~${escapePart(suffix)}`;
 }

@@ -1,14 +1,13 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { EventProducer } from './event-producer.service';
+import { bullConnection } from '../redis/redis-connection.factory';
+import { DeliveryQueue } from './delivery-queue';
 import { QueueName } from './queue.constants';
-import { bullConnection } from './redis-connection.factory';
 
 /**
- * Registers the two queues. Queue connections retry forever (maxRetriesPerRequest: null): while
- * Redis is away an `add` waits instead of failing, the ingest buffer fills, and the WSS is paused
- * until Redis answers again — nothing read off the socket is dropped.
+ * The deliveries queue. Its connection retries forever (maxRetriesPerRequest: null): while Redis
+ * is away an `add` waits instead of failing.
  */
 @Module({
   imports: [
@@ -22,9 +21,9 @@ import { bullConnection } from './redis-connection.factory';
         prefix: config.redis.prefix,
       }),
     }),
-    BullModule.registerQueue({ name: QueueName.Events }, { name: QueueName.Deliveries }),
+    BullModule.registerQueue({ name: QueueName.Deliveries }),
   ],
-  providers: [EventProducer],
-  exports: [BullModule, EventProducer],
+  providers: [DeliveryQueue],
+  exports: [DeliveryQueue],
 })
 export class QueueModule {}

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { createRedis } from '../queue/redis-connection.factory';
+import { createRedis } from './redis-connection.factory';
 
 /** Injection token of the shared command connection for the service's own keys. */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');

@@ -23,7 +23,7 @@ import { SubscriptionsService } from './subscriptions.service';
     SubscriptionsFileLoader,
     SubscriptionsFileSync,
   ],
-  exports: [SubscriptionsService, SubscriptionsRepository, SubscriptionRegistry],
+  exports: [Clock, SubscriptionsService, SubscriptionsRepository, SubscriptionRegistry],
 })
 export class SubscriptionsModule {}
 

@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectLogger } from '../logging/logging.module';
-import { redisKey } from '../queue/redis-connection.factory';
+import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
-import { LuaScript } from './lua-script';
+import { LuaScript } from '../redis/lua-script';
 import type { Subscription } from './subscription.model';
 
 /** A `cursor` that this repository did not hand out (or that was tampered with). */

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { RequestValidationError } from '../api/validation';
 import { loadConfig } from '../config/app-config';
-import { generateSecret, isValidSecret } from '../delivery/webhook-signer';
+import { generateSecret, isValidSecret } from '../webhook-security/webhook-signer';
 import { Clock } from './clock';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { SubscriptionExistsError, SubscriptionNotFoundError } from './subscription-errors';

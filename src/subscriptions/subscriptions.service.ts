@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type FieldProblems, RequestValidationError } from '../api/validation';
 import { AppConfig } from '../config/app-config';
-import { SsrfGuard } from '../delivery/ssrf-guard';
-import { generateSecret, isValidSecret } from '../delivery/webhook-signer';
+import { SsrfGuard } from '../webhook-security/ssrf-guard';
+import { generateSecret, isValidSecret } from '../webhook-security/webhook-signer';
 import { InjectLogger } from '../logging/logging.module';
 import { Clock } from './clock';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -22,6 +22,7 @@ import {
   type SubscriptionSource,
 } from './subscription.model';
 import { InvalidCursorError, SubscriptionsRepository } from './subscriptions.repository';
+import { activeSecrets, isLiveSecret } from './subscription-secrets';
 
 /** Previous secrets kept signing at most, besides the current one (as Svix does). */
 export const MAX_PREVIOUS_SECRETS = 10;
@@ -64,10 +65,6 @@ function normalizeFilter(
     }
   }
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function isLive(secret: SubscriptionSecret, nowMs: number): boolean {
-  return secret.expiresAt === undefined || Date.parse(secret.expiresAt) > nowMs;
 }
 
 function urlHost(url: string): string {
@@ -263,12 +260,7 @@ export class SubscriptionsService {
 
   /** The secrets to sign with at `now`: the current one first, then those still overlapping. */
   activeSecrets(sub: Subscription, now: Date): string[] {
-    const nowMs = now.getTime();
-    const [current, ...previous] = sub.secrets;
-    return [
-      ...(current ? [current.secret] : []),
-      ...previous.filter((s) => isLive(s, nowMs)).map((s) => s.secret),
-    ];
+    return activeSecrets(sub, now.getTime());
   }
 
   /**
@@ -330,7 +322,7 @@ export class SubscriptionsService {
   pruneSecrets(sub: Subscription, now: Date): Subscription {
     const nowMs = now.getTime();
     const [current, ...previous] = sub.secrets;
-    const live = previous.filter((s) => isLive(s, nowMs));
+    const live = previous.filter((s) => isLiveSecret(s, nowMs));
     return live.length === previous.length ? sub : { ...sub, secrets: [current, ...live] };
   }
 
@@ -342,7 +334,7 @@ export class SubscriptionsService {
       expiresAt: new Date(nowMs + this.overlapMs).toISOString(),
     };
     const kept = [retired, ...previous]
-      .filter((s) => isLive(s, nowMs))
+      .filter((s) => isLiveSecret(s, nowMs))
       .slice(0, MAX_PREVIOUS_SECRETS);
     return {
       ...sub,

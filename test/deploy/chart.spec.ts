@@ -530,6 +530,10 @@ describe('Helm chart: values and schema', () => {
         if (key === 'OPENTACT_RECONNECT_MAX_MS') {
           env.OPENTACT_RECONNECT_BASE_MS = '1';
         }
+        // Checked against the timeout too (which has to be shorter); the bound alone is tested.
+        if (key === 'WORKER_LOCK_MS') {
+          env.DELIVERY_TIMEOUT_MS = '100';
+        }
         let serviceOk = true;
         try {
           loadConfig(env);

@@ -166,9 +166,10 @@ describe('/metrics of the real service moves with the traffic', () => {
     expect(
       metricSum(after.samples, 'otb_queue_jobs', { queue: 'deliveries', state: 'delayed' }),
     ).toBe(calls.length);
-    expect(
-      metricSum(after.samples, 'otb_queue_jobs', { queue: 'events', state: 'completed' }),
-    ).toBe(events);
+    // The event log holds every event (retained), none waiting for or inside the fan-out.
+    expect(metricSum(after.samples, 'otb_event_log_entries')).toBe(events);
+    expect(metricSum(after.samples, 'otb_events_backlog')).toBe(0);
+    expect(metricSum(after.samples, 'otb_events_in_fan_out')).toBe(0);
     const states = new Set(
       after.samples.filter((s) => s.name === 'otb_queue_jobs').map((s) => s.labels.state),
     );

@@ -1,7 +1,9 @@
 import { Webhook as SvixWebhook } from 'svix';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { DeliveryRecord } from '../../src/delivery/delivery.model';
+import { EventLog } from '../../src/events/event-log';
 import { OpentactConnection } from '../../src/platform/opentact-connection.service';
+import { DeliveryQueue } from '../../src/queue/delivery-queue';
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import type {
   CreatedSubscriptionResponseDto,
@@ -169,6 +171,27 @@ export function verifyWithBothLibraries(secret: string, request: RecordedRequest
   };
   new StandardWebhook(secret).verify(request.body, headers);
   new SvixWebhook(secret).verify(request.body, headers);
+}
+
+/**
+ * Waits until the fan-out has read and finished every event in the log and no delivery job is
+ * waiting, running or delayed: everything sent so far has had its attempts.
+ */
+export async function waitForIdle(started: StartedApp, timeoutMs = 10_000): Promise<void> {
+  const log = started.app.get(EventLog);
+  const queue = started.app.get(DeliveryQueue);
+  await waitFor(
+    async () => {
+      const [stats, jobs] = await Promise.all([log.stats(), queue.counts()]);
+      return (
+        stats.backlog === 0 &&
+        stats.pending === 0 &&
+        jobs.waiting + jobs.active + jobs.delayed + jobs.prioritized === 0
+      );
+    },
+    timeoutMs,
+    'the event log and the deliveries queue to drain',
+  );
 }
 
 /** A fresh simulator on an ephemeral port. */

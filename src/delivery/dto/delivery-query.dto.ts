@@ -67,20 +67,3 @@ export class ReplayRequestDto {
   @IsEnum({ failed: 'failed', all: 'all' })
   scope: 'failed' | 'all' = 'failed';
 }
-
-export class QuarantineQueryDto {
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset = 0;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit = 50;
-}

@@ -14,7 +14,7 @@ import {
   WebhookHttpClient,
   type WebhookHttpClientOptions,
 } from '../../../src/delivery/webhook-http.client';
-import { generateSecret, WebhookSigner } from '../../../src/delivery/webhook-signer';
+import { generateSecret, WebhookSigner } from '../../../src/webhook-security/webhook-signer';
 
 interface ReceivedRequest {
   method: string;

@@ -1,9 +1,6 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import { type DeliveryRecord, DeliveryStatus } from '../../../src/delivery/delivery.model';
 import type { NormalizedEvent } from '../../../src/events/normalized-event';
 import type { QuarantinedFrame } from '../../../src/events/quarantine.repository';
-import { type DeliveryJobData, QueueName } from '../../../src/queue/queue.constants';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import type { SubscriptionListResponseDto } from '../../../src/subscriptions/dto/subscription-response.dto';
 import {
@@ -14,6 +11,7 @@ import {
   type ValidationReply,
   verifyWithBothLibraries,
   waitForDelivery,
+  waitForIdle,
   waitForRegistry,
 } from '../../support/delivery-app';
 import {
@@ -277,15 +275,7 @@ describe('delivery: the admin API', () => {
     expect(Object.keys(body)).toEqual(['id', 'type', 'occurredAt', 'receivedAt', 'data', 'raw']);
 
     // The fan-out finished with that one delivery: the '*' subscription got nothing.
-    const deliveries = bridge.app.get<Queue<DeliveryJobData>>(getQueueToken(QueueName.Deliveries));
-    await waitFor(
-      async () => {
-        const c = await deliveries.getJobCounts('waiting', 'active', 'delayed');
-        return c.waiting + c.active + c.delayed === 0;
-      },
-      5_000,
-      'the deliveries queue to drain',
-    );
+    await waitForIdle(bridge, 5_000);
     expect(bystander.forWebhook(eventId)).toHaveLength(0);
     expect(target.requests).toHaveLength(1);
     const listed = await api<{ data: DeliveryRecord[] }>(

@@ -1,5 +1,5 @@
 import { type DeliveryRecord, DeliveryStatus } from '../../../src/delivery/delivery.model';
-import { deliveryJobId } from '../../../src/queue/queue.constants';
+import { deliveryIdOf } from '../../../src/queue/queue.constants';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import type { SubscriptionResponseDto } from '../../../src/subscriptions/dto/subscription-response.dto';
 import {
@@ -95,7 +95,7 @@ describe('delivery: a subscription failing for too long is disabled', () => {
     // The flaky receiver failed too, but each run ended in a success: it stays on.
     await waitForDelivery(
       bridge,
-      deliveryJobId(firstId, flakySub.id),
+      deliveryIdOf(firstId, flakySub.id),
       (r: DeliveryRecord) => r.status === DeliveryStatus.Succeeded,
     );
     await waitFor(
@@ -108,7 +108,7 @@ describe('delivery: a subscription failing for too long is disabled', () => {
     const secondId = second.uuid as string;
     await waitForDelivery(
       bridge,
-      deliveryJobId(secondId, flakySub.id),
+      deliveryIdOf(secondId, flakySub.id),
       (r: DeliveryRecord) => r.status === DeliveryStatus.Succeeded,
     );
     expect(flaky.forWebhook(secondId)).toHaveLength(2);

@@ -1,13 +1,9 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DeliveryWorkers } from '../../../src/delivery/delivery-workers.service';
 import { FanOut } from '../../../src/delivery/fan-out.service';
+import { EventLog, FAN_OUT_GROUP } from '../../../src/events/event-log';
 import type { NormalizedEvent } from '../../../src/events/normalized-event';
-import {
-  type DeliveryJobData,
-  type EventJobData,
-  eventJobId,
-  QueueName,
-} from '../../../src/queue/queue.constants';
+import { parseWebhookBody } from '../../../src/events/webhook-body';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import { USER_AGENT } from '../../../src/version';
 import {
@@ -15,9 +11,16 @@ import {
   createSubscription,
   startBridge,
   startSimulator,
+  waitForIdle,
   waitForRegistry,
 } from '../../support/delivery-app';
-import { deletePrefix, type StartedApp, uniquePrefix, waitFor } from '../../support/harness';
+import {
+  deletePrefix,
+  type StartedApp,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+} from '../../support/harness';
 import { ProgrammableReceiver, startReceivers } from '../../support/webhook-receivers';
 
 /** The simulator's numbers: our DID, and the remote party of its calls and messages. */
@@ -119,7 +122,7 @@ describe('delivery: fan-out to subscriptions by type pattern and filter', () => 
       `${total} webhooks`,
     );
     // Every event fanned out and every delivery finished: nothing else can still arrive.
-    await waitForIdle(bridge, 10);
+    await waitForIdle(bridge);
   });
 
   afterAll(async () => {
@@ -179,7 +182,6 @@ describe('delivery: fan-out to subscriptions by type pattern and filter', () => 
   });
 
   it('delivers nothing twice when the fan-out of an event runs again', async () => {
-    const events = bridge.app.get<Queue<EventJobData>>(getQueueToken(QueueName.Events));
     const fanOut = bridge.app.get(FanOut);
     // The inbound SMS matches five subscriptions.
     const eventId = emitted.smsInbound[0];
@@ -187,29 +189,12 @@ describe('delivery: fan-out to subscriptions by type pattern and filter', () => 
       r.expected(emitted).includes(eventId),
     );
     expect(matching.length).toBeGreaterThanOrEqual(4);
-    const job = await events.getJob(eventJobId(eventId));
-    expect(job).toBeDefined();
-    expect(await job!.getState()).toBe('completed');
-    const firstFinishedOn = job!.finishedOn!;
+    const logged = await bridge.app.get(EventLog).get(eventId);
+    expect(logged).toBeDefined();
 
-    // A fan-out step that ran again (in process) creates nothing...
-    expect(await fanOut.fanOut(job!.data, Date.parse(job!.data.receivedAt))).toBe(0);
-    // ...and the same through BullMQ: the completed event job is retried by its worker.
-    await job!.retry('completed');
-    await waitFor(
-      async () => {
-        const again = await events.getJob(eventJobId(eventId));
-        return (
-          again !== undefined &&
-          (await again.getState()) === 'completed' &&
-          (again.finishedOn ?? 0) > firstFinishedOn
-        );
-      },
-      10_000,
-      'the retried fan-out to complete',
-    );
-    await waitForIdle(bridge, 10);
-
+    // Handed out again (a claimed entry): every delivery is found already made.
+    expect(await fanOut.fanOut({ ...logged!, deliveries: 2 })).toBe(0);
+    await waitForIdle(bridge);
     for (const [route, index] of matching) {
       expect({ route: route.name, seen: receivers[index].forWebhook(eventId).length }).toEqual({
         route: route.name,
@@ -219,80 +204,65 @@ describe('delivery: fan-out to subscriptions by type pattern and filter', () => 
   });
 });
 
-/** Waits until every event job is done and no delivery job is waiting, running or delayed. */
-async function waitForIdle(bridge: StartedApp, eventCount: number): Promise<void> {
-  const events = bridge.app.get<Queue<EventJobData>>(getQueueToken(QueueName.Events));
-  const deliveries = bridge.app.get<Queue<DeliveryJobData>>(getQueueToken(QueueName.Deliveries));
-  await waitFor(
-    async () => {
-      const e = await events.getJobCounts('completed', 'waiting', 'active', 'delayed');
-      const d = await deliveries.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      return (
-        e.completed >= eventCount &&
-        e.waiting + e.active + e.delayed === 0 &&
-        d.waiting + d.active + d.delayed + d.prioritized === 0
-      );
-    },
-    10_000,
-    'the queues to drain',
-  );
-}
-
-describe('delivery: no second delivery when an old fan-out runs again', () => {
-  const prefix = uniquePrefix('delivery-fanout-retained');
-  /** The smallest retention count: the deliveries queue outgrows it long before the events queue. */
-  const RETAINED = 100;
-  const EVENTS = 60;
+describe('delivery: events a worker took and never finished are claimed by another', () => {
+  const prefix = uniquePrefix('delivery-fanout-claim');
   let sim: OpentactSimulator;
-  let bridge: StartedApp;
-  let receivers: ProgrammableReceiver[];
+  let ingest: StartedApp;
+  let worker: StartedApp | undefined;
+  let receiver: ProgrammableReceiver;
+  let redis: Redis;
 
   beforeAll(async () => {
     sim = await startSimulator();
-    bridge = await startBridge(sim, prefix, { EVENT_RETENTION_MAX_COUNT: String(RETAINED) });
-    receivers = await startReceivers(2, { status: 204 });
-    const ids: string[] = [];
-    for (const receiver of receivers) {
-      ids.push((await createSubscription(bridge, { url: receiver.url(), eventTypes: ['*'] })).id);
-    }
-    await waitForRegistry(bridge, ids);
+    // An ingest process, without a fan-out: entries wait in the log for a worker.
+    ingest = await startBridge(sim, prefix, { APP_ROLE: 'ingest' });
+    [receiver] = await startReceivers(1, { status: 204 });
+    redis = new Redis(TEST_REDIS_URL);
   });
 
   afterAll(async () => {
-    await bridge?.app.close();
+    await worker?.app.close();
+    await ingest?.app.close();
     await sim?.stop();
-    await Promise.all((receivers ?? []).map((r) => r.stop()));
+    await receiver?.stop();
+    redis?.disconnect();
     await deletePrefix(prefix);
   });
 
-  it('retrying the fan-out of an event whose delivery jobs were trimmed sends nothing again', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < EVENTS; i++) {
-      ids.push(...idsOf(sim.emitScenario('balance', 'newer')));
-    }
-    await waitFor(
-      () => receivers.every((r) => r.requests.length === EVENTS),
-      15_000,
-      'every event at both receivers',
-    );
-    await waitForIdle(bridge, EVENTS);
-    const events = bridge.app.get<Queue<EventJobData>>(getQueueToken(QueueName.Events));
-    const first = await events.getJob(eventJobId(ids[0]));
-    // The event is still retained (it can be fanned out again), its delivery jobs are not.
-    expect(first).toBeDefined();
-    const deliveries = bridge.app.get<Queue<DeliveryJobData>>(getQueueToken(QueueName.Deliveries));
-    expect((await deliveries.getJobCounts('completed')).completed).toBeLessThanOrEqual(RETAINED);
+  it('fans out what a dead worker left pending exactly once, whether or not it had started', async () => {
+    const ids = idsOf(sim.emitScenario('inbound-call', 'newer'));
+    const log = ingest.app.get(EventLog);
+    await waitFor(async () => (await log.stats()).length === ids.length, 5_000, 'events logged');
+    await log.ensureGroup();
+    // A worker that read every entry and died: they stay pending under its name.
+    const read = await log.readNew(redis, 'dead-worker', 100, 100);
+    expect(read.map((e) => parseWebhookBody(e.body).id)).toEqual(ids);
 
-    const finishedOn = first!.finishedOn!;
-    await first!.retry('completed');
-    await waitFor(
-      async () => ((await events.getJob(eventJobId(ids[0])))?.finishedOn ?? 0) > finishedOn,
-      10_000,
-      'the retried fan-out to complete',
-    );
-    await waitForIdle(bridge, EVENTS);
-    for (const receiver of receivers) {
-      expect(receiver.forWebhook(ids[0]).length).toBe(1);
+    // The receiver's subscription exists before any worker runs, and the dead worker had
+    // delivered the first two events before dying (made here by an api process's fan-out).
+    const api = await startBridge(sim, prefix, { APP_ROLE: 'api' });
+    const sub = await createSubscription(api, { url: receiver.url(), eventTypes: ['*'] });
+    await waitForRegistry(api, [sub.id]);
+    for (const entry of read.slice(0, 2)) {
+      await api.app.get(FanOut).fanOut(entry);
     }
+    await api.app.close();
+    expect(receiver.requests).toHaveLength(2);
+
+    // A live worker takes the entries over once they have been idle for WORKER_LOCK_MS.
+    worker = await startBridge(sim, prefix, {
+      APP_ROLE: 'worker',
+      DELIVERY_TIMEOUT_MS: '1000',
+      WORKER_LOCK_MS: '1500',
+    });
+
+    await waitFor(() => receiver.requests.length >= ids.length, 10_000, 'every event delivered');
+    await waitForIdle(worker);
+    // Each exactly once: the two it had done were recognised, the others delivered now.
+    expect([...receiver.webhookIds()].sort()).toEqual([...ids].sort());
+    expect(receiver.requests).toHaveLength(ids.length);
+    const pending = (await redis.xpending(log.streamKey, FAN_OUT_GROUP)) as [number, ...unknown[]];
+    expect(pending[0]).toBe(0);
+    expect(worker.app.get(DeliveryWorkers).fanOut.inflightCount).toBe(0);
   });
 });

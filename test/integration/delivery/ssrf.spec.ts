@@ -1,5 +1,5 @@
 import { type DeliveryRecord, DeliveryStatus } from '../../../src/delivery/delivery.model';
-import { deliveryJobId } from '../../../src/queue/queue.constants';
+import { deliveryIdOf } from '../../../src/queue/queue.constants';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import {
   api,
@@ -141,7 +141,7 @@ describe('delivery: SSRF guard at create time and at connect time', () => {
     const isDead = (r: DeliveryRecord): boolean => r.status === DeliveryStatus.Dead;
     const records = await Promise.all(
       [byName.id, byLiteral.id].map((id) =>
-        waitForDelivery(guarded, deliveryJobId(eventId, id), isDead),
+        waitForDelivery(guarded, deliveryIdOf(eventId, id), isDead),
       ),
     );
     for (const record of records) {

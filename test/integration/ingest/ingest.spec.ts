@@ -1,11 +1,10 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { EventLog } from '../../../src/events/event-log';
 import { QuarantineReason } from '../../../src/events/normalized-event';
 import { QuarantineRepository } from '../../../src/events/quarantine.repository';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactConnection } from '../../../src/platform/opentact-connection.service';
-import { type EventJobData, QueueName } from '../../../src/queue/queue.constants';
+import { parseWebhookBody } from '../../../src/events/webhook-body';
 import { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import { ALL_FRAMES } from '../../fixtures/opentact-frames';
 import { startRedisServer } from '../../../scripts/redis-provider';
@@ -33,11 +32,20 @@ async function counterValue(app: StartedApp, name: string): Promise<number> {
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
-function eventsQueue(app: StartedApp): Queue<EventJobData> {
-  return app.app.get<Queue<EventJobData>>(getQueueToken(QueueName.Events));
+function eventLog(app: StartedApp): EventLog {
+  return app.app.get(EventLog);
 }
 
-describe('ingest: Opentact WSS to the events queue', () => {
+async function logged(app: StartedApp): Promise<number> {
+  return (await eventLog(app).stats()).length;
+}
+
+/** Every event in the log, oldest first. */
+async function loggedEvents(app: StartedApp): Promise<ReturnType<typeof parseWebhookBody>[]> {
+  return (await eventLog(app).readAfter(undefined, 10_000)).map((e) => parseWebhookBody(e.body));
+}
+
+describe('ingest: Opentact WSS to the event log', () => {
   let sim: OpentactSimulator;
   const prefixes: string[] = [];
   const apps: StartedApp[] = [];
@@ -71,22 +79,18 @@ describe('ingest: Opentact WSS to the events queue', () => {
     for (const fixture of published) {
       sim.emit(fixture.frame);
     }
-    const queue = eventsQueue(app);
-    const counts = await waitFor(
-      async () => {
-        const c = await queue.getJobCounts('waiting', 'completed', 'active');
-        return c.waiting + c.completed + c.active >= published.length ? c : undefined;
-      },
+    await waitFor(
+      async () => (await logged(app)) >= published.length,
       10_000,
-      'all fixtures enqueued',
+      'all fixtures appended',
     );
-    expect(counts.waiting + counts.completed + counts.active).toBe(published.length);
+    expect(await logged(app)).toBe(published.length);
 
-    const jobs = await queue.getJobs(['waiting'], 0, 1000);
-    const types = jobs.map((j) => j.data.type).sort();
-    expect(types).toEqual(published.map((f) => f.expectedType).sort());
-    for (const job of jobs) {
-      expect(JSON.stringify(job.data)).not.toContain('demo-password');
+    const events = await loggedEvents(app);
+    // Appended in the order they were read off the socket.
+    expect(events.map((e) => e.type)).toEqual(published.map((f) => f.expectedType));
+    for (const entry of await eventLog(app).readAfter(undefined, 1_000)) {
+      expect(entry.body).not.toContain('demo-password');
     }
   });
 
@@ -100,7 +104,6 @@ describe('ingest: Opentact WSS to the events queue', () => {
 
     const frames = [...sim.emitScenario('all', 'newer'), ...sim.emitScenario('all', 'older')];
     const unique = frames.length;
-    const queue = eventsQueue(first);
     await waitFor(
       async () =>
         (await counterValue(first, 'otb_events_duplicates_total')) +
@@ -109,8 +112,7 @@ describe('ingest: Opentact WSS to the events queue', () => {
       10_000,
       'every frame seen twice',
     );
-    const counts = await queue.getJobCounts('waiting', 'completed', 'active');
-    expect(counts.waiting + counts.completed + counts.active).toBe(unique);
+    expect(await logged(first)).toBe(unique);
     const enqueued =
       (await counterValue(first, 'otb_events_enqueued_total')) +
       (await counterValue(second, 'otb_events_enqueued_total'));
@@ -126,8 +128,8 @@ describe('ingest: Opentact WSS to the events queue', () => {
       5_000,
       'replayed frame suppressed',
     );
-    const after = await queue.getJobCounts('waiting', 'completed', 'active');
-    expect(after.waiting + after.completed + after.active).toBe(unique);
+    expect(await logged(first)).toBe(unique);
+    expect(new Set((await loggedEvents(first)).map((e) => e.id)).size).toBe(unique);
   });
 
   it('quarantines binary, non-JSON, oversized and invalid frames with their raw bytes, and keeps the connection', async () => {
@@ -173,11 +175,7 @@ describe('ingest: Opentact WSS to the events queue', () => {
     expect(await counterValue(app, 'otb_frames_quarantined_total')).toBe(5);
     // The valid balance frame after the bad ones still went through on the same connection.
     expect(app.app.get(OpentactConnection).status().reconnectCount).toBe(0);
-    await waitFor(
-      async () => (await eventsQueue(app).getJobCounts('waiting')).waiting === 1,
-      5_000,
-      'valid frame enqueued',
-    );
+    await waitFor(async () => (await logged(app)) === 1, 5_000, 'valid frame appended');
   });
 
   it('pauses the socket while Redis stalls and loses nothing once it answers again', async () => {
@@ -201,18 +199,11 @@ describe('ingest: Opentact WSS to the events queue', () => {
       expect(connection.status().pendingFrames).toBeLessThan(100);
       expect(await counterValue(app, 'otb_ingest_pauses_total')).toBeGreaterThanOrEqual(1);
 
-      const queue = eventsQueue(app);
-      await waitFor(
-        async () => (await queue.getJobCounts('waiting')).waiting === 300,
-        20_000,
-        'all 300 events enqueued',
-      );
+      await waitFor(async () => (await logged(app)) === 300, 20_000, 'all 300 events appended');
       expect(connection.status().paused).toBe(false);
-      const ids = new Set((await queue.getJobs(['waiting'], 0, 400)).map((j) => j.id));
-      for (const entry of sim.sentLog.slice(-300)) {
-        const job = [...ids].find((id) => id?.includes(entry.id));
-        expect(job).toBeDefined();
-      }
+      const ids = (await loggedEvents(app)).map((e) => e.raw.uuid);
+      // Every frame, in the order it was sent.
+      expect(ids).toEqual(sim.sentLog.slice(-300).map((entry) => entry.id));
       admin.disconnect();
     } finally {
       await Promise.all(apps.splice(0).map((a) => a.app.close()));

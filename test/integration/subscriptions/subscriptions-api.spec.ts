@@ -13,7 +13,7 @@ import { EventType, type NormalizedEventType } from '../../../src/events/event-t
 import type { EventData } from '../../../src/events/normalized-event';
 import { LoggingModule } from '../../../src/logging/logging.module';
 import { RedisModule } from '../../../src/redis/redis.module';
-import { generateSecret } from '../../../src/delivery/webhook-signer';
+import { generateSecret } from '../../../src/webhook-security/webhook-signer';
 import { SubscriptionRegistry } from '../../../src/subscriptions/subscription-registry.service';
 import { SubscriptionsApiModule } from '../../../src/subscriptions/subscriptions.module';
 import { SubscriptionsRepository } from '../../../src/subscriptions/subscriptions.repository';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { redisKey } from '../../../src/queue/redis-connection.factory';
+import { redisKey } from '../../../src/redis/redis-connection.factory';
 import type { Subscription } from '../../../src/subscriptions/subscription.model';
 import {
   InvalidCursorError,

@@ -1,0 +1,485 @@
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { LuaScript } from '../redis/lua-script';
+import { redisKey } from '../redis/redis-connection.factory';
+import { InjectRedis } from '../redis/redis.module';
+
+/** One event to append: its id (the dedup key) and the exact webhook body. */
+export interface EventToAppend {
+  id: string;
+  body: string;
+  /** A synthetic test event names the one subscription it is for. */
+  targetSubscriptionId?: string;
+}
+
+/** One event as the log holds it. */
+export interface LoggedEvent {
+  /** The log entry id (`<ms>-<seq>`): the order of ingestion, and the position a reader resumes from. */
+  entryId: string;
+  body: string;
+  targetSubscriptionId?: string;
+  /** How many times the fan-out group has handed this entry out (1 for a fresh read). */
+  deliveries?: number;
+}
+
+export interface EventLogStats {
+  /** Entries held (retained, queued and in flight). */
+  length: number;
+  /** Entries not yet handed to any fan-out consumer; undefined when Redis cannot say. */
+  backlog?: number;
+  /** Entries handed out and not yet acknowledged. */
+  pending: number;
+}
+
+/** The consumer group the fan-out reads with. */
+export const FAN_OUT_GROUP = 'fan-out';
+
+/**
+ * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then one dedup key per
+ * event. ARGV: ttl seconds, then body and target per event. Returns per event the new entry id,
+ * or false for an id already in the log (within the dedup window, or earlier in this batch).
+ */
+const APPEND = new LuaScript(`
+local ttl = ARGV[1]
+local out = {}
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i - 1] = false
+  else
+    local body = ARGV[2 * i - 2]
+    local target = ARGV[2 * i - 1]
+    local id
+    if target == '' then
+      id = redis.call('XADD', KEYS[1], '*', 'b', body)
+    else
+      id = redis.call('XADD', KEYS[1], '*', 'b', body, 's', target)
+    end
+    redis.call('SET', KEYS[i], id, 'EX', ttl)
+    out[i - 1] = id
+  end
+end
+return out
+`);
+
+/** Reads an event by its id: the dedup key names the entry. */
+const GET = new LuaScript(`
+local id = redis.call('GET', KEYS[2])
+if not id then return false end
+local entries = redis.call('XRANGE', KEYS[1], id, id)
+if #entries == 0 then return false end
+return entries[1]
+`);
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** `<ms>-<seq>` as two numbers; ids from Redis always have both parts. */
+export function parseEntryId(id: string): [ms: number, seq: number] {
+  const dash = id.indexOf('-');
+  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
+
+export function compareEntryIds(a: string, b: string): number {
+  const [am, as] = parseEntryId(a);
+  const [bm, bs] = parseEntryId(b);
+  return am !== bm ? am - bm : as - bs;
+}
+
+/** The smallest id greater than `id`. */
+export function nextEntryId(id: string): string {
+  const [ms, seq] = parseEntryId(id);
+  return `${ms}-${seq + 1}`;
+}
+
+function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent | undefined {
+  const [entryId, fields] = entry;
+  let body: string | undefined;
+  let target: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'b') {
+      body = fields[i + 1];
+    } else if (fields[i] === 's') {
+      target = fields[i + 1];
+    }
+  }
+  if (body === undefined) {
+    return undefined;
+  }
+  const logged: LoggedEvent = { entryId, body };
+  if (target !== undefined) {
+    logged.targetSubscriptionId = target;
+  }
+  if (deliveries !== undefined) {
+    logged.deliveries = deliveries;
+  }
+  return logged;
+}
+
+function isGroupMissing(error: unknown): boolean {
+  return error instanceof Error && /NOGROUP|no such key/i.test(error.message);
+}
+
+/**
+ * The event log: every ingested event once, in ingestion order, in a Redis stream, with a dedup
+ * key per event id that names its entry. It is the queue the fan-out consumes (a consumer group,
+ * so several worker processes share it and a crashed one's entries are claimed by the others),
+ * the store that retries, replays and `GET /v1/events/:id` read, and a resumable feed.
+ *
+ * This class is the only code that knows that layout:
+ *   <prefix>:event-log            the stream; fields `b` (webhook body) and `s` (test target)
+ *   <prefix>:event:<event id>     the entry id, expiring with the retention window (the dedup key)
+ * Trimming keeps entries for the retention window and under the count cap, and never removes an
+ * entry the fan-out has not finished with.
+ */
+@Injectable()
+export class EventLog {
+  readonly streamKey: string;
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+  private readonly maxCount: number;
+
+  constructor(
+    @InjectRedis() private readonly redis: Redis,
+    config: AppConfig,
+  ) {
+    this.prefix = config.redis.prefix;
+    this.streamKey = redisKey(this.prefix, 'event-log');
+    this.ttlSeconds = config.eventRetentionSeconds;
+    this.maxCount = config.eventRetentionMaxCount;
+  }
+
+  private eventKey(eventId: string): string {
+    return redisKey(this.prefix, 'event', eventId);
+  }
+
+  /**
+   * Appends the events not already in the log, atomically with their dedup keys, in one round
+   * trip. Returns, per input, the new entry id or `undefined` for a duplicate.
+   */
+  async append(events: readonly EventToAppend[]): Promise<(string | undefined)[]> {
+    if (events.length === 0) {
+      return [];
+    }
+    const keys = [this.streamKey];
+    const args: (string | number)[] = [this.ttlSeconds];
+    for (const event of events) {
+      keys.push(this.eventKey(event.id));
+      args.push(event.body, event.targetSubscriptionId ?? '');
+    }
+    const result = (await APPEND.run(this.redis, keys, args)) as (string | null)[];
+    return events.map((_, i) => result[i] ?? undefined);
+  }
+
+  /** The event with this id, while retained. */
+  async get(eventId: string): Promise<LoggedEvent | undefined> {
+    const entry = (await GET.run(
+      this.redis,
+      [this.streamKey, this.eventKey(eventId)],
+      [],
+    )) as StreamEntry | null;
+    return entry ? toLogged(entry) : undefined;
+  }
+
+  /** The entry with this id, while retained. */
+  async getEntry(entryId: string): Promise<LoggedEvent | undefined> {
+    const entries = (await this.redis.xrange(this.streamKey, entryId, entryId)) as StreamEntry[];
+    return entries.length === 0 ? undefined : toLogged(entries[0]);
+  }
+
+  /** The entry id of an event, while its dedup key lives. */
+  async entryIdOf(eventId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.eventKey(eventId))) ?? undefined;
+  }
+
+  /**
+   * Up to `count` entries after `afterEntryId` (exclusive; `undefined` starts at the oldest)
+   * whose entry time is at most `untilMs`: for replays and for resuming a feed.
+   */
+  async readAfter(
+    afterEntryId: string | undefined,
+    count: number,
+    untilMs?: number,
+  ): Promise<LoggedEvent[]> {
+    const start = afterEntryId === undefined ? '-' : `(${afterEntryId}`;
+    const end = untilMs === undefined ? '+' : String(Math.floor(untilMs));
+    const entries = (await this.redis.xrange(
+      this.streamKey,
+      start,
+      end,
+      'COUNT',
+      count,
+    )) as StreamEntry[];
+    return entries.map((e) => toLogged(e)).filter((e): e is LoggedEvent => e !== undefined);
+  }
+
+  /** Creates the fan-out group (reading from the start) if it does not exist. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.streamKey, FAN_OUT_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Hands up to `count` new entries to `consumer`, blocking up to `blockMs` on `connection` (a
+   * connection of the caller's own: a blocking read holds it). Recreates the group if Redis lost
+   * it (a flushed or restarted Redis without persistence).
+   */
+  async readNew(
+    connection: Redis,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<LoggedEvent[]> {
+    let reply: [string, StreamEntry[]][] | null;
+    try {
+      reply = (await connection.xreadgroup(
+        'GROUP',
+        FAN_OUT_GROUP,
+        consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        this.streamKey,
+        '>',
+      )) as [string, StreamEntry[]][] | null;
+    } catch (error) {
+      if (isGroupMissing(error)) {
+        await this.ensureGroup();
+        return [];
+      }
+      throw error;
+    }
+    if (!reply || reply.length === 0) {
+      return [];
+    }
+    const out: LoggedEvent[] = [];
+    for (const entry of reply[0][1]) {
+      const logged = toLogged(entry, 1);
+      if (logged) {
+        out.push(logged);
+      }
+    }
+    return out;
+  }
+
+  /** Marks entries as done for the fan-out group. */
+  async ack(entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length > 0) {
+      await this.redis.xack(this.streamKey, FAN_OUT_GROUP, ...entryIds);
+    }
+  }
+
+  /**
+   * Resets the idle time of entries this consumer is still working on, so no other consumer
+   * claims them as abandoned (the lock renewal of a queue).
+   */
+  async touch(consumer: string, entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length > 0) {
+      await this.redis.xclaim(this.streamKey, FAN_OUT_GROUP, consumer, 0, ...entryIds, 'JUSTID');
+    }
+  }
+
+  /**
+   * Takes over entries another consumer was handed and has not acknowledged for `minIdleMs` (it
+   * crashed, or lost Redis for that long). Entries handed out `maxDeliveries` times already are
+   * returned in `exhausted` (still pending) instead, for the caller to give up on them.
+   */
+  async claimAbandoned(
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+    maxDeliveries: number,
+  ): Promise<{ claimed: LoggedEvent[]; exhausted: string[] }> {
+    const pending = (await this.redis.xpending(
+      this.streamKey,
+      FAN_OUT_GROUP,
+      'IDLE',
+      minIdleMs,
+      '-',
+      '+',
+      count,
+    )) as [id: string, consumer: string, idleMs: number, deliveries: number][];
+    const exhausted: string[] = [];
+    const toClaim = new Map<string, number>();
+    for (const [id, , , deliveries] of pending) {
+      if (deliveries >= maxDeliveries) {
+        exhausted.push(id);
+      } else {
+        toClaim.set(id, deliveries + 1);
+      }
+    }
+    if (toClaim.size === 0) {
+      return { claimed: [], exhausted };
+    }
+    const entries = (await this.redis.xclaim(
+      this.streamKey,
+      FAN_OUT_GROUP,
+      consumer,
+      minIdleMs,
+      ...toClaim.keys(),
+    )) as (StreamEntry | null)[];
+    const claimed: LoggedEvent[] = [];
+    const gone: string[] = [];
+    const returned = new Set<string>();
+    for (const entry of entries) {
+      if (!entry) {
+        continue;
+      }
+      returned.add(entry[0]);
+      const logged = toLogged(entry, toClaim.get(entry[0]));
+      if (logged) {
+        claimed.push(logged);
+      } else {
+        gone.push(entry[0]);
+      }
+    }
+    // Pending entries trimmed away (or claimed by someone else meanwhile) come back empty.
+    for (const id of toClaim.keys()) {
+      if (!returned.has(id)) {
+        gone.push(id);
+      }
+    }
+    await this.ackIfStillPending(gone, minIdleMs);
+    return { claimed, exhausted };
+  }
+
+  /** Acknowledges entries whose data is gone; ones another consumer just claimed are left alone. */
+  private async ackIfStillPending(entryIds: string[], minIdleMs: number): Promise<void> {
+    if (entryIds.length === 0) {
+      return;
+    }
+    const still = (await this.redis.xpending(
+      this.streamKey,
+      FAN_OUT_GROUP,
+      'IDLE',
+      minIdleMs,
+      '-',
+      '+',
+      1_000,
+    )) as [string, string, number, number][];
+    const idle = new Set(still.map(([id]) => id));
+    await this.ack(entryIds.filter((id) => idle.has(id)));
+  }
+
+  /** Consumers with nothing pending that have been idle longer than `idleMs` (stopped processes). */
+  async removeIdleConsumers(idleMs: number): Promise<number> {
+    let consumers: unknown[];
+    try {
+      consumers = (await this.redis.xinfo('CONSUMERS', this.streamKey, FAN_OUT_GROUP)) as unknown[];
+    } catch (error) {
+      if (isGroupMissing(error)) {
+        return 0;
+      }
+      throw error;
+    }
+    let removed = 0;
+    for (const raw of consumers) {
+      const info = fieldMap(raw);
+      if (Number(info.pending) === 0 && Number(info.idle) > idleMs) {
+        await this.redis.xgroup('DELCONSUMER', this.streamKey, FAN_OUT_GROUP, String(info.name));
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async stats(): Promise<EventLogStats> {
+    const length = await this.redis.xlen(this.streamKey);
+    const group = await this.groupInfo();
+    if (!group) {
+      return { length, backlog: length, pending: 0 };
+    }
+    return { length, backlog: group.lag, pending: group.pending };
+  }
+
+  /**
+   * Drops entries older than the retention window and beyond the count cap, except any the
+   * fan-out has not acknowledged yet (or not read yet): those stay however old they are.
+   * Returns the number of entries removed.
+   */
+  async trim(nowMs: number): Promise<number> {
+    const group = await this.groupInfo();
+    if (!group) {
+      return 0;
+    }
+    // Below `safe`, every entry has been read and acknowledged.
+    const safe =
+      group.pending > 0 && group.oldestPending !== undefined
+        ? group.oldestPending
+        : nextEntryId(group.lastDelivered);
+    let threshold = `${Math.max(0, nowMs - this.ttlSeconds * 1000)}-0`;
+    const length = await this.redis.xlen(this.streamKey);
+    const excess = length - this.maxCount;
+    if (excess > 0) {
+      const oldest = (await this.redis.xrange(
+        this.streamKey,
+        '-',
+        '+',
+        'COUNT',
+        Math.min(excess, 10_000),
+      )) as StreamEntry[];
+      const last = oldest.at(-1);
+      if (last && compareEntryIds(nextEntryId(last[0]), threshold) > 0) {
+        threshold = nextEntryId(last[0]);
+      }
+    }
+    if (compareEntryIds(safe, threshold) < 0) {
+      threshold = safe;
+    }
+    return this.redis.xtrim(this.streamKey, 'MINID', '~', threshold);
+  }
+
+  private async groupInfo(): Promise<
+    { lastDelivered: string; pending: number; lag?: number; oldestPending?: string } | undefined
+  > {
+    let groups: unknown[];
+    try {
+      groups = (await this.redis.xinfo('GROUPS', this.streamKey)) as unknown[];
+    } catch (error) {
+      if (isGroupMissing(error)) {
+        return undefined;
+      }
+      throw error;
+    }
+    const group = groups.map(fieldMap).find((g) => g.name === FAN_OUT_GROUP);
+    if (!group) {
+      return undefined;
+    }
+    const pending = Number(group.pending ?? 0);
+    let oldestPending: string | undefined;
+    if (pending > 0) {
+      const summary = (await this.redis.xpending(this.streamKey, FAN_OUT_GROUP)) as [
+        number,
+        string | null,
+        string | null,
+        unknown,
+      ];
+      oldestPending = summary[1] ?? undefined;
+    }
+    const lag = group.lag;
+    return {
+      lastDelivered:
+        typeof group['last-delivered-id'] === 'string' ? group['last-delivered-id'] : '0-0',
+      pending,
+      lag: lag === null || lag === undefined ? undefined : Number(lag),
+      oldestPending,
+    };
+  }
+}
+
+/** XINFO replies are flat [name, value, name, value, ...] arrays. */
+function fieldMap(raw: unknown): Record<string, unknown> {
+  const map: Record<string, unknown> = {};
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      map[String(raw[i])] = raw[i + 1];
+    }
+  }
+  return map;
+}

@@ -1,0 +1,43 @@
+import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { QuarantineQueryDto } from './dto/quarantine-query.dto';
+import { EventLog } from './event-log';
+import type { NormalizedEvent } from './normalized-event';
+import { QuarantineRepository } from './quarantine.repository';
+import { parseWebhookBody } from './webhook-body';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@UseGuards(AdminApiKeyGuard)
+@Controller('v1')
+export class EventsController {
+  constructor(
+    private readonly log: EventLog,
+    private readonly quarantine: QuarantineRepository,
+  ) {}
+
+  @Get('events/:id')
+  @ApiOperation({ summary: 'A normalised event (the webhook body), while retained' })
+  async getEvent(@Param('id') id: string): Promise<NormalizedEvent> {
+    const logged = await this.log.get(id);
+    if (!logged) {
+      throw new NotFoundException(
+        `event ${id} not found (unknown, or older than the retention window)`,
+      );
+    }
+    return parseWebhookBody(logged.body);
+  }
+
+  @Get('quarantine')
+  @ApiOperation({
+    summary: 'Frames the ingest side quarantined, newest first, with their raw bytes (base64)',
+  })
+  async listQuarantine(@Query() query: QuarantineQueryDto): Promise<unknown> {
+    const [page, counts] = await Promise.all([
+      this.quarantine.list(query.offset, query.limit),
+      this.quarantine.counts(),
+    ]);
+    return { total: page.total, countsByReason: counts, items: page.items };
+  }
+}
