@@ -36,6 +36,9 @@ export class CountingReceiver {
   refused = 0;
   private verifier?: Webhook;
   private server?: Server;
+  /** Set when this receiver is a path on another receiver's server (same origin). */
+  private host?: CountingReceiver;
+  private readonly routes = new Map<string, CountingReceiver>();
   private readonly held = new Set<ServerResponse>();
 
   constructor(readonly name: string) {}
@@ -46,20 +49,35 @@ export class CountingReceiver {
   }
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
+    const server = this.host?.server ?? this.server;
+    const address = server?.address() as AddressInfo | null | undefined;
     if (!address) {
       throw new Error(`receiver ${this.name} not started`);
     }
-    return `http://127.0.0.1:${address.port}/hook`;
+    return `http://127.0.0.1:${address.port}${this.path}`;
+  }
+
+  private get path(): string {
+    return this.host ? `/hook/${this.name}` : '/hook';
   }
 
   get delivered(): number {
     return this.arrivals.size;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Listens on a port of its own, or, given `host`, answers on a path of the host's server: the
+   * same origin as the host, so a sender pooling per origin would share connections between them.
+   */
+  async start(host?: CountingReceiver): Promise<void> {
+    if (host) {
+      this.host = host;
+      host.routes.set(this.path, this);
+      return;
+    }
     const server = createServer((req, res) => {
-      this.handle(req, res).catch(() => {
+      const target = this.routes.get(req.url ?? '') ?? this;
+      target.handle(req, res).catch(() => {
         res.statusCode = 500;
         res.end();
       });
@@ -70,6 +88,7 @@ export class CountingReceiver {
   }
 
   async stop(): Promise<void> {
+    this.host?.routes.delete(this.path);
     for (const res of this.held) {
       res.destroy();
     }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { REPO_ROOT } from './build';
 import { RssSampler, trackChild } from './processes';
@@ -49,6 +49,21 @@ export class NodeProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /**
+   * CPU time the process has used so far (user + system, ms), from /proc; 0 once it has exited.
+   * Linux clock ticks are 10 ms (USER_HZ 100) on every distribution this runs on.
+   */
+  cpuMs(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
   }
 
   get running(): boolean {
