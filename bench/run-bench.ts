@@ -5,7 +5,7 @@
  *   BENCH_SMOKE=1            a few seconds per scenario with tiny counts (CI keeps the script working)
  *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s6)
  *   BENCH_S1_SECONDS=60      measured seconds per fixed rate in scenario 1
- *   BENCH_CPU_PROF=s2        run the service of that scenario with --cpu-prof (s1-1000, s2,
+ *   BENCH_CPU_PROF=s2,...    run the service of these scenarios with --cpu-prof (s1-1000, s2,
  *                            s2-ingest for the pre-fill's ingest process, s3, s4, s5, s6)
  *   BENCH_OUT=<dir>          where logs, profiles and results.json go (default: a temp dir)
  */
@@ -40,7 +40,7 @@ const ONLY = new Set(
     .map((s) => s.trim())
     .filter(Boolean),
 );
-const CPU_PROF = process.env.BENCH_CPU_PROF ?? '';
+const CPU_PROF = new Set((process.env.BENCH_CPU_PROF ?? '').split(',').map((s) => s.trim()));
 
 const S = SMOKE
   ? {
@@ -103,7 +103,7 @@ const rows: Row[] = [];
 let outDir = '';
 
 function cpuProfDir(scenario: string, subject: Subject): string | undefined {
-  if (subject !== 'service' || CPU_PROF !== scenario) {
+  if (subject !== 'service' || !CPU_PROF.has(scenario)) {
     return undefined;
   }
   const dir = join(outDir, `cpuprof-${scenario}`);

@@ -206,7 +206,7 @@ export class DeliveryAdminService {
       after = page[page.length - 1].entryId;
       const jobs: DeliveryJobData[] = [];
       for (const logged of page) {
-        if (logged.targetSubscriptionId !== undefined) {
+        if (logged.targetSubscriptionId !== undefined || logged.unreadable !== undefined) {
           continue;
         }
         const event = parseWebhookBody(logged.body);

@@ -102,5 +102,8 @@ function skipReason(
   if (!event) {
     return 'event no longer retained';
   }
+  if (event.unreadable !== undefined) {
+    return `stored event cannot be read: ${event.unreadable}`;
+  }
   return undefined;
 }

@@ -173,6 +173,16 @@ export class FanOutConsumer {
     if (this.inflight.has(entry.entryId)) {
       return;
     }
+    if (entry.unreadable !== undefined) {
+      // Cannot become a webhook however often it is tried: counted, logged, acknowledged.
+      this.metrics.fanOutAbandoned.inc();
+      this.logger.error(
+        { entryId: entry.entryId, reason: entry.unreadable },
+        'event log entry cannot be read; giving up on it',
+      );
+      this.ack(entry.entryId);
+      return;
+    }
     this.inflight.add(entry.entryId);
     this.fanOut.fanOut(entry).then(
       () => {

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { LuaScript } from '../redis/lua-script';
 import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
+import { BODY_FIELD_V1, decodeBody, encodeBody } from './event-body.codec';
 
 /** One event to append: its id (the dedup key) and the exact webhook body. */
 export interface EventToAppend {
@@ -21,6 +22,8 @@ export interface LoggedEvent {
   targetSubscriptionId?: string;
   /** How many times the fan-out group has handed this entry out (1 for a fresh read). */
   deliveries?: number;
+  /** Set when the stored body cannot be read (corrupt, or an unknown format); body is then ''. */
+  unreadable?: string;
 }
 
 export interface EventLogStats {
@@ -37,23 +40,25 @@ export const FAN_OUT_GROUP = 'fan-out';
 
 /**
  * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then one dedup key per
- * event. ARGV: ttl seconds, then body and target per event. Returns per event the new entry id,
- * or false for an id already in the log (within the dedup window, or earlier in this batch).
+ * event. ARGV: ttl seconds, the body field name, then body and target per event. Returns per
+ * event the new entry id, or false for an id already in the log (within the dedup window, or
+ * earlier in this batch).
  */
 const APPEND = new LuaScript(`
 local ttl = ARGV[1]
+local field = ARGV[2]
 local out = {}
 for i = 2, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     out[i - 1] = false
   else
-    local body = ARGV[2 * i - 2]
-    local target = ARGV[2 * i - 1]
+    local body = ARGV[2 * i - 1]
+    local target = ARGV[2 * i]
     local id
     if target == '' then
-      id = redis.call('XADD', KEYS[1], '*', 'b', body)
+      id = redis.call('XADD', KEYS[1], '*', field, body)
     else
-      id = redis.call('XADD', KEYS[1], '*', 'b', body, 's', target)
+      id = redis.call('XADD', KEYS[1], '*', field, body, 's', target)
     end
     redis.call('SET', KEYS[i], id, 'EX', ttl)
     out[i - 1] = id
@@ -71,7 +76,8 @@ if #entries == 0 then return false end
 return entries[1]
 `);
 
-type StreamEntry = [id: string, fields: string[]];
+/** Stream entries are read binary-safe: bodies are stored compressed. */
+type StreamEntry = [id: Buffer, fields: Buffer[]];
 
 /** `<ms>-<seq>` as two numbers; ids from Redis always have both parts. */
 export function parseEntryId(id: string): [ms: number, seq: number] {
@@ -92,20 +98,30 @@ export function nextEntryId(id: string): string {
 }
 
 function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent | undefined {
-  const [entryId, fields] = entry;
+  const entryId = entry[0].toString();
+  const fields = entry[1];
   let body: string | undefined;
   let target: string | undefined;
+  let unreadable: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'b') {
-      body = fields[i + 1];
-    } else if (fields[i] === 's') {
-      target = fields[i + 1];
+    const name = fields[i].toString();
+    if (name === 's') {
+      target = fields[i + 1].toString();
+    } else if (body === undefined) {
+      try {
+        body = decodeBody(name, fields[i + 1]);
+      } catch (error) {
+        unreadable = error instanceof Error ? error.message : String(error);
+      }
     }
   }
-  if (body === undefined) {
+  if (body === undefined && unreadable === undefined) {
     return undefined;
   }
-  const logged: LoggedEvent = { entryId, body };
+  const logged: LoggedEvent = { entryId, body: body ?? '' };
+  if (unreadable !== undefined) {
+    logged.unreadable = unreadable;
+  }
   if (target !== undefined) {
     logged.targetSubscriptionId = target;
   }
@@ -126,7 +142,8 @@ function isGroupMissing(error: unknown): boolean {
  * the store that retries, replays and `GET /v1/events/:id` read, and a resumable feed.
  *
  * This class is the only code that knows that layout:
- *   <prefix>:event-log            the stream; fields `b` (webhook body) and `s` (test target)
+ *   <prefix>:event-log            the stream; fields `z1` (the webhook body, compressed: see
+ *                                 event-body.codec.ts) and `s` (the target of a test event)
  *   <prefix>:event:<event id>     the entry id, expiring with the retention window (the dedup key)
  * Trimming keeps entries for the retention window and under the count cap, and never removes an
  * entry the fan-out has not finished with.
@@ -161,10 +178,10 @@ export class EventLog {
       return [];
     }
     const keys = [this.streamKey];
-    const args: (string | number)[] = [this.ttlSeconds];
+    const args: (string | number | Buffer)[] = [this.ttlSeconds, BODY_FIELD_V1];
     for (const event of events) {
       keys.push(this.eventKey(event.id));
-      args.push(event.body, event.targetSubscriptionId ?? '');
+      args.push(encodeBody(event.body), event.targetSubscriptionId ?? '');
     }
     const result = (await APPEND.run(this.redis, keys, args)) as (string | null)[];
     return events.map((_, i) => result[i] ?? undefined);
@@ -172,7 +189,7 @@ export class EventLog {
 
   /** The event with this id, while retained. */
   async get(eventId: string): Promise<LoggedEvent | undefined> {
-    const entry = (await GET.run(
+    const entry = (await GET.runBuffer(
       this.redis,
       [this.streamKey, this.eventKey(eventId)],
       [],
@@ -182,7 +199,11 @@ export class EventLog {
 
   /** The entry with this id, while retained. */
   async getEntry(entryId: string): Promise<LoggedEvent | undefined> {
-    const entries = (await this.redis.xrange(this.streamKey, entryId, entryId)) as StreamEntry[];
+    const entries = (await this.redis.xrangeBuffer(
+      this.streamKey,
+      entryId,
+      entryId,
+    )) as unknown as StreamEntry[];
     return entries.length === 0 ? undefined : toLogged(entries[0]);
   }
 
@@ -202,13 +223,13 @@ export class EventLog {
   ): Promise<LoggedEvent[]> {
     const start = afterEntryId === undefined ? '-' : `(${afterEntryId}`;
     const end = untilMs === undefined ? '+' : String(Math.floor(untilMs));
-    const entries = (await this.redis.xrange(
+    const entries = (await this.redis.xrangeBuffer(
       this.streamKey,
       start,
       end,
       'COUNT',
       count,
-    )) as StreamEntry[];
+    )) as unknown as StreamEntry[];
     return entries.map((e) => toLogged(e)).filter((e): e is LoggedEvent => e !== undefined);
   }
 
@@ -234,9 +255,10 @@ export class EventLog {
     count: number,
     blockMs: number,
   ): Promise<LoggedEvent[]> {
-    let reply: [string, StreamEntry[]][] | null;
+    let reply: [Buffer, StreamEntry[]][] | null;
     try {
-      reply = (await connection.xreadgroup(
+      reply = (await connection.callBuffer(
+        'XREADGROUP',
         'GROUP',
         FAN_OUT_GROUP,
         consumer,
@@ -247,7 +269,7 @@ export class EventLog {
         'STREAMS',
         this.streamKey,
         '>',
-      )) as [string, StreamEntry[]][] | null;
+      )) as [Buffer, StreamEntry[]][] | null;
     } catch (error) {
       if (isGroupMissing(error)) {
         await this.ensureGroup();
@@ -317,7 +339,8 @@ export class EventLog {
     if (toClaim.size === 0) {
       return { claimed: [], exhausted };
     }
-    const entries = (await this.redis.xclaim(
+    const entries = (await this.redis.callBuffer(
+      'XCLAIM',
       this.streamKey,
       FAN_OUT_GROUP,
       consumer,
@@ -331,12 +354,13 @@ export class EventLog {
       if (!entry) {
         continue;
       }
-      returned.add(entry[0]);
-      const logged = toLogged(entry, toClaim.get(entry[0]));
+      const id = entry[0].toString();
+      returned.add(id);
+      const logged = toLogged(entry, toClaim.get(id));
       if (logged) {
         claimed.push(logged);
       } else {
-        gone.push(entry[0]);
+        gone.push(id);
       }
     }
     // Pending entries trimmed away (or claimed by someone else meanwhile) come back empty.
@@ -417,13 +441,14 @@ export class EventLog {
     const length = await this.redis.xlen(this.streamKey);
     const excess = length - this.maxCount;
     if (excess > 0) {
-      const oldest = (await this.redis.xrange(
+      // Ids only: the bodies of thousands of entries are not worth reading to find a position.
+      const oldest = await this.redis.xrange(
         this.streamKey,
         '-',
         '+',
         'COUNT',
         Math.min(excess, 10_000),
-      )) as StreamEntry[];
+      );
       const last = oldest.at(-1);
       if (last && compareEntryIds(nextEntryId(last[0]), threshold) > 0) {
         threshold = nextEntryId(last[0]);

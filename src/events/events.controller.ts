@@ -1,4 +1,12 @@
-import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  InternalServerErrorException,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
 import { QuarantineQueryDto } from './dto/quarantine-query.dto';
@@ -25,6 +33,9 @@ export class EventsController {
       throw new NotFoundException(
         `event ${id} not found (unknown, or older than the retention window)`,
       );
+    }
+    if (logged.unreadable !== undefined) {
+      throw new InternalServerErrorException(`event ${id} is stored but cannot be read`);
     }
     return parseWebhookBody(logged.body);
   }

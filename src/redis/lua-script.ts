@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
+type Arg = string | number | Buffer;
+
 /** A Lua script run by its SHA, loaded on first use and again after a Redis restart (NOSCRIPT). */
 export class LuaScript {
   private readonly sha: string;
@@ -9,18 +11,31 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(
-    redis: Redis,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
+  /** Runs the script; bulk strings in the reply come back as strings. */
+  async run(redis: Redis, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+      if (isNoScript(error)) {
         return redis.eval(this.source, keys.length, ...keys, ...args);
       }
       throw error;
     }
   }
+
+  /** Runs the script; bulk strings in the reply come back as Buffers (binary-safe). */
+  async runBuffer(redis: Redis, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+    try {
+      return await redis.callBuffer('EVALSHA', this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (isNoScript(error)) {
+        return redis.callBuffer('EVAL', this.source, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }

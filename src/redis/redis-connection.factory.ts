@@ -10,7 +10,12 @@ export interface RedisConnectionOptions {
 
 /**
  * Builds ioredis options from REDIS_URL, or from REDIS_SENTINELS when set (the URL then only
- * supplies password, db and TLS). Auto-pipelining stays off: it costs BullMQ workers throughput.
+ * supplies password, db and TLS).
+ *
+ * Auto-pipelining is on for the service's own command connection only: the delivery path issues
+ * many small commands in the same turn of the event loop (attempt records, acknowledgements), and
+ * without it each one is its own socket write — the largest single cost in the drain profile.
+ * BullMQ's connections keep it off (it costs their blocking workers throughput).
  */
 export function redisOptions(config: RedisConfig, opts: RedisConnectionOptions): RedisOptions {
   const url = new URL(config.url);
@@ -20,7 +25,7 @@ export function redisOptions(config: RedisConfig, opts: RedisConnectionOptions):
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
     tls: url.protocol === 'rediss:' ? {} : undefined,
     connectionName: opts.connectionName,
-    enableAutoPipelining: false,
+    enableAutoPipelining: opts.purpose === 'client',
     maxRetriesPerRequest: opts.purpose === 'worker' ? null : opts.purpose === 'producer' ? 1 : 3,
     enableOfflineQueue: opts.purpose !== 'producer',
     retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 7), 5_000),
