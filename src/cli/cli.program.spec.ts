@@ -1,0 +1,279 @@
+import { ExitCode } from './cli-errors';
+import { runCli } from './cli.program';
+
+const KEY = 'admin-key-that-must-never-be-printed-000000';
+
+interface Call {
+  method: string;
+  url: URL;
+  authorization?: string;
+  body?: unknown;
+}
+
+type Route = (call: Call) => Response;
+
+const json = (status: number, body: unknown): Response =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const SUBSCRIPTION = {
+  id: 'sub_1',
+  url: 'https://example.com/hook',
+  eventTypes: ['*'],
+  headers: {},
+  enabled: true,
+  source: 'api',
+  createdAt: '2026-11-30T10:00:00.000Z',
+  updatedAt: '2026-11-30T10:00:00.000Z',
+  secretPreview: 'whsec_abc…',
+  previousSecrets: [],
+};
+
+/** Runs one command line in-process against routes keyed `METHOD /path`. */
+async function run(
+  argv: string[],
+  routes: Record<string, Route> = {},
+  env: Record<string, string> = { OPENTACT_BRIDGE_API_KEY: KEY },
+): Promise<{ code: ExitCode; stdout: string; stderr: string; calls: Call[] }> {
+  let stdout = '';
+  let stderr = '';
+  const calls: Call[] = [];
+  const fakeFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input.toString());
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const call: Call = {
+      method: init?.method ?? 'GET',
+      url,
+      authorization: headers.authorization,
+      body: typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
+    };
+    calls.push(call);
+    const route = routes[`${call.method} ${url.pathname}`];
+    if (!route) {
+      return Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+        }),
+      );
+    }
+    return Promise.resolve(route(call));
+  };
+  const code = await runCli(argv, {
+    env,
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    fetch: fakeFetch,
+    timeZone: 'UTC',
+  });
+  return { code, stdout, stderr, calls };
+}
+
+describe('runCli', () => {
+  it("prints the API's JSON unchanged with --json, before or after the command", async () => {
+    const routes = { 'GET /v1/subscriptions/sub_1': () => json(200, SUBSCRIPTION) };
+    for (const argv of [
+      ['--json', 'subscriptions', 'get', 'sub_1'],
+      ['subs', 'get', 'sub_1', '--json'],
+    ]) {
+      const result = await run(argv, routes);
+      expect(result.code).toBe(ExitCode.Ok);
+      expect(JSON.parse(result.stdout)).toEqual(SUBSCRIPTION);
+      expect(result.stderr).toBe('');
+    }
+  });
+
+  it('prints a table without --json, times in the given zone', async () => {
+    const result = await run(['subscriptions', 'list'], {
+      'GET /v1/subscriptions': () => json(200, { data: [SUBSCRIPTION], nextCursor: null }),
+    });
+    expect(result.code).toBe(ExitCode.Ok);
+    expect(result.stdout.split('\n')[1]).toMatch(
+      /^sub_1\s+enabled\s+https:\/\/example\.com\/hook\s+\*\s+2026-11-30 10:00:00$/,
+    );
+  });
+
+  it('takes the service URL from --url, else the environment, else the default', async () => {
+    const routes = { 'GET /v1/events/e1': () => json(200, {}) };
+    const byFlag = await run(
+      ['--url', 'http://127.0.0.2:4000', 'events', 'get', 'e1', '--json'],
+      routes,
+    );
+    expect(byFlag.calls[0].url.origin).toBe('http://127.0.0.2:4000');
+    const byEnv = await run(['events', 'get', 'e1', '--json'], routes, {
+      OPENTACT_BRIDGE_URL: 'http://127.0.0.3:5000',
+    });
+    expect(byEnv.calls[0].url.origin).toBe('http://127.0.0.3:5000');
+    expect(byEnv.calls[0].authorization).toBeUndefined();
+    const byDefault = await run(['events', 'get', 'e1', '--json'], routes);
+    expect(byDefault.calls[0].url.origin).toBe('http://127.0.0.1:3000');
+    expect(byDefault.calls[0].authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it('creates with every field of the command line, and every event type by default', async () => {
+    const result = await run(
+      [
+        'subscriptions',
+        'create',
+        '--url',
+        'https://example.com/hook',
+        '--header',
+        'X-Tenant=acme',
+        '--header',
+        'X-Env=prod',
+        '--filter',
+        'direction=inbound',
+        '--description',
+        'crm',
+      ],
+      { 'POST /v1/subscriptions': () => json(201, { ...SUBSCRIPTION, secret: 'whsec_full' }) },
+    );
+    expect(result.code).toBe(ExitCode.Ok);
+    expect(result.calls[0].body).toEqual({
+      url: 'https://example.com/hook',
+      eventTypes: ['*'],
+      description: 'crm',
+      headers: { 'X-Tenant': 'acme', 'X-Env': 'prod' },
+      filter: { direction: 'inbound' },
+    });
+    expect(result.stdout).toContain('Signing secret: whsec_full');
+  });
+
+  it('sends only what update changes, null to clear', async () => {
+    const result = await run(
+      ['subs', 'update', 'sub_1', '--types', 'call.*,sms.inbound', '--clear-description'],
+      { 'PATCH /v1/subscriptions/sub_1': () => json(200, SUBSCRIPTION) },
+    );
+    expect(result.code).toBe(ExitCode.Ok);
+    expect(result.calls[0].body).toEqual({
+      eventTypes: ['call.*', 'sms.inbound'],
+      description: null,
+    });
+    const disable = await run(['subs', 'disable', 'sub_1'], {
+      'PATCH /v1/subscriptions/sub_1': () => json(200, { ...SUBSCRIPTION, enabled: false }),
+    });
+    expect(disable.calls[0].body).toEqual({ enabled: false });
+    expect(disable.stdout).toMatch(/State:\s+disabled/);
+  });
+
+  it.each([
+    [['subscriptions', 'list', '--bogus']],
+    [['deliveries', 'list', '--status', 'lost']],
+    [['deliveries', 'list', '--limit', '5000']],
+    [['deliveries', 'list', '--since', '2026-11-30T12:00Z', '--until', '2026-11-30T11:00Z']],
+    [['replay', '--subscription', 'sub_1']],
+    [['subscriptions', 'create']],
+    [['subscriptions', 'update', 'sub_1']],
+    [['subscriptions', 'update', 'sub_1', '--description', 'x', '--clear-description']],
+    [['subscriptions', 'get']],
+    [['subscriptions']],
+    [[]],
+    [['--timeout', '5', 'status']],
+  ])('exits 2 and sends nothing for a wrong command line: %j', async (argv) => {
+    const result = await run(argv);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.calls).toEqual([]);
+    expect(result.stderr).not.toBe('');
+  });
+
+  it('exits 0 for --help and --version', async () => {
+    const help = await run(['deliveries', 'list', '--help']);
+    expect(help.code).toBe(ExitCode.Ok);
+    expect(help.stdout).toContain('--status <status>');
+    const version = await run(['--version']);
+    expect(version.code).toBe(ExitCode.Ok);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("exits 1 with the API's own message for a 4xx", async () => {
+    const result = await run(['deliveries', 'show', 'd_x'], {
+      'GET /v1/deliveries/d_x': () =>
+        json(404, { statusCode: 404, error: 'Not Found', message: 'delivery d_x not found' }),
+    });
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('error: 404 Not Found: delivery d_x not found\n');
+  });
+
+  it('exits 1 for a wrong key, with a hint and never the key, even if the answer echoed it', async () => {
+    const routes = {
+      'GET /v1/subscriptions': () =>
+        json(401, {
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: `invalid admin API key ${KEY}`,
+        }),
+    };
+    const byFlag = await run(['--key', KEY, '--verbose', 'subscriptions', 'list'], routes, {});
+    const byEnv = await run(['subscriptions', 'list', '-v', '--json'], routes);
+    for (const result of [byFlag, byEnv]) {
+      expect(result.code).toBe(ExitCode.Failure);
+      expect(result.stderr).toContain('error: 401 Unauthorized: invalid admin API key <redacted>');
+      expect(result.stderr).toContain('hint: pass the service');
+      expect(result.stderr).toContain('(authorization: Bearer <redacted>)');
+      expect(result.stdout + result.stderr).not.toContain(KEY);
+    }
+    expect(byFlag.calls[0].authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it('exits 1 saying the service cannot be reached, and where it looked', async () => {
+    const result = await run(['--url', 'http://127.0.0.1:3999', 'subscriptions', 'list']);
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toContain(
+      'error: cannot reach opentact-bridge at http://127.0.0.1:3999: connection refused',
+    );
+    expect(result.stderr).toContain('OPENTACT_BRIDGE_URL');
+  });
+
+  it('lists failed deliveries as failing and dead together', async () => {
+    const at = (n: number): string => new Date(Date.UTC(2026, 10, 30, 10, n)).toISOString();
+    const delivery = (id: string, status: string, n: number): Record<string, unknown> => ({
+      id,
+      eventId: `e_${id}`,
+      eventType: 'call.live',
+      subscriptionId: 'sub_1',
+      status,
+      createdAt: at(n),
+      updatedAt: at(n),
+      attemptCount: 1,
+    });
+    const result = await run(['deliveries', 'list', '--status', 'failed', '--json'], {
+      'GET /v1/deliveries': (call) =>
+        json(200, {
+          data:
+            call.url.searchParams.get('status') === 'dead'
+              ? [delivery('d_dead', 'dead', 1)]
+              : [delivery('d_failing', 'failing', 2)],
+        }),
+    });
+    expect(result.code).toBe(ExitCode.Ok);
+    expect((JSON.parse(result.stdout) as { data: { id: string }[] }).data.map((d) => d.id)).toEqual(
+      ['d_failing', 'd_dead'],
+    );
+    expect(result.calls.map((c) => c.url.searchParams.get('status')).sort()).toEqual([
+      'dead',
+      'failing',
+    ]);
+  });
+
+  it('exits 1 from status when the service is not ready, 0 when it is', async () => {
+    const readiness = (ready: boolean): Record<string, Route> => ({
+      'GET /health/ready': () =>
+        json(ready ? 200 : 503, {
+          status: ready ? 'ok' : 'error',
+          details: {
+            redis: ready ? { status: 'up' } : { status: 'down', message: 'no answer to PING' },
+          },
+        }),
+      'GET /metrics': () => new Response('otb_queue_jobs{queue="events",state="waiting"} 3\n'),
+    });
+    const down = await run(['status'], readiness(false));
+    expect(down.code).toBe(ExitCode.Failure);
+    expect(down.stdout).toMatch(/Ready:\s+NO/);
+    expect(down.stdout).toMatch(/redis\s+DOWN\s+no answer to PING/);
+    const up = await run(['status', '--json'], readiness(true));
+    expect(up.code).toBe(ExitCode.Ok);
+    expect(JSON.parse(up.stdout)).toMatchObject({
+      ready: true,
+      queues: [{ name: 'events', jobs: { waiting: 3 } }],
+    });
+  });
+});
