@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { binary } from '../redis/binary-commands';
 import { LuaScript } from '../redis/lua-script';
 import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
@@ -257,8 +258,7 @@ export class EventLog {
   ): Promise<LoggedEvent[]> {
     let reply: [Buffer, StreamEntry[]][] | null;
     try {
-      reply = (await connection.callBuffer(
-        'XREADGROUP',
+      reply = (await binary(connection).xreadgroupBuffer(
         'GROUP',
         FAN_OUT_GROUP,
         consumer,
@@ -339,8 +339,7 @@ export class EventLog {
     if (toClaim.size === 0) {
       return { claimed: [], exhausted };
     }
-    const entries = (await this.redis.callBuffer(
-      'XCLAIM',
+    const entries = (await binary(this.redis).xclaimBuffer(
       this.streamKey,
       FAN_OUT_GROUP,
       consumer,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { binary } from './binary-commands';
 
 type Arg = string | number | Buffer;
 
@@ -26,10 +27,10 @@ export class LuaScript {
   /** Runs the script; bulk strings in the reply come back as Buffers (binary-safe). */
   async runBuffer(redis: Redis, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     try {
-      return await redis.callBuffer('EVALSHA', this.sha, keys.length, ...keys, ...args);
+      return await binary(redis).evalshaBuffer(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (isNoScript(error)) {
-        return redis.callBuffer('EVAL', this.source, keys.length, ...keys, ...args);
+        return binary(redis).evalBuffer(this.source, keys.length, ...keys, ...args);
       }
       throw error;
     }

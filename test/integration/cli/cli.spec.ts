@@ -37,6 +37,7 @@ import {
 import { deletePrefix, type StartedApp, TEST_ADMIN_KEY, uniquePrefix } from '../../support/harness';
 import { ProgrammableReceiver } from '../../support/webhook-receivers';
 import { binPath, type CliRun, CompiledCli } from './compiled-cli';
+import { deliveryIdOf } from '../../../src/queue/queue.constants';
 
 /** The CLI reads the wire contract: these fail to compile if the service's shapes drift from it. */
 export const contractChecks = {
@@ -222,7 +223,7 @@ describe('the opentact-bridge command line against a running service', () => {
     const eventId = frame.uuid as string;
     const dead = await waitForDelivery(
       bridge,
-      `d_${eventId}_${subscriptionId}`,
+      deliveryIdOf(eventId, subscriptionId),
       (d) => d.status === DeliveryStatus.Dead,
       15_000,
     );
