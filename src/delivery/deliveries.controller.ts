@@ -29,8 +29,13 @@ export class DeliveriesController {
   async list(
     @Query() query: ListDeliveriesQueryDto,
   ): Promise<{ data: DeliveryRecord[]; nextCursor?: string }> {
+    const { since, until, ...rest } = query;
     try {
-      return await this.admin.list(query);
+      return await this.admin.list({
+        ...rest,
+        sinceMs: since === undefined ? undefined : Date.parse(since),
+        untilMs: until === undefined ? undefined : Date.parse(until),
+      });
     } catch (error) {
       if (error instanceof InvalidDeliveryCursorError) {
         throw new RequestValidationError([{ field: 'cursor', problems: [error.message] }]);

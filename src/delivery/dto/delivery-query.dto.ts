@@ -30,6 +30,19 @@ export class ListDeliveriesQueryDto {
   @MaxLength(200)
   eventType?: string;
 
+  @ApiPropertyOptional({
+    description: 'Only deliveries created at or after this time (ISO-8601)',
+    example: '2026-11-28T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'Only deliveries created at or before this time (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)

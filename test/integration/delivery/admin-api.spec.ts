@@ -193,6 +193,37 @@ describe('delivery: the admin API', () => {
       });
     }
     expect((await api(bridge, 'GET', '/v1/deliveries?limit=100&status=dead')).status).toBe(200);
+    const window = await api<ValidationReply>(
+      bridge,
+      'GET',
+      '/v1/deliveries?since=yesterday&until=2026-13-45T00:00:00Z',
+    );
+    expect(window.status).toBe(400);
+    expect(fieldsOf(window)).toEqual(['since', 'until']);
+    // A cursor that is not one the API handed out is the client's mistake, not a 500.
+    const foreign = [
+      'not a cursor',
+      Buffer.from('not json').toString('base64url'),
+      Buffer.from('["12", 34]').toString('base64url'),
+      Buffer.from('["1e9", "d_x"]').toString('base64url'),
+    ];
+    for (const cursor of foreign) {
+      const bad = await api<ValidationReply>(
+        bridge,
+        'GET',
+        `/v1/deliveries?cursor=${encodeURIComponent(cursor)}`,
+      );
+      expect({ cursor, status: bad.status, fields: fieldsOf(bad) }).toEqual({
+        cursor,
+        status: 400,
+        fields: ['cursor'],
+      });
+    }
+    // A well-formed cursor naming a delivery that does not exist still pages from its time.
+    const unknownId = Buffer.from(JSON.stringify([String(Date.now()), 'd_gone'])).toString(
+      'base64url',
+    );
+    expect((await api(bridge, 'GET', `/v1/deliveries?cursor=${unknownId}`)).status).toBe(200);
     expect((await api(bridge, 'GET', '/v1/deliveries/d_unknown')).status).toBe(404);
     expect((await api(bridge, 'POST', '/v1/deliveries/d_unknown/retry')).status).toBe(404);
     expect((await api(bridge, 'DELETE', `/v1/subscriptions/${sub.id}`)).status).toBe(204);

@@ -300,6 +300,20 @@ describe('delivery: every outcome rule, on a compressed schedule', () => {
       cursor = next.body.nextCursor;
     }
     expect(seen.sort()).toEqual(deadNames.map(deliveryId).sort());
+
+    // A time window on the creation time: the fan-out created all of them in one millisecond.
+    const createdMs = Date.parse(dead.body.data[0].createdAt);
+    const inWindow = async (since: number, until: number): Promise<string[]> =>
+      (
+        await api<Page>(
+          bridge,
+          'GET',
+          `/v1/deliveries?status=dead&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}`,
+        )
+      ).body.data.map((d) => d.id);
+    expect((await inWindow(createdMs, createdMs)).sort()).toEqual(deadNames.map(deliveryId).sort());
+    expect(await inWindow(createdMs + 1, createdMs + 60_000)).toEqual([]);
+    expect(await inWindow(createdMs - 60_000, createdMs - 1)).toEqual([]);
   });
 
   it('sends nothing more to a subscription its 410 disabled', async () => {
