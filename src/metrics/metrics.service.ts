@@ -96,6 +96,11 @@ export class MetricsService {
     labelNames: ['queue', 'state'] as const,
     registers: [this.registry],
   });
+  readonly eventsBacklog = new Gauge({
+    name: 'otb_events_backlog',
+    help: 'Events ingested and not yet read by the fan-out',
+    registers: [this.registry],
+  });
   readonly subscriptionsDisabled = new Counter({
     name: 'otb_subscriptions_disabled_total',
     help: 'Subscriptions disabled automatically, by reason (gone, failing)',
