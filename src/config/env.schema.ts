@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { AppRole } from './app-role';
@@ -42,6 +43,17 @@ const needsOpentact = (env: { APP_ROLE: AppRole }): boolean =>
 
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
+
+/** A number below `limit`, the limit itself excluded (class-validator's @Max admits it). */
+const IsBelow = (limit: number, message: string): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isBelow',
+      constraints: [limit],
+      validator: { validate: (value: unknown) => typeof value === 'number' && value < limit },
+    },
+    { message },
+  );
 
 /**
  * Every environment variable the service reads, with its default. `loadConfig` is the only reader of
@@ -244,7 +256,10 @@ export class EnvironmentVariables {
 
   @Transform(toNumber)
   @Min(0)
-  @Max(1)
+  @IsBelow(
+    1,
+    'DELIVERY_RETRY_JITTER must be below 1: it is a fraction in [0, 1), 0.2 spreads each retry delay by ±20 %',
+  )
   @IsNumber()
   DELIVERY_RETRY_JITTER = 0.2;
 

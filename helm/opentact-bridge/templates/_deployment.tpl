@@ -51,6 +51,13 @@ spec:
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
+      {{- with (default $root.Values.priorityClassName $cfg.priorityClassName) }}
+      priorityClassName: {{ . }}
+      {{- end }}
+      {{- with $root.Values.initContainers }}
+      initContainers:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       containers:
         - name: {{ $role }}
           image: {{ include "opentact-bridge.image" $root | quote }}
@@ -69,6 +76,9 @@ spec:
           env:
             - name: APP_ROLE
               value: {{ $role | quote }}
+            {{- with $root.Values.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
             {{- with $cfg.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -102,6 +112,9 @@ spec:
               mountPath: {{ include "opentact-bridge.subscriptionsPath" $root | dir }}
               readOnly: true
             {{- end }}
+            {{- with $root.Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
@@ -110,6 +123,9 @@ spec:
         - name: subscriptions
           configMap:
             name: {{ include "opentact-bridge.subscriptionsConfigMapName" $root }}
+        {{- end }}
+        {{- with $root.Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- with $cfg.nodeSelector }}
       nodeSelector:

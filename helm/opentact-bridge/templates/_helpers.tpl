@@ -155,4 +155,31 @@ Refuse values that render but would misbehave: a grace period too short to drain
 {{- if not (or .Values.ingest.enabled .Values.worker.enabled .Values.api.enabled) }}
 {{- fail "enable at least one of ingest, worker and api" }}
 {{- end }}
+{{- if and .Values.ingress.enabled (not .Values.api.enabled) }}
+{{- fail "ingress.enabled routes to the api Service: enable api too" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The TCP port a URL connects to: its explicit port, else 443 for https/wss and 80 for http/ws.
+*/}}
+{{- define "opentact-bridge.urlPort" -}}
+{{- $url := urlParse . }}
+{{- $port := regexFind ":[0-9]+$" $url.host | trimPrefix ":" }}
+{{- if $port }}
+{{- $port }}
+{{- else if has $url.scheme (list "https" "wss") }}
+{{- 443 }}
+{{- else }}
+{{- 80 }}
+{{- end }}
+{{- end }}
+
+{{/*
+PromQL label matchers of this release's series: metrics.prometheusRule.selector, or the job and
+namespace the ServiceMonitor gives them.
+*/}}
+{{- define "opentact-bridge.seriesSelector" -}}
+{{- $ctx := dict "root" . "role" "metrics" }}
+{{- default (printf "job=%q,namespace=%q" (include "opentact-bridge.roleFullname" $ctx) .Release.Namespace) .Values.metrics.prometheusRule.selector }}
 {{- end }}
