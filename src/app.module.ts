@@ -12,6 +12,7 @@ import { MetricsApiModule, MetricsModule } from './metrics/metrics.module';
 import { HealthModule, LifecycleModule } from './health/health.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { StreamModule } from './stream/stream.module';
 import { SubscriptionsApiModule } from './subscriptions/subscriptions.module';
 
 /**
@@ -39,7 +40,7 @@ export class AppModule {
       imports.push(DeliveryWorkerModule);
     }
     if (runsApi(config.role)) {
-      imports.push(SubscriptionsApiModule, DeliveryApiModule, EventsApiModule);
+      imports.push(SubscriptionsApiModule, DeliveryApiModule, EventsApiModule, StreamModule);
     }
     return { module: AppModule, imports };
   }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type CanActivate,
   type ExecutionContext,
@@ -6,6 +5,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { bearerToken, digestKey, matchesAnyKey } from './api-keys';
 
 interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
@@ -13,12 +13,6 @@ interface HttpRequestLike {
 
 interface HttpResponseLike {
   setHeader(name: string, value: string): unknown;
-}
-
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }
 
 /**
@@ -30,19 +24,14 @@ export class AdminApiKeyGuard implements CanActivate {
   private readonly expected?: Buffer;
 
   constructor(config: AppConfig) {
-    this.expected = config.adminApiKey ? digest(config.adminApiKey) : undefined;
+    this.expected = config.adminApiKey ? digestKey(config.adminApiKey) : undefined;
   }
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
-    const header = request.headers.authorization;
-    const presented = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (
-      this.expected &&
-      presented !== undefined &&
-      timingSafeEqual(digest(presented), this.expected)
-    ) {
+    const presented = bearerToken(request.headers.authorization);
+    if (this.expected && presented !== undefined && matchesAnyKey(presented, [this.expected])) {
       return true;
     }
     http

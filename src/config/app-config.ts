@@ -29,6 +29,14 @@ export interface RedisConfig {
   prefix: string;
 }
 
+export interface StreamConfig {
+  /** Read-only stream keys, besides the admin key. */
+  apiKeys: string[];
+  maxBufferBytes: number;
+  pingIntervalMs: number;
+  maxClients: number;
+}
+
 export interface DeliveryConfig {
   workerConcurrency: number;
   fanoutConcurrency: number;
@@ -62,6 +70,7 @@ export class AppConfig {
   quarantineMaxCount!: number;
   adminApiKey?: string;
   subscriptionsFile?: string;
+  stream!: StreamConfig;
   delivery!: DeliveryConfig;
 }
 
@@ -173,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     quarantineMaxCount: vars.QUARANTINE_MAX_COUNT,
     adminApiKey: vars.ADMIN_API_KEY,
     subscriptionsFile: vars.SUBSCRIPTIONS_FILE,
+    stream: {
+      apiKeys: (vars.STREAM_API_KEYS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+      maxBufferBytes: vars.STREAM_MAX_BUFFER_BYTES,
+      pingIntervalMs: vars.STREAM_PING_INTERVAL_MS,
+      maxClients: vars.STREAM_MAX_CLIENTS,
+    },
     delivery: {
       workerConcurrency: vars.WORKER_CONCURRENCY,
       fanoutConcurrency: vars.FANOUT_CONCURRENCY,
@@ -206,6 +224,7 @@ export function knownEnvVars(): string[] {
       'REDIS_SENTINELS',
       'REDIS_SENTINEL_PASSWORD',
       'SUBSCRIPTIONS_FILE',
+      'STREAM_API_KEYS',
     ]),
   ].sort();
 }

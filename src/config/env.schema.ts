@@ -24,6 +24,7 @@ export const SECRET_ENV_VARS: ReadonlySet<string> = new Set([
   'ADMIN_API_KEY',
   'REDIS_URL',
   'REDIS_SENTINEL_PASSWORD',
+  'STREAM_API_KEYS',
 ]);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -219,6 +220,35 @@ export class EnvironmentVariables {
   @IsString()
   @MaxLength(4096)
   SUBSCRIPTIONS_FILE?: string;
+
+  // --- live stream -------------------------------------------------------------------------
+  /** Read-only keys for GET /v1/stream (comma-separated, each at least 32 characters). */
+  @IsOptional()
+  @Transform(trim)
+  @Matches(/^[^,\s]{32,}(\s*,\s*[^,\s]{32,})*$/, {
+    message:
+      'STREAM_API_KEYS must be comma-separated keys of at least 32 characters each, without spaces inside a key',
+  })
+  @MaxLength(8192)
+  STREAM_API_KEYS?: string;
+
+  /** A stream client further behind than this (bytes queued for it) is disconnected. */
+  @Transform(toInt)
+  @Min(1024)
+  @IsInt()
+  STREAM_MAX_BUFFER_BYTES = 1_048_576;
+
+  @Transform(toInt)
+  @Min(1000)
+  @IsInt()
+  STREAM_PING_INTERVAL_MS = 30_000;
+
+  /** Stream clients one api process serves at most; more are refused with 503 on the upgrade. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(100_000)
+  @IsInt()
+  STREAM_MAX_CLIENTS = 1_000;
 
   // --- delivery ----------------------------------------------------------------------------
   @Transform(toInt)

@@ -98,7 +98,8 @@ export function nextEntryId(id: string): string {
   return `${ms}-${seq + 1}`;
 }
 
-function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent | undefined {
+/** Every entry becomes a LoggedEvent; one whose body cannot be read says so in `unreadable`. */
+function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent {
   const entryId = entry[0].toString();
   const fields = entry[1];
   let body: string | undefined;
@@ -117,7 +118,7 @@ function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent | undefi
     }
   }
   if (body === undefined && unreadable === undefined) {
-    return undefined;
+    unreadable = 'the entry has no body field this build knows';
   }
   const logged: LoggedEvent = { entryId, body: body ?? '' };
   if (unreadable !== undefined) {
@@ -231,7 +232,38 @@ export class EventLog {
       'COUNT',
       count,
     )) as unknown as StreamEntry[];
-    return entries.map((e) => toLogged(e)).filter((e): e is LoggedEvent => e !== undefined);
+    return entries.map((e) => toLogged(e));
+  }
+
+  /** The id of the newest entry, or `0-0` when the log is empty: where a live reader starts. */
+  async lastEntryId(): Promise<string> {
+    const newest = await this.redis.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    return newest[0]?.[0] ?? '0-0';
+  }
+
+  /**
+   * Entries after `afterEntryId`, blocking up to `blockMs` on `connection` (the reader's own) for
+   * new ones: a live feed independent of the fan-out group, for any number of readers.
+   */
+  async readLive(
+    connection: Redis,
+    afterEntryId: string,
+    count: number,
+    blockMs: number,
+  ): Promise<LoggedEvent[]> {
+    const reply = await connection.xreadBuffer(
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      this.streamKey,
+      afterEntryId,
+    );
+    if (!reply || reply.length === 0) {
+      return [];
+    }
+    return reply[0][1].map((entry) => toLogged(entry));
   }
 
   /** Creates the fan-out group (reading from the start) if it does not exist. */
@@ -280,14 +312,7 @@ export class EventLog {
     if (!reply || reply.length === 0) {
       return [];
     }
-    const out: LoggedEvent[] = [];
-    for (const entry of reply[0][1]) {
-      const logged = toLogged(entry, 1);
-      if (logged) {
-        out.push(logged);
-      }
-    }
-    return out;
+    return reply[0][1].map((entry) => toLogged(entry, 1));
   }
 
   /** Marks entries as done for the fan-out group. */
@@ -355,12 +380,7 @@ export class EventLog {
       }
       const id = entry[0].toString();
       returned.add(id);
-      const logged = toLogged(entry, toClaim.get(id));
-      if (logged) {
-        claimed.push(logged);
-      } else {
-        gone.push(id);
-      }
+      claimed.push(toLogged(entry, toClaim.get(id)));
     }
     // Pending entries trimmed away (or claimed by someone else meanwhile) come back empty.
     for (const id of toClaim.keys()) {

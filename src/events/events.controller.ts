@@ -7,9 +7,10 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
 import { QuarantineQueryDto } from './dto/quarantine-query.dto';
+import { WebhookEventDto } from './dto/webhook-event.dto';
 import { EventLog } from './event-log';
 import type { NormalizedEvent } from './normalized-event';
 import { QuarantineRepository } from './quarantine.repository';
@@ -27,6 +28,7 @@ export class EventsController {
 
   @Get('events/:id')
   @ApiOperation({ summary: 'A normalised event (the webhook body), while retained' })
+  @ApiOkResponse({ type: WebhookEventDto })
   async getEvent(@Param('id') id: string): Promise<NormalizedEvent> {
     const logged = await this.log.get(id);
     if (!logged) {

@@ -121,6 +121,22 @@ export class MetricsService {
     help: 'Events given up after failing to fan out too many times',
     registers: [this.registry],
   });
+  readonly streamClients = new Gauge({
+    name: 'otb_stream_clients',
+    help: 'Clients connected to GET /v1/stream on this process (authenticated or not yet)',
+    registers: [this.registry],
+  });
+  readonly streamMessages = new Counter({
+    name: 'otb_stream_messages_total',
+    help: 'Events sent to live stream clients',
+    registers: [this.registry],
+  });
+  readonly streamClosed = new Counter({
+    name: 'otb_stream_closed_total',
+    help: 'Stream clients closed by the server, by reason (slow, catch_up, auth, since, bad_message, shutdown)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly subscriptionsDisabled = new Counter({
     name: 'otb_subscriptions_disabled_total',
     help: 'Subscriptions disabled automatically, by reason (gone, failing)',
