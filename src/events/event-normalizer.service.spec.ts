@@ -414,6 +414,28 @@ describe('EventNormalizer', () => {
       ).not.toBe(base);
     });
 
+    it('reads timestamps as epoch milliseconds, whether sent as numbers or in any ISO spelling', () => {
+      const payload = CALL_LIVE_OLDER.payload as Record<string, unknown>;
+      const at = (modifiedOn: unknown): string =>
+        eventOf({ type: 'call_state', payload: { ...payload, modified_on: modifiedOn } }).id;
+      // Told apart only by a numeric modified_on: before, both hashed a missing value.
+      expect(at(1_656_953_093_554)).not.toBe(at(1_656_953_093_555));
+      // One instant, three spellings: one event.
+      expect(at('2022-07-04T16:44:53.554Z')).toBe(at(1_656_953_093_554));
+      expect(at('2022-07-04T16:44:53.554+00:00')).toBe(at(1_656_953_093_554));
+      expect(at('2022-07-04T16:44:53.554000Z')).toBe(at(1_656_953_093_554));
+      // Digits below the millisecond still tell events apart.
+      expect(at('2022-07-04T16:44:53.554001Z')).not.toBe(at('2022-07-04T16:44:53.554002Z'));
+      expect(at('not a time')).not.toBe(at('not a time either'));
+
+      const balance = (timestamp: unknown, message: string): string =>
+        eventOf({ type: 'balance', payload: 5, source_action: 'payment', timestamp, message }).id;
+      expect(balance(1_656_953_093_554, 'a')).not.toBe(balance(1_656_953_093_555, 'a'));
+      // A numeric timestamp anchors the event: the wording of the message does not change its id.
+      expect(balance(1_656_953_093_554, 'a')).toBe(balance(1_656_953_093_554, 'b'));
+      expect(balance('2022-07-04T16:44:53.554Z', 'a')).toBe(balance(1_656_953_093_554, 'a'));
+    });
+
     it('tells call_flow commands on one call apart', () => {
       const play = eventOf(CALL_FLOW_PLAY_OLDER).id;
       const say = eventOf({ ...CALL_FLOW_PLAY_OLDER, command: 'Say' }).id;

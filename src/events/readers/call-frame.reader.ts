@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { CALL_ENTITY_KEYS, CallFlowFrameDto, CallStateFrameDto } from '../dto/call-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
@@ -52,7 +53,7 @@ export function readCallState(frame: Frame): FrameReading | InvalidReading {
     identity:
       data.callId === undefined
         ? undefined
-        : [data.callId, state, readString(call.modified_on), duration],
+        : [data.callId, state, identityTime(call.modified_on), duration],
   };
 }
 
@@ -109,7 +110,7 @@ export function readCallFlow(frame: Frame): FrameReading | InvalidReading {
         : [
             anchor,
             state,
-            readString(call.modified_on),
+            identityTime(call.modified_on),
             command,
             readString(payloadCommand?.path) ?? readString(payload?.path),
             uuidOf(flow),

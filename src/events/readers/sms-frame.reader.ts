@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { SMS_ENTITY_KEYS, SmsFrameDto } from '../dto/sms-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
@@ -56,6 +57,6 @@ export function readSms(frame: Frame): FrameReading | InvalidReading {
     identity:
       data.messageId === undefined
         ? undefined
-        : [data.messageId, smsType, state, data.delivered, readString(sms.modified_on)],
+        : [data.messageId, smsType, state, data.delivered, identityTime(sms.modified_on)],
   };
 }

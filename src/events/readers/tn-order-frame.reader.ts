@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { TN_ORDER_ENTITY_KEYS, TnOrderFrameDto } from '../dto/tn-order-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
@@ -27,6 +28,6 @@ export function readTnOrder(frame: Frame): FrameReading | InvalidReading {
     identity:
       data.orderId === undefined
         ? undefined
-        : [data.orderId, data.state, readString(order.modified_on)],
+        : [data.orderId, data.state, identityTime(order.modified_on)],
   };
 }

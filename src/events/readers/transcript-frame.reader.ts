@@ -1,7 +1,8 @@
+import { identityTime } from '../event-id';
 import { TRANSCRIPT_ENTITY_KEYS, TranscriptFrameDto } from '../dto/transcript-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
-import { compact, type Frame, readId, readString, uuidOf } from '../frame-fields';
+import { compact, type Frame, readId, uuidOf } from '../frame-fields';
 import type { TranscriptEventData } from '../normalized-event';
 import {
   callIdOf,
@@ -36,6 +37,6 @@ export function readTranscript(frame: Frame): FrameReading | InvalidReading {
     identity:
       transcriptId === undefined && data.callId === undefined
         ? undefined
-        : [transcriptId, data.callId, data.text, readString(transcript.modified_on)],
+        : [transcriptId, data.callId, data.text, identityTime(transcript.modified_on)],
   };
 }
