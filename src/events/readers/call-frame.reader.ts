@@ -12,13 +12,13 @@ import {
   readId,
   readIsoTime,
   readNumber,
+  readPhone,
   readString,
-  readText,
   readTn,
   uuidOf,
 } from '../frame-fields';
 import type { CallEventData } from '../normalized-event';
-import type { FrameReading, InvalidReading } from './frame-reading';
+import { errorLines, type FrameReading, type InvalidReading } from './frame-reading';
 
 const CALL_STATE_TYPES: ReadonlyMap<string, EventType> = new Map([
   ['init', EventType.CallInitiated],
@@ -98,6 +98,11 @@ export function readCallFlow(frame: Frame): FrameReading | InvalidReading {
         readString(payloadCommand?.reason) ??
         readString(flow?.reason) ??
         readString(payload?.reason),
+      error: errorLines(payloadCommand?.error ?? flow?.error ?? payload?.error)?.join('; '),
+      commandState:
+        readString(flow?.state) ??
+        readString(asRecord(flow?.element)?.state) ??
+        readString(payloadCommand?.state),
     }),
   );
   const anchor = data.callId ?? uuidOf(flow);
@@ -131,8 +136,8 @@ function callData(
   return compact<CallEventData>({
     callId: readId(call.uuid),
     direction: readDirection(call.direction),
-    from: readText(call.from),
-    to: readText(call.to),
+    from: readPhone(call.from),
+    to: readPhone(call.to),
     state,
     duration,
     parentCallId: uuidOf(call.parent),
