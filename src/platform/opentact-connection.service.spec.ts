@@ -9,7 +9,7 @@ import {
   type OpentactConnectionDeps,
 } from './opentact-connection.service';
 import { OpentactAuthError } from './opentact-errors';
-import type { OpentactSubscription } from './opentact-rest.client';
+import type { EnsuredSubscriptions } from './opentact-rest.client';
 import type { OpentactToken } from './token-provider.service';
 
 /** A `ws` stand-in driven by the test: `open()`, `ack()`, `receive()`, `serverClose()`. */
@@ -110,7 +110,7 @@ interface Harness {
     canRefresh: boolean;
   };
   issued: string[];
-  rest: { ensureSubscriptions: jest.Mock<Promise<OpentactSubscription[]>, [string, string[]]> };
+  rest: { ensureSubscriptions: jest.Mock<Promise<EnsuredSubscriptions>, [string, string[]]> };
   listener: {
     onStateChange: jest.Mock<void, [ConnectionState]>;
     onReconnect: jest.Mock<void, []>;
@@ -119,6 +119,7 @@ interface Harness {
     onPause: jest.Mock<void, []>;
     onResume: jest.Mock<void, []>;
     onDeadPeer: jest.Mock<void, []>;
+    onSubscriptionError: jest.Mock<void, [string]>;
   };
   logs: string[];
   sink: FrameSink & { onFrame: jest.Mock<Promise<void>, [Buffer, boolean, number]> };
@@ -144,8 +145,8 @@ function setup(
     }),
   };
   const rest = {
-    ensureSubscriptions: jest.fn<Promise<OpentactSubscription[]>, [string, string[]]>(() =>
-      Promise.resolve([]),
+    ensureSubscriptions: jest.fn<Promise<EnsuredSubscriptions>, [string, string[]]>(() =>
+      Promise.resolve({ created: [] }),
     ),
   };
   const listener: Harness['listener'] = {
@@ -156,6 +157,7 @@ function setup(
     onPause: jest.fn<void, []>(),
     onResume: jest.fn<void, []>(),
     onDeadPeer: jest.fn<void, []>(),
+    onSubscriptionError: jest.fn<void, [string]>(),
   };
   const sink = {
     onFrame: jest.fn<Promise<void>, [Buffer, boolean, number]>((data: Buffer): Promise<void> => {
@@ -296,6 +298,101 @@ describe('OpentactConnection', () => {
       const h = make();
       await connected(h);
       expect(h.rest.ensureSubscriptions).not.toHaveBeenCalled();
+      expect(h.conn.status().subscriptions).toEqual({ state: 'disabled', failures: 0 });
+    });
+  });
+
+  describe('event subscriptions', () => {
+    it('retries a failed ensure with growing backoff, reporting each failure, until it works', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions
+        .mockRejectedValueOnce(new Error('HTTP 503'))
+        .mockRejectedValueOnce(new Error('HTTP 503 again'))
+        .mockResolvedValueOnce({ created: [{ type: 'sms', channel: 'wss', is_active: true }] });
+      expect(h.conn.status().subscriptions.state).toBe('pending');
+      await connected(h);
+      expect(h.listener.onSubscriptionError).toHaveBeenCalledWith('HTTP 503');
+      // equal jitter with random 0.5: attempt 0 waits 750 ms of a 1 s window, attempt 1 1.5 s.
+      expect(h.conn.status().subscriptions).toEqual({
+        state: 'failing',
+        failures: 1,
+        lastError: 'HTTP 503',
+        nextAttemptAt: '2025-01-01T00:00:00.750Z',
+      });
+      await advance(749);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.conn.status().subscriptions).toMatchObject({ state: 'failing', failures: 2 });
+      expect(h.listener.onSubscriptionError).toHaveBeenCalledTimes(2);
+      await advance(1_499);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(3);
+      expect(h.rest.ensureSubscriptions).toHaveBeenLastCalledWith(h.issued[0], ['sms']);
+      expect(h.conn.status().subscriptions).toEqual({
+        state: 'ok',
+        failures: 0,
+        lastEnsuredAt: '2025-01-01T00:00:02.250Z',
+      });
+      // No expiry reported: nothing more to do.
+      await advance(10 * HOUR);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(3);
+    });
+
+    it('does not retry while the socket is down, and ensures again once authenticated', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockRejectedValueOnce(new Error('boom'));
+      await connected(h);
+      h.socket().serverClose(1006);
+      await advance(5_000);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      expect(h.conn.status().subscriptions.state).toBe('failing');
+      h.socket().open();
+      h.socket().ack();
+      await flush();
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.conn.status().subscriptions.state).toBe('ok');
+    });
+
+    it('renews shortly before the first ensured subscription lapses', async () => {
+      const h = make({ subscribe: ['sms'] });
+      const expiresAtMs = Date.now() + 2 * HOUR;
+      h.rest.ensureSubscriptions.mockResolvedValue({ created: [], expiresAtMs });
+      await connected(h);
+      expect(h.conn.status().subscriptions.nextAttemptAt).toBe('2025-01-01T01:55:00.000Z');
+      await advance(2 * HOUR - 5 * 60_000 - 1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+    });
+
+    it('waits at least a minute before renewing, whatever expiry the server reports', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockResolvedValue({ created: [], expiresAtMs: Date.now() - HOUR });
+      await connected(h);
+      await advance(59_999);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+    });
+
+    it('uses the refreshed token for later attempts', async () => {
+      const h = make({ subscribe: ['sms'], tokenRefreshMarginMs: 600_000 });
+      h.rest.ensureSubscriptions.mockResolvedValue({
+        created: [],
+        expiresAtMs: Date.now() + 3 * HOUR,
+      });
+      await connected(h);
+      // The token lives an hour: refreshed 10 min before, over a second socket.
+      await advance(50 * 60_000);
+      h.socket().open();
+      h.socket().ack();
+      await flush();
+      // Renewal at 2 h 55 min; later refresh sockets are never acknowledged, so issued[1] stays.
+      await advance(2 * HOUR + 5 * 60_000);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.rest.ensureSubscriptions.mock.calls[1][0]).toBe(h.issued[1]);
     });
   });
 

@@ -4,7 +4,7 @@ import type { OpentactConfig } from '../config/app-config';
 import type { SocketFactory } from './live-socket';
 import { OpentactAuthError } from './opentact-errors';
 import { type LinkEnd, OpentactLink } from './opentact-link';
-import type { OpentactRestClient } from './opentact-rest.client';
+import { type OpentactRestClient, SUBSCRIPTION_RENEW_MARGIN_MS } from './opentact-rest.client';
 import { BackoffTracker, computeEqualJitterBackoffMs } from './reconnect-backoff';
 import type { OpentactToken, TokenProvider } from './token-provider.service';
 
@@ -18,6 +18,22 @@ export const FRAME_SINK = Symbol('FRAME_SINK');
 
 export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 
+/**
+ * `disabled`: OPENTACT_SUBSCRIBE is empty. `pending`: not ensured yet on this process. `ok`: the
+ * last attempt succeeded. `failing`: the last attempt failed and is being retried with backoff.
+ */
+export type SubscriptionsState = 'disabled' | 'pending' | 'ok' | 'failing';
+
+export interface SubscriptionsStatus {
+  state: SubscriptionsState;
+  /** Consecutive failed attempts. */
+  failures: number;
+  lastError?: string;
+  lastEnsuredAt?: string;
+  /** The next attempt: a retry while failing, a renewal before the first entry lapses when ok. */
+  nextAttemptAt?: string;
+}
+
 export interface ConnectionStatus {
   state: ConnectionState;
   authenticated: boolean;
@@ -27,6 +43,7 @@ export interface ConnectionStatus {
   authFailures: number;
   paused: boolean;
   pendingFrames: number;
+  subscriptions: SubscriptionsStatus;
 }
 
 /** Optional hooks (metrics). A throwing hook is logged and ignored. */
@@ -38,6 +55,8 @@ export interface ConnectionListener {
   onPause?(): void;
   onResume?(): void;
   onDeadPeer?(): void;
+  /** An attempt to ensure OPENTACT_SUBSCRIBE failed; it is retried with backoff. */
+  onSubscriptionError?(reason: string): void;
 }
 
 /** Nest token of an optional `ConnectionListener`. */
@@ -62,6 +81,8 @@ export interface OpentactConnectionDeps {
 /** setTimeout fires at once for delays above 2^31-1 ms; a token living weeks must not do that. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const AUTH_BACKOFF_CAP_FACTOR = 10;
+/** A renewal never comes sooner than this, whatever expiry the server reports. */
+const MIN_SUBSCRIPTION_RENEWAL_MS = 60_000;
 
 type Hook = keyof ConnectionListener;
 
@@ -91,6 +112,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private reconnectTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
   private stableTimer?: NodeJS.Timeout;
+  private subscriptionTimer?: NodeJS.Timeout;
 
   private attemptsStarted = 0;
   private reconnectCount = 0;
@@ -105,6 +127,13 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private readonly pending = new Set<Promise<void>>();
   private readonly background = new Set<Promise<void>>();
   private subscriptionsInFlight = false;
+  /** The token of the authenticated primary socket, for subscription retries and renewals. */
+  private subscriptionToken?: string;
+  private subscriptionState: SubscriptionsState;
+  private subscriptionFailures = 0;
+  private subscriptionError?: string;
+  private subscriptionsEnsuredAt?: number;
+  private subscriptionNextAt?: number;
 
   constructor(private readonly deps: OpentactConnectionDeps) {
     this.config = deps.config;
@@ -117,6 +146,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     if (deps.listener) {
       this.listeners.push(deps.listener);
     }
+    this.subscriptionState = this.config.subscribe.length === 0 ? 'disabled' : 'pending';
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -151,6 +181,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     this.clearTimer('reconnectTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('stableTimer');
+    this.clearTimer('subscriptionTimer');
+    this.subscriptionNextAt = undefined;
     const links = [this.primary, this.candidate, ...this.retiring].filter(
       (l): l is OpentactLink => l !== undefined,
     );
@@ -190,6 +222,13 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       authFailures: this.authFailures,
       paused: this.paused,
       pendingFrames: this.pending.size,
+      subscriptions: {
+        state: this.subscriptionState,
+        failures: this.subscriptionFailures,
+        lastError: this.subscriptionError,
+        lastEnsuredAt: this.iso(this.subscriptionsEnsuredAt),
+        nextAttemptAt: this.iso(this.subscriptionNextAt),
+      },
     };
   }
 
@@ -283,6 +322,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.primary = link;
       this.refreshFailures = 0;
       this.connectedSince = Date.now();
+      this.subscriptionToken = token.token;
       if (old) {
         // Frames still arriving on the old socket are forwarded until it closes.
         this.retiring.add(old);
@@ -301,7 +341,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     logger.info({ reconnectCount: this.reconnectCount }, 'authenticated to Opentact');
     this.armStableTimer();
     this.scheduleRefresh(token);
-    this.ensureSubscriptions(token);
+    this.subscriptionToken = token.token;
+    this.ensureSubscriptions();
   }
 
   private onLinkEnd(link: OpentactLink, end: LinkEnd, logger: Logger): void {
@@ -389,33 +430,104 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     });
   }
 
-  private ensureSubscriptions(token: OpentactToken): void {
-    if (this.config.subscribe.length === 0 || this.subscriptionsInFlight) {
+  /**
+   * Makes sure OPENTACT_SUBSCRIBE is subscribed, without holding up the stream. A failure is
+   * counted, reported to listeners and retried with backoff while the socket is open; a success
+   * schedules a renewal shortly before the first ensured entry lapses.
+   */
+  private ensureSubscriptions(): void {
+    const token = this.subscriptionToken;
+    if (
+      this.config.subscribe.length === 0 ||
+      this.subscriptionsInFlight ||
+      token === undefined ||
+      this.state !== 'open'
+    ) {
       return;
     }
+    this.clearTimer('subscriptionTimer');
+    this.subscriptionNextAt = undefined;
     this.subscriptionsInFlight = true;
+    const generation = this.generation;
     this.track(
       this.background,
       this.deps.rest
-        .ensureSubscriptions(token.token, this.config.subscribe)
-        .then((created) => {
-          if (created.length > 0) {
-            this.logger.info(
-              { types: created.map((s) => s.type) },
-              'created Opentact event subscriptions',
-            );
-          }
-        })
-        .catch((error: unknown) => {
-          this.logger.warn(
-            { err: this.errorInfo(error) },
-            'could not ensure Opentact event subscriptions',
-          );
-        })
+        .ensureSubscriptions(token, this.config.subscribe)
+        .then(
+          (ensured) => {
+            if (this.isCurrent(generation)) {
+              this.onSubscriptionsEnsured(ensured.created, ensured.expiresAtMs);
+            }
+          },
+          (error: unknown) => {
+            if (this.isCurrent(generation)) {
+              this.onSubscriptionsFailed(error);
+            }
+          },
+        )
         .finally(() => {
           this.subscriptionsInFlight = false;
         }),
     );
+  }
+
+  private onSubscriptionsEnsured(
+    created: readonly { type: string; expired_on?: string }[],
+    expiresAtMs: number | undefined,
+  ): void {
+    if (created.length > 0) {
+      this.logger.info(
+        { types: created.map((s) => s.type), expiresAt: this.iso(expiresAtMs) },
+        'created Opentact event subscriptions',
+      );
+    }
+    if (this.subscriptionFailures > 0) {
+      this.logger.info(
+        { failedAttempts: this.subscriptionFailures },
+        'Opentact event subscriptions ensured after failures',
+      );
+    }
+    this.subscriptionState = 'ok';
+    this.subscriptionFailures = 0;
+    this.subscriptionError = undefined;
+    this.subscriptionsEnsuredAt = Date.now();
+    if (expiresAtMs !== undefined) {
+      const renewIn = Math.max(
+        MIN_SUBSCRIPTION_RENEWAL_MS,
+        expiresAtMs - SUBSCRIPTION_RENEW_MARGIN_MS - Date.now(),
+      );
+      this.scheduleSubscriptionCheck(renewIn);
+    }
+  }
+
+  private onSubscriptionsFailed(error: unknown): void {
+    const { message, code } = this.errorInfo(error);
+    this.subscriptionState = 'failing';
+    this.subscriptionFailures++;
+    this.subscriptionError = message;
+    const retryInMs = computeEqualJitterBackoffMs(
+      this.subscriptionFailures - 1,
+      { baseMs: this.config.reconnectBaseMs, maxMs: this.config.reconnectMaxMs },
+      this.random,
+    );
+    this.logger.warn(
+      { err: { message, code }, attempt: this.subscriptionFailures, retryInMs },
+      'could not ensure Opentact event subscriptions; retrying',
+    );
+    this.notify('onSubscriptionError', message);
+    this.scheduleSubscriptionCheck(retryInMs);
+  }
+
+  /** While the socket is down nothing runs: the next authentication ensures them anyway. */
+  private scheduleSubscriptionCheck(delayMs: number): void {
+    this.clearTimer('subscriptionTimer');
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, delayMs));
+    this.subscriptionNextAt = Date.now() + delay;
+    this.subscriptionTimer = this.later(delay, () => {
+      this.subscriptionTimer = undefined;
+      this.subscriptionNextAt = undefined;
+      this.ensureSubscriptions();
+    });
   }
 
   // --- token refresh ----------------------------------------------------------------------
@@ -569,7 +681,9 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     return timer;
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'refreshTimer' | 'stableTimer'): void {
+  private clearTimer(
+    name: 'reconnectTimer' | 'refreshTimer' | 'stableTimer' | 'subscriptionTimer',
+  ): void {
     const timer = this[name];
     if (timer) {
       clearTimeout(timer);

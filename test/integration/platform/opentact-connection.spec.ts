@@ -77,7 +77,13 @@ interface Rig {
   conn: OpentactConnection;
   sink: RecordingSink;
   states: ConnectionState[];
-  events: { deadPeer: number[]; authFailures: string[]; pauses: number; resumes: number };
+  events: {
+    deadPeer: number[];
+    authFailures: string[];
+    pauses: number;
+    resumes: number;
+    subscriptionErrors: string[];
+  };
 }
 
 let rig: Rig | undefined;
@@ -92,7 +98,7 @@ async function startRig(
   const config: OpentactConfig = {
     restUrl: sim.restUrl,
     wssUrl: sim.wssUrl,
-    credentials: { kind: 'password', email: EMAIL, password: PASSWORD },
+    credentials: { kind: 'password', email: simOptions.email ?? EMAIL, password: PASSWORD },
     subscribe: [],
     authTimeoutMs: 2_000,
     pingIntervalMs: 30_000,
@@ -108,7 +114,13 @@ async function startRig(
   const rest = new OpentactRestClient(config, { timeoutMs: 2_000 });
   const sink = new RecordingSink();
   const states: ConnectionState[] = [];
-  const events: Rig['events'] = { deadPeer: [], authFailures: [], pauses: 0, resumes: 0 };
+  const events: Rig['events'] = {
+    deadPeer: [],
+    authFailures: [],
+    pauses: 0,
+    resumes: 0,
+    subscriptionErrors: [],
+  };
   const conn = new OpentactConnection({
     config,
     ingestBufferMax,
@@ -123,6 +135,7 @@ async function startRig(
       onAuthFailure: (reason) => events.authFailures.push(reason),
       onPause: () => events.pauses++,
       onResume: () => events.resumes++,
+      onSubscriptionError: (reason) => events.subscriptionErrors.push(reason),
     },
   });
   rig = { sim, conn, sink, states, events };
@@ -162,6 +175,57 @@ describe('OpentactConnection against the simulator', () => {
     // The auth ack is not forwarded.
     expect(sink.received).toBe(deliveredIds(sim).length);
     expect(conn.status()).toMatchObject({ state: 'open', reconnectCount: 0, authFailures: 0 });
+  });
+
+  it('connects an account whose email holds words that sound like failure', async () => {
+    const { sim, conn, sink, events } = await startRig({ email: 'ops@failover.io' });
+    await waitFor('open', () => conn.isAuthenticated());
+    expect(events.authFailures).toEqual([]);
+    sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('frame', () => missing(sim, sink).length === 0 && sink.received === 1);
+  });
+
+  it('re-creates a lapsed subscription at the next connect, and its events flow again', async () => {
+    const { sim, conn, sink } = await startRig(
+      { filterBySubscription: true },
+      { subscribe: ['sms'] },
+    );
+    await waitFor('subscribed', () => sim.stats.subscriptions.includes('sms'));
+    const [first] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('first sms', () => sink.ids.has(first.uuid as string));
+
+    sim.expireSubscriptions(['sms']);
+    const [lost] = sim.emitScenario('inbound-sms', 'newer');
+    expect(sim.sentLog.at(-1)).toMatchObject({ id: lost.uuid, sockets: 0 });
+    const posted = sim.stats.subscriptionRequests;
+    sim.dropAll();
+    await waitFor('renewed', () => sim.stats.subscriptions.includes('sms'));
+    expect(sim.stats.subscriptionRequests).toBe(posted + 2);
+    const renewed = sim.subscriptionRecords.find((r) => r.type === 'sms')!;
+    // Asked for a year, not the simulator's 30-day default.
+    expect(Date.parse(renewed.expired_on!)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
+    await waitFor('reconnected', () => conn.isAuthenticated());
+    const [again] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('sms after renewal', () => sink.ids.has(again.uuid as string));
+    expect(conn.status().subscriptions).toMatchObject({ state: 'ok', failures: 0 });
+  });
+
+  it('retries a failed subscription ensure with backoff, then recovers', async () => {
+    const { sim, conn, events } = await startRig({}, { subscribe: ['call_state', 'sms'] });
+    sim.setSubscriptionFault(503);
+    await waitFor('three failures', () => events.subscriptionErrors.length >= 3, 5_000);
+    expect(conn.isAuthenticated()).toBe(true);
+    expect(events.subscriptionErrors[0]).toContain('HTTP 503');
+    expect(conn.status().subscriptions).toMatchObject({
+      state: 'failing',
+      failures: events.subscriptionErrors.length,
+    });
+    // Backoff windows [50, 100], [100, 200], [200, 400] ms (capped at 500): a handful of tries.
+    expect(sim.stats.subscriptionRequests).toBeLessThanOrEqual(6);
+    sim.setSubscriptionFault(undefined);
+    await waitFor('ensured', () => conn.status().subscriptions.state === 'ok', 5_000);
+    expect([...sim.stats.subscriptions].sort()).toEqual(['call_state', 'sms']);
+    expect(conn.status().subscriptions.failures).toBe(0);
   });
 
   it('refreshes the token over a new socket without losing frames', async () => {
