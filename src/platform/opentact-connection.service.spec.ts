@@ -66,6 +66,13 @@ class FakeSocket extends EventEmitter implements LiveSocket {
   ack(): void {
     this.receive({ type: 'auth', message: 'WSS connection c1@127.0.0.1 - success auth demo' });
   }
+  /** What `ws` does for a frame over maxPayload: 'error' first, 'close' once the socket ends. */
+  oversizeFrame(): void {
+    const error = Object.assign(new RangeError('Max payload size exceeded'), {
+      code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+    });
+    this.emit('error', error);
+  }
   pong(): void {
     this.emit('pong', Buffer.alloc(0));
   }
@@ -100,6 +107,7 @@ const baseConfig: OpentactConfig = {
 };
 
 const HOUR = 3_600_000;
+const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 interface Harness {
   conn: OpentactConnection;
@@ -120,6 +128,7 @@ interface Harness {
     onResume: jest.Mock<void, []>;
     onDeadPeer: jest.Mock<void, []>;
     onSubscriptionError: jest.Mock<void, [string]>;
+    onOversizeFrame: jest.Mock<void, [number | undefined]>;
   };
   logs: string[];
   sink: FrameSink & { onFrame: jest.Mock<Promise<void>, [Buffer, boolean, number]> };
@@ -158,6 +167,7 @@ function setup(
     onResume: jest.fn<void, []>(),
     onDeadPeer: jest.fn<void, []>(),
     onSubscriptionError: jest.fn<void, [string]>(),
+    onOversizeFrame: jest.fn<void, [number | undefined]>(),
   };
   const sink = {
     onFrame: jest.fn<Promise<void>, [Buffer, boolean, number]>((data: Buffer): Promise<void> => {
@@ -177,6 +187,7 @@ function setup(
         sockets.push(s);
         return s;
       },
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
     },
     sink,
     logger,
@@ -544,6 +555,71 @@ describe('OpentactConnection', () => {
     });
   });
 
+  describe('a frame over the hard size limit', () => {
+    it('ends the socket at once and reconnects at once, without growing the backoff', async () => {
+      const h = make();
+      const s = await connected(h);
+      s.receive({ uuid: 'before' });
+      s.oversizeFrame();
+      expect(s.terminated).toBe(true);
+      expect(h.listener.onOversizeFrame).toHaveBeenCalledWith(MAX_PAYLOAD_BYTES);
+      expect(h.conn.status()).toMatchObject({
+        state: 'closed',
+        oversizeFrames: 1,
+        authFailures: 0,
+      });
+      await flush();
+      expect(h.sockets).toHaveLength(2);
+      expect(h.conn.status().reconnectCount).toBe(1);
+      h.socket().open();
+      h.socket().ack();
+      // A later ordinary drop still waits only attempt 0 of the backoff: 0.5 × 1 s.
+      h.socket().serverClose(1006);
+      await advance(499);
+      expect(h.sockets).toHaveLength(2);
+      await advance(1);
+      expect(h.sockets).toHaveLength(3);
+      expect(h.frames).toEqual(['{"uuid":"before"}']);
+      expect(h.logs.some((l) => l.includes('reconnecting at once'))).toBe(true);
+    });
+
+    it('falls back to the backoff after three in a row, until the connection is stable', async () => {
+      const h = make();
+      await connected(h);
+      for (let i = 0; i < 3; i++) {
+        h.socket().oversizeFrame();
+        await flush();
+        expect(h.sockets).toHaveLength(i + 2);
+        h.socket().open();
+        h.socket().ack();
+      }
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.sockets).toHaveLength(4);
+      await advance(500); // attempt 0 of the backoff
+      expect(h.sockets).toHaveLength(5);
+      expect(h.listener.onOversizeFrame).toHaveBeenCalledTimes(4);
+      h.socket().open();
+      h.socket().ack();
+      await advance(60_000); // stable: the streak starts over
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.sockets).toHaveLength(6);
+    });
+
+    it('is not an auth failure when it arrives before the acknowledgement', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().open();
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.conn.status()).toMatchObject({ authFailures: 0, oversizeFrames: 1 });
+      expect(h.listener.onAuthFailure).not.toHaveBeenCalled();
+      expect(h.sockets).toHaveLength(2);
+    });
+  });
+
   describe('heartbeat', () => {
     it('terminates a silent peer within ping interval + pong timeout', async () => {
       const h = make();
@@ -730,6 +806,44 @@ describe('OpentactConnection', () => {
       resolvers.splice(0).forEach((r) => r());
       await flush();
       expect(h.conn.status().pendingFrames).toBe(0);
+    });
+
+    it('pauses on the bytes in flight too, and resumes once both are at half', async () => {
+      const resolvers: (() => void)[] = [];
+      const h = make({}, { ingestBufferMaxBytes: 100_000 });
+      h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => resolvers.push(r)));
+      const s = await connected(h);
+      const big = Buffer.alloc(40_000, 0x61);
+      s.receive(big);
+      s.receive(big);
+      expect(s.paused).toBe(false);
+      s.receive(big);
+      expect(s.paused).toBe(true);
+      expect(h.conn.status()).toMatchObject({
+        paused: true,
+        pendingFrames: 3,
+        pendingBytes: 120_000,
+      });
+      resolvers.shift()!();
+      await flush();
+      expect(s.paused).toBe(true); // 80,000 bytes: above half
+      resolvers.shift()!();
+      await flush();
+      expect(s.paused).toBe(false);
+      expect(h.conn.status()).toMatchObject({ pendingBytes: 40_000 });
+      resolvers.splice(0).forEach((r) => r());
+      await flush();
+      expect(h.conn.status()).toMatchObject({ pendingFrames: 0, pendingBytes: 0 });
+    });
+
+    it('bounds the bytes in flight by twice the socket limit by default', async () => {
+      const h = make();
+      h.sink.onFrame.mockImplementation(() => new Promise<void>(() => undefined));
+      const s = await connected(h);
+      s.receive(Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61));
+      expect(s.paused).toBe(false);
+      s.receive(Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61));
+      expect(s.paused).toBe(true);
     });
 
     it('does not pause a socket that is still authenticating, and pauses it once open', async () => {

@@ -43,6 +43,10 @@ export interface ConnectionStatus {
   authFailures: number;
   paused: boolean;
   pendingFrames: number;
+  /** Bytes of the frames handed to the sink and not yet settled. */
+  pendingBytes: number;
+  /** Sockets failed by a frame over the hard size limit. */
+  oversizeFrames: number;
   subscriptions: SubscriptionsStatus;
 }
 
@@ -57,6 +61,11 @@ export interface ConnectionListener {
   onDeadPeer?(): void;
   /** An attempt to ensure OPENTACT_SUBSCRIBE failed; it is retried with backoff. */
   onSubscriptionError?(reason: string): void;
+  /**
+   * A frame over the socket's hard size limit (`limitBytes`, undefined if unknown) failed the
+   * socket before any of it could be read; the connection reconnects at once.
+   */
+  onOversizeFrame?(limitBytes: number | undefined): void;
 }
 
 /** Nest token of an optional `ConnectionListener`. */
@@ -66,6 +75,12 @@ export interface OpentactConnectionDeps {
   config: OpentactConfig;
   /** In-flight sink calls at which reading pauses; it resumes at half. */
   ingestBufferMax: number;
+  /**
+   * Bytes of in-flight frames at which reading pauses too (it resumes at half): frames up to the
+   * hard limit are read whole, and a run of them must not pile up. Default: twice that limit, or
+   * 64 MiB when the socket factory does not say.
+   */
+  ingestBufferMaxBytes?: number;
   tokens: Pick<TokenProvider, 'getToken' | 'canRefresh'>;
   rest: Pick<OpentactRestClient, 'ensureSubscriptions'>;
   sockets: SocketFactory;
@@ -83,6 +98,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const AUTH_BACKOFF_CAP_FACTOR = 10;
 /** A renewal never comes sooner than this, whatever expiry the server reports. */
 const MIN_SUBSCRIPTION_RENEWAL_MS = 60_000;
+/**
+ * Oversized frames in a row (without a stable connection between them) that reconnect at once;
+ * beyond this the usual backoff applies, so a peer that keeps sending them cannot drive a loop.
+ */
+const MAX_IMMEDIATE_OVERSIZE_RECONNECTS = 3;
+const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
 type Hook = keyof ConnectionListener;
 
@@ -124,6 +145,10 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private lastFrameAt?: number;
 
   private paused = false;
+  private readonly maxPendingBytes: number;
+  private pendingBytes = 0;
+  private oversizeFrames = 0;
+  private oversizeStreak = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly background = new Set<Promise<void>>();
   private subscriptionsInFlight = false;
@@ -147,6 +172,10 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.listeners.push(deps.listener);
     }
     this.subscriptionState = this.config.subscribe.length === 0 ? 'disabled' : 'pending';
+    const hardLimit = deps.sockets.maxPayloadBytes;
+    this.maxPendingBytes =
+      deps.ingestBufferMaxBytes ??
+      (hardLimit === undefined ? DEFAULT_BUFFER_MAX_BYTES : 2 * hardLimit);
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -222,6 +251,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       authFailures: this.authFailures,
       paused: this.paused,
       pendingFrames: this.pending.size,
+      pendingBytes: this.pendingBytes,
+      oversizeFrames: this.oversizeFrames,
       subscriptions: {
         state: this.subscriptionState,
         failures: this.subscriptionFailures,
@@ -350,6 +381,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       code: end.code,
       reason: end.reason,
       deadPeer: end.deadPeer,
+      oversizeFrame: end.oversizeFrame,
       authenticated: end.authenticated,
     };
     if (this.retiring.delete(link)) {
@@ -387,8 +419,35 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.scheduleReconnect(this.authFailureDelay());
       return;
     }
+    if (end.oversizeFrame && this.onOversizeFrame(details, logger)) {
+      return;
+    }
     logger.warn(details, 'Opentact socket closed; reconnecting');
     this.scheduleReconnect(this.backoff.next());
+  }
+
+  /**
+   * The peer is fine and the frame is gone: waiting, or growing the backoff, would only lose the
+   * frames sent meanwhile. Returns false once too many came in a row, to fall back to backoff.
+   */
+  private onOversizeFrame(details: Record<string, unknown>, logger: Logger): boolean {
+    this.oversizeFrames++;
+    this.oversizeStreak++;
+    const limitBytes = this.deps.sockets.maxPayloadBytes;
+    this.notify('onOversizeFrame', limitBytes);
+    if (this.oversizeStreak > MAX_IMMEDIATE_OVERSIZE_RECONNECTS) {
+      logger.error(
+        { ...details, limitBytes, inARow: this.oversizeStreak },
+        'frames over the hard size limit keep closing the socket; reconnecting with backoff',
+      );
+      return false;
+    }
+    logger.warn(
+      { ...details, limitBytes },
+      'a frame over the hard size limit closed the Opentact socket; reconnecting at once',
+    );
+    this.scheduleReconnect(0);
+    return true;
   }
 
   private scheduleReconnect(delayMs: number): void {
@@ -427,6 +486,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     this.stableTimer = this.later(this.config.stableAfterMs, () => {
       this.stableTimer = undefined;
       this.backoff.reset();
+      this.oversizeStreak = 0;
     });
   }
 
@@ -597,6 +657,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private forward(data: Buffer, isBinary: boolean, receivedAtMs: number): void {
     this.lastFrameAt = receivedAtMs;
     this.notify('onFrame', isBinary);
+    const bytes = data.length;
+    this.pendingBytes += bytes;
     // Runs the sink synchronously (frames reach it in arrival order); a throw becomes a rejection.
     const delivered = (async (): Promise<void> => {
       await this.deps.sink.onFrame(data, isBinary, receivedAtMs);
@@ -606,21 +668,37 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       delivered.catch((error: unknown) => {
         this.logger.error({ err: this.errorInfo(error) }, 'frame sink rejected a frame');
       }),
-      () => this.maybeResume(),
+      () => {
+        this.pendingBytes -= bytes;
+        this.maybeResume();
+      },
     );
-    if (!this.paused && this.pending.size >= this.deps.ingestBufferMax) {
+    if (
+      !this.paused &&
+      (this.pending.size >= this.deps.ingestBufferMax || this.pendingBytes >= this.maxPendingBytes)
+    ) {
       this.paused = true;
       this.eachLink((l) => l.setPaused(true));
-      this.logger.warn({ pendingFrames: this.pending.size }, 'sink is behind; pausing reads');
+      this.logger.warn(
+        { pendingFrames: this.pending.size, pendingBytes: this.pendingBytes },
+        'sink is behind; pausing reads',
+      );
       this.notify('onPause');
     }
   }
 
   private maybeResume(): void {
-    if (this.paused && this.pending.size <= Math.floor(this.deps.ingestBufferMax / 2)) {
+    if (
+      this.paused &&
+      this.pending.size <= Math.floor(this.deps.ingestBufferMax / 2) &&
+      this.pendingBytes <= Math.floor(this.maxPendingBytes / 2)
+    ) {
       this.paused = false;
       this.eachLink((l) => l.setPaused(false));
-      this.logger.info({ pendingFrames: this.pending.size }, 'sink caught up; resuming reads');
+      this.logger.info(
+        { pendingFrames: this.pending.size, pendingBytes: this.pendingBytes },
+        'sink caught up; resuming reads',
+      );
       this.notify('onResume');
     }
   }

@@ -1,5 +1,8 @@
 import pino from 'pino';
-import type { OpentactConfig } from '../../../src/config/app-config';
+import { WebSocket } from 'ws';
+import type { AppConfig, OpentactConfig } from '../../../src/config/app-config';
+import { EventNormalizer } from '../../../src/events/event-normalizer.service';
+import type { SocketFactory } from '../../../src/platform/live-socket';
 import {
   type ConnectionState,
   type FrameSink,
@@ -8,6 +11,7 @@ import {
 import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
 import { TokenProvider } from '../../../src/platform/token-provider.service';
 import { WebSocketFactory } from '../../../src/platform/websocket.factory';
+import { buildFrame } from '../../../src/simulator/frame-factory';
 import {
   OpentactSimulator,
   type SimulatorOptions,
@@ -47,12 +51,17 @@ function frameId(data: Buffer): string | undefined {
 class RecordingSink implements FrameSink {
   readonly ids = new Set<string>();
   received = 0;
+  /** The largest frame received, to check what ingest would make of it. */
+  largest: Buffer = Buffer.alloc(0);
   /** Per-frame processing time; frames are processed one at a time, like a slow enqueue. */
   delayMs = 0;
   private chain: Promise<void> = Promise.resolve();
 
   onFrame(data: Buffer): Promise<void> {
     this.received++;
+    if (data.length > this.largest.length) {
+      this.largest = data;
+    }
     const id = frameId(data);
     if (this.delayMs === 0) {
       this.record(id);
@@ -83,6 +92,7 @@ interface Rig {
     pauses: number;
     resumes: number;
     subscriptionErrors: string[];
+    oversize: (number | undefined)[];
   };
 }
 
@@ -92,6 +102,7 @@ async function startRig(
   simOptions: SimulatorOptions = {},
   overrides: Partial<OpentactConfig> = {},
   ingestBufferMax = 1_000,
+  extra: { sockets?: SocketFactory; random?: () => number } = {},
 ): Promise<Rig> {
   const sim = new OpentactSimulator({ port: 0, ...simOptions });
   await sim.start();
@@ -120,13 +131,15 @@ async function startRig(
     pauses: 0,
     resumes: 0,
     subscriptionErrors: [],
+    oversize: [],
   };
   const conn = new OpentactConnection({
     config,
     ingestBufferMax,
     tokens: new TokenProvider(config, rest),
     rest,
-    sockets: new WebSocketFactory(config),
+    sockets: extra.sockets ?? new WebSocketFactory(config),
+    random: extra.random,
     sink,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     listener: {
@@ -136,6 +149,7 @@ async function startRig(
       onPause: () => events.pauses++,
       onResume: () => events.resumes++,
       onSubscriptionError: (reason) => events.subscriptionErrors.push(reason),
+      onOversizeFrame: (limit) => events.oversize.push(limit),
     },
   });
   rig = { sim, conn, sink, states, events };
@@ -228,6 +242,86 @@ describe('OpentactConnection against the simulator', () => {
     expect(conn.status().subscriptions.failures).toBe(0);
   });
 
+  it('keeps the link through a 5 MB frame and loses none of the 40 frames around it', async () => {
+    const { sim, conn, sink } = await startRig();
+    await waitFor('open', () => conn.isAuthenticated());
+    const around: string[] = [];
+    const emitSms = (): void => {
+      const [frame] = sim.emitScenario('inbound-sms', 'newer');
+      around.push(frame.uuid as string);
+    };
+    for (let i = 0; i < 20; i++) {
+      emitSms();
+    }
+    const huge: Record<string, unknown> = {
+      ...buildFrame('sms_inbound', 'newer'),
+      pad: 'x'.repeat(5_000_000),
+    };
+    expect(sim.emit(huge)).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      emitSms();
+    }
+    await waitFor('every frame', () => missing(sim, sink).length === 0, 10_000);
+    expect(around.filter((id) => !sink.ids.has(id))).toEqual([]);
+    expect(sink.ids.has(huge.uuid as string)).toBe(true);
+    expect(conn.status()).toMatchObject({ reconnectCount: 0, oversizeFrames: 0, state: 'open' });
+    expect(sim.stats.connectionsTotal).toBe(1);
+    // What ingest does with it: quarantined as too large, size known, socket untouched.
+    const normalizer = new EventNormalizer({ opentact: { maxFrameBytes: 1_048_576 } } as AppConfig);
+    const outcome = normalizer.normalize(sink.largest, false, new Date());
+    expect(outcome).toMatchObject({ kind: 'quarantine', reason: 'too_large' });
+    expect(sink.largest.length).toBeGreaterThan(5_000_000);
+  });
+
+  it('reconnects at once after a frame over the hard limit, without growing the backoff', async () => {
+    const limit = 64 * 1024;
+    const limited: SocketFactory = {
+      maxPayloadBytes: limit,
+      create: (url) => new WebSocket(url, { maxPayload: limit, perMessageDeflate: false }),
+    };
+    // Backoff attempts with random 0.99: 1,980 ms, then 3,960 ms, then 7,920 ms.
+    const { sim, conn, sink, events } = await startRig(
+      {},
+      { reconnectBaseMs: 2_000, reconnectMaxMs: 8_000 },
+      1_000,
+      { sockets: limited, random: () => 0.99 },
+    );
+    await waitFor('open', () => conn.isAuthenticated());
+    const before = Array.from(
+      { length: 10 },
+      () => sim.emitScenario('inbound-sms', 'newer')[0].uuid as string,
+    );
+    await waitFor('frames before', () => before.every((id) => sink.ids.has(id)));
+
+    const reconnected = async (action: () => void): Promise<number> => {
+      const connections = sim.stats.connectionsTotal;
+      const startedAt = Date.now();
+      action();
+      await waitFor(
+        'reconnected',
+        () =>
+          sim.stats.connectionsTotal > connections &&
+          conn.isAuthenticated() &&
+          sim.stats.authenticated === 1,
+        10_000,
+      );
+      return Date.now() - startedAt;
+    };
+    for (let i = 0; i < 2; i++) {
+      const huge = { type: 'sms', uuid: `huge-${i}`, pad: 'x'.repeat(limit + 1) };
+      expect(await reconnected(() => sim.emit(huge))).toBeLessThan(1_000);
+    }
+    expect(events.oversize).toEqual([limit, limit]);
+    expect(conn.status()).toMatchObject({ oversizeFrames: 2, authFailures: 0 });
+
+    // An ordinary drop still waits the first backoff attempt: the two above did not count.
+    const waited = await reconnected(() => sim.dropAll());
+    expect(waited).toBeGreaterThanOrEqual(1_900);
+    expect(waited).toBeLessThan(3_900);
+    const [after] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('frames after', () => sink.ids.has(after.uuid as string));
+  });
+
   it('refreshes the token over a new socket without losing frames', async () => {
     const { sim, conn, sink } = await startRig(
       { tokenTtlSeconds: 3 },
@@ -272,8 +366,9 @@ describe('OpentactConnection against the simulator', () => {
     await waitFor('dead peer', () => events.deadPeer.length > 0, 3_000);
     // 600 ms bound plus timer slack.
     expect(events.deadPeer[0] - stoppedAt).toBeLessThanOrEqual(900);
-    // The reconnect may already be authenticated again (the backoff can be ~0 ms).
-    expect(states.slice(3)).toContain('closed');
+    // The socket closes just after the dead peer is reported (ws emits 'close' on a later tick);
+    // the reconnect may already be authenticated again (the backoff can be ~0 ms).
+    await waitFor('closed after the dead peer', () => states.slice(3).includes('closed'), 1_000);
     sim.setPongs(true);
     await waitFor('reconnected', () => conn.isAuthenticated() && sim.stats.authenticated === 1);
     expect(conn.status().reconnectCount).toBeGreaterThanOrEqual(1);
