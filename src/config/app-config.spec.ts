@@ -31,6 +31,13 @@ describe('loadConfig', () => {
       86_400,
     );
     expect(config.eventRetentionMaxCount).toBe(1_000_000);
+    expect(config.quarantineMaxBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ ...base, QUARANTINE_MAX_BYTES: '1048576' }).quarantineMaxBytes).toBe(
+      1_048_576,
+    );
+    expect(problems({ ...base, QUARANTINE_MAX_BYTES: '1000' })[0]).toMatch(
+      /^QUARANTINE_MAX_BYTES: /,
+    );
     expect(config.delivery.timeoutMs).toBe(15_000);
     // immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts
     expect(config.delivery.retryScheduleMs).toEqual([5e3, 3e5, 1.8e6, 7.2e6, 1.8e7, 3.6e7, 3.6e7]);

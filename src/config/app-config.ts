@@ -68,6 +68,8 @@ export class AppConfig {
   eventRetentionSeconds!: number;
   eventRetentionMaxCount!: number;
   quarantineMaxCount!: number;
+  /** Bytes the quarantined frames may take in Redis, all entries together. */
+  quarantineMaxBytes!: number;
   adminApiKey?: string;
   subscriptionsFile?: string;
   stream!: StreamConfig;
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ),
     eventRetentionMaxCount: vars.EVENT_RETENTION_MAX_COUNT,
     quarantineMaxCount: vars.QUARANTINE_MAX_COUNT,
+    quarantineMaxBytes: vars.QUARANTINE_MAX_BYTES,
     adminApiKey: vars.ADMIN_API_KEY,
     subscriptionsFile: vars.SUBSCRIPTIONS_FILE,
     stream: {

@@ -208,6 +208,11 @@ export class EnvironmentVariables {
   @IsInt()
   QUARANTINE_MAX_COUNT = 10_000;
 
+  @Transform(toInt)
+  @Min(65_536)
+  @IsInt()
+  QUARANTINE_MAX_BYTES = 67_108_864;
+
   // --- admin API ---------------------------------------------------------------------------
   @ValidateIf(
     (env: EnvironmentVariables) => env.APP_ROLE === AppRole.All || env.APP_ROLE === AppRole.Api,

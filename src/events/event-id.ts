@@ -4,6 +4,30 @@ import type { Frame } from './frame-fields';
 /** Values that identify one event of a kind: entity uuid, state, timestamps, kind-specific extras. */
 export type EventIdentity = readonly (string | number | boolean | undefined)[];
 
+const SUB_MILLISECOND = /T[^.]*\.\d{3}(\d+)/;
+
+/**
+ * A timestamp as it takes part in an id: epoch milliseconds. Opentact sends ISO strings, but in
+ * several spellings (`Z` or `+00:00`, 3 or 6 decimals) and sometimes numbers; reading only strings
+ * left a numeric timestamp out of the id, so two events told apart only by it collided. Digits
+ * below the millisecond are kept (as `<ms>.<digits>`) so they still tell events apart; a string
+ * that is no date at all is kept as it is.
+ */
+export function identityTime(value: unknown): number | string | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? value : undefined;
+  }
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    return value;
+  }
+  const extra = SUB_MILLISECOND.exec(value)?.[1].replace(/0+$/, '');
+  return extra ? `${ms}.${extra}` : ms;
+}
+
 const HASH_PREFIX = 'h_';
 const HASH_HEX_LENGTH = 32;
 
@@ -14,7 +38,8 @@ const HASH_HEX_LENGTH = 32;
  *
  * Rule: sha256 over the JSON array [frame key, ...identity, envelope timestamp, envelope
  * created_on], where `identity` comes from the kind's reader (entity uuid, state, entity
- * modified_on, plus the amount and source_action for balance and the command for call_flow). Both
+ * modified_on, plus the amount and source_action for balance and the command for call_flow), and
+ * every timestamp is in epoch milliseconds (see identityTime). Both
  * the entity's modified_on and the envelope's timestamp are included because two call-flow
  * commands on one call can share the call's modified_on. When the reader found nothing that
  * anchors the event (no entity uuid; no timestamp for balance), the whole frame is hashed as
@@ -31,8 +56,8 @@ export function derivedEventId(
       : JSON.stringify([
           frameKey,
           ...identity.map((part) => part ?? null),
-          typeof frame.timestamp === 'string' ? frame.timestamp : null,
-          typeof frame.created_on === 'string' ? frame.created_on : null,
+          identityTime(frame.timestamp) ?? null,
+          identityTime(frame.created_on) ?? null,
         ]);
   const hex = createHash('sha256').update(canonical).digest('hex');
   return HASH_PREFIX + hex.slice(0, HASH_HEX_LENGTH);

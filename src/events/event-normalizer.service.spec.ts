@@ -7,10 +7,13 @@ import {
   BALANCE_VOICE_CHARGE_OLDER,
   CALL_ANSWERED_NEWER,
   CALL_ANSWERED_OLDER,
+  CALL_ASR_NEWER,
+  CALL_FLOW_DIAL_FAILED_OLDER,
   CALL_FLOW_DIAL_NEWER,
   CALL_FLOW_PLAY_OLDER,
   CALL_HANGUP_NEWER,
   CALL_INITIATED_NEWER,
+  CALL_INITIATED_NULL_SLOTS_NEWER,
   CALL_INITIATED_OLDER,
   CALL_LIVE_OLDER,
   CALL_RECORD_NEWER,
@@ -20,7 +23,11 @@ import {
   SMS_INBOUND_OLDER,
   SMS_OUTBOUND_NEWER,
   SMS_OUTBOUND_OLDER,
+  SMS_OUTBOUND_REFERENCE_NEWER,
+  SMS_RECEIPT_NEWER,
   SMS_UPDATED_NEWER,
+  SMS_UPDATED_OLDER,
+  TN_ORDER_FAILED_NEWER,
   TN_ORDER_NEWER,
   TN_ORDER_OLDER,
   TRANSCRIPT_CALL_ASR_OLDER,
@@ -129,7 +136,7 @@ describe('EventNormalizer', () => {
       expect(eventOf(CALL_HANGUP_NEWER).data).toStrictEqual({
         callId: '1c7091a5-ba1f-46a2-bf06-b1137cb6b683',
         direction: 'outbound',
-        from: '18389999168',
+        from: '+18389999168',
         to: 'soupra_cool_743_gmail_com_97176442681235292623',
         state: 'hangup',
         duration: 1,
@@ -181,7 +188,7 @@ describe('EventNormalizer', () => {
         callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
         direction: 'inbound',
         from: '+14158531285',
-        to: '18382050010',
+        to: '+18382050010',
         state: 'init',
         duration: 18,
         sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
@@ -200,7 +207,7 @@ describe('EventNormalizer', () => {
         callId: '6a1ffcf8-abaf-422a-9bfc-ec1349a2b81c',
         direction: 'inbound',
         from: '+14158531285',
-        to: '18382050010',
+        to: '+18382050010',
         state: 'ringing',
         duration: 2681,
         sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
@@ -261,8 +268,8 @@ describe('EventNormalizer', () => {
         messageId: '11ad513b-4017-4592-a8e1-0f47b6817973',
         direction: 'outbound',
         smsType: 'smso',
-        from: '18382050008',
-        to: '14158531285',
+        from: '+18382050008',
+        to: '+14158531285',
         text: 'Hello world',
         state: 'success',
         delivered: true,
@@ -279,8 +286,8 @@ describe('EventNormalizer', () => {
         messageId: '2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091',
         direction: 'outbound',
         smsType: 'smso',
-        from: '18382049000',
-        to: '18389999168',
+        from: '+18382049000',
+        to: '+18389999168',
         text: 'Your code is 4711',
         state: 'created',
         delivered: false,
@@ -334,6 +341,7 @@ describe('EventNormalizer', () => {
       expect(eventOf(TN_ORDER_OLDER).data).toStrictEqual({
         orderId: '8192a3b4-c5d6-4e78-a9f0-1a2b3c4d5e6f',
         state: 'success',
+        tns: ['18382050011'],
         accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
       });
       expect(eventOf(TN_ORDER_NEWER).data).toStrictEqual({
@@ -384,6 +392,143 @@ describe('EventNormalizer', () => {
     });
   });
 
+  describe('what the docs give beyond their examples', () => {
+    it('writes telephone numbers in E.164 and leaves SIP ids and short codes as sent', () => {
+      const call = CALL_INITIATED_NEWER.call as Record<string, unknown>;
+      const parties = (from: unknown, to: unknown): Record<string, unknown> =>
+        eventOf({ ...CALL_INITIATED_NEWER, call: { ...call, from, to } }).data as Record<
+          string,
+          unknown
+        >;
+      expect(parties('+18389999168', '18382049000')).toMatchObject({
+        from: '+18389999168',
+        to: '+18382049000',
+      });
+      expect(parties(18389999168, ' 18382049000 ')).toMatchObject({
+        from: '+18389999168',
+        to: '+18382049000',
+      });
+      expect(parties('soupra_cool_743', '12345')).toMatchObject({
+        from: 'soupra_cool_743',
+        to: '12345',
+      });
+      expect(parties('0418145145585', '+1234567890123456')).toMatchObject({
+        from: '0418145145585',
+        to: '+1234567890123456',
+      });
+    });
+
+    it('reads a newer envelope whose other entity slots are all null', () => {
+      const event = eventOf(CALL_INITIATED_NULL_SLOTS_NEWER);
+      expect(event.type).toBe(EventType.CallInitiated);
+      expect(event.data).toMatchObject({
+        callId: '3b206fb6-a5b7-4d62-8a3a-02d9e188ad38',
+        from: '+18389999168',
+        to: '+18382049000',
+        tn: '18382049000',
+        state: 'init',
+      });
+      for (const fixture of [SMS_RECEIPT_NEWER, CALL_ASR_NEWER, TN_ORDER_FAILED_NEWER]) {
+        expect(outcomeOf(fixture).kind).toBe('event');
+      }
+    });
+
+    it('keeps the reference_id of a sent SMS as referenceId', () => {
+      expect(eventOf(SMS_OUTBOUND_REFERENCE_NEWER).data).toMatchObject({
+        smsType: 'smso',
+        direction: 'outbound',
+        referenceId: 'order-4711-notice',
+        from: '+18382049000',
+        to: '+18389999168',
+      });
+      const small = { type: 'sms', payload: { type: 'smso', uuid: 's1', reference_id: 42 } };
+      expect(eventOf(small).data).toMatchObject({ referenceId: '42' });
+    });
+
+    it('reads an smsr receipt as an update of an outbound message', () => {
+      const event = eventOf(SMS_RECEIPT_NEWER);
+      expect(event.type).toBe(EventType.SmsUpdated);
+      expect(event.data).toMatchObject({
+        smsType: 'smsr',
+        direction: 'outbound',
+        state: 'success',
+        delivered: true,
+        referenceId: 'order-4711-notice',
+      });
+      expect(eventOf(SMS_UPDATED_OLDER).data).toMatchObject({
+        smsType: 'smsr',
+        direction: 'outbound',
+      });
+    });
+
+    it('keeps why a call-flow command failed: success, reason, error and its state', () => {
+      const reason =
+        '[originate] ERR NO_USER_RESPONSE. no any destinations are accept the call 1/1.';
+      expect(eventOf(CALL_FLOW_DIAL_NEWER).data).toMatchObject({
+        command: 'Dial',
+        success: false,
+        reason,
+        commandState: 'failed',
+      });
+      expect(eventOf(CALL_FLOW_DIAL_FAILED_OLDER).data).toMatchObject({
+        command: 'Dial',
+        success: false,
+        reason,
+        error: 'NO_USER_RESPONSE; no any destinations are accept the call 1/1',
+      });
+      const flow = CALL_FLOW_DIAL_NEWER.call_flow as Record<string, unknown>;
+      const withError = {
+        ...CALL_FLOW_DIAL_NEWER,
+        call_flow: { ...flow, state: undefined, element: { state: 'failed' }, error: 'timeout' },
+      };
+      expect(eventOf(withError).data).toMatchObject({ error: 'timeout', commandState: 'failed' });
+      // An empty error list says nothing went wrong.
+      expect(eventOf(CALL_ANSWERED_OLDER).data).not.toHaveProperty('error');
+    });
+
+    it('keeps the text of a call_asr frame, from its slot or its payload', () => {
+      expect(eventOf(CALL_ASR_NEWER).data).toStrictEqual({
+        callId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
+        text: 'Please call me back after five.',
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+      expect(
+        eventOf({ type: 'call_asr', payload: { call_uuid: 'c1', asr_text: 'yes' } }).data,
+      ).toStrictEqual({ callId: 'c1', text: 'yes' });
+      expect(
+        eventOf({ type: 'call_asr', payload: { result: 'no' }, call_asr: { uuid: 'a1' } }).data,
+      ).toStrictEqual({ text: 'no' });
+      expect(quarantineOf({ type: 'call_asr', call_asr: 'text' }).detail).toMatch(/^call_asr: /);
+    });
+
+    it('keeps the numbers and errors of a tn order', () => {
+      expect(eventOf(TN_ORDER_FAILED_NEWER).data).toStrictEqual({
+        orderId: '74859607-b8c9-4dae-9fb0-213243546576',
+        state: 'failed',
+        tns: ['18382049001', '18382049002'],
+        errors: ['18382049002: number no longer available', 'carrier timeout'],
+        accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
+      });
+      const many = {
+        type: 'tn_order',
+        payload: {
+          uuid: 'o1',
+          tns: ['+15550001111', { tn: '15550002222' }, null, 'not a number'],
+          errors: [...Array.from({ length: 300 }, () => 'x'.repeat(1_000)), { code: 7 }],
+        },
+      };
+      const data = eventOf(many).data as { tns: string[]; errors: string[] };
+      expect(data.tns).toEqual(['15550001111', '15550002222']);
+      expect(data.errors).toHaveLength(100);
+      expect(data.errors.every((line) => line.length === 500)).toBe(true);
+      const objectError = eventOf({
+        type: 'tn_order',
+        payload: { uuid: 'o2', errors: { code: 7 } },
+      }).data as { errors: string[] };
+      expect(objectError.errors).toEqual(['{"code":7}']);
+    });
+  });
+
   describe('ids', () => {
     it('gives the same older frame the same id twice', () => {
       const first = eventOf(CALL_LIVE_OLDER, new Date('2024-01-01T00:00:00Z'));
@@ -412,6 +557,28 @@ describe('EventNormalizer', () => {
       expect(
         eventOf({ ...BALANCE_VOICE_CHARGE_OLDER, timestamp: '2022-07-04T16:47:40.000Z' }).id,
       ).not.toBe(base);
+    });
+
+    it('reads timestamps as epoch milliseconds, whether sent as numbers or in any ISO spelling', () => {
+      const payload = CALL_LIVE_OLDER.payload as Record<string, unknown>;
+      const at = (modifiedOn: unknown): string =>
+        eventOf({ type: 'call_state', payload: { ...payload, modified_on: modifiedOn } }).id;
+      // Told apart only by a numeric modified_on: before, both hashed a missing value.
+      expect(at(1_656_953_093_554)).not.toBe(at(1_656_953_093_555));
+      // One instant, three spellings: one event.
+      expect(at('2022-07-04T16:44:53.554Z')).toBe(at(1_656_953_093_554));
+      expect(at('2022-07-04T16:44:53.554+00:00')).toBe(at(1_656_953_093_554));
+      expect(at('2022-07-04T16:44:53.554000Z')).toBe(at(1_656_953_093_554));
+      // Digits below the millisecond still tell events apart.
+      expect(at('2022-07-04T16:44:53.554001Z')).not.toBe(at('2022-07-04T16:44:53.554002Z'));
+      expect(at('not a time')).not.toBe(at('not a time either'));
+
+      const balance = (timestamp: unknown, message: string): string =>
+        eventOf({ type: 'balance', payload: 5, source_action: 'payment', timestamp, message }).id;
+      expect(balance(1_656_953_093_554, 'a')).not.toBe(balance(1_656_953_093_555, 'a'));
+      // A numeric timestamp anchors the event: the wording of the message does not change its id.
+      expect(balance(1_656_953_093_554, 'a')).toBe(balance(1_656_953_093_554, 'b'));
+      expect(balance('2022-07-04T16:44:53.554Z', 'a')).toBe(balance(1_656_953_093_554, 'a'));
     });
 
     it('tells call_flow commands on one call apart', () => {

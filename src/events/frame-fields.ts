@@ -31,6 +31,23 @@ export function readText(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
 }
 
+/** Digits only, country code first, 8 to 15 digits in all: what E.164 allows, short codes excluded. */
+const INTERNATIONAL_NUMBER = /^\+?([1-9]\d{7,14})$/;
+
+/**
+ * A party of a call or SMS: Opentact writes the same number with and without `+`
+ * (`+18389999168` and `18389999168` in one call), so numbers are given the `+` of E.164. Anything
+ * else (SIP user ids, short codes, national numbers starting with 0) is left as sent.
+ */
+export function readPhone(value: unknown): string | undefined {
+  const text = readText(value);
+  if (text === undefined) {
+    return undefined;
+  }
+  const match = INTERNATIONAL_NUMBER.exec(text.trim());
+  return match ? `+${match[1]}` : text;
+}
+
 export function readId(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
     ? value

@@ -40,6 +40,37 @@ const KNOWN_KINDS: ReadonlyMap<string, FrameKind> = new Map([
   ['call_asr', FrameKind.Transcript],
 ]);
 
+/**
+ * Kinds Opentact is known to send: the modelled ones, and those the newer envelope names as entity
+ * slots without documenting them yet.
+ */
+const DOCUMENTED_UNMODELLED_KINDS = [
+  'sms_brand',
+  'sms_campaign',
+  'tn_lease',
+  'ticket',
+  'sip_user',
+  'sip_domain',
+  'transaction',
+] as const;
+
+const LABELLED_KINDS: ReadonlySet<string> = new Set([
+  ...KNOWN_KINDS.keys(),
+  ...DOCUMENTED_UNMODELLED_KINDS,
+]);
+
+export const OTHER_FRAME_TYPE_LABEL = 'other';
+
+/**
+ * The value of a `frame_type` metric label: a known Opentact kind (normalised as frameKeyOf does,
+ * so "call flow" and `call_flow` are one series) or `other`. A label taken from the frame as sent
+ * would let a peer create a series per made-up type.
+ */
+export function frameTypeLabel(frameType: string): string {
+  const key = frameKeyOf(frameType);
+  return LABELLED_KINDS.has(key) ? key : OTHER_FRAME_TYPE_LABEL;
+}
+
 export function frameKindOf(frameKey: string): FrameKind {
   return (
     KNOWN_KINDS.get(frameKey) ??

@@ -6,6 +6,7 @@ export type Direction = 'inbound' | 'outbound';
 export interface CallEventData {
   callId?: string;
   direction?: Direction;
+  /** E.164 (`+` and digits) for telephone numbers; SIP user ids and short codes as sent. */
   from?: string;
   to?: string;
   state?: string;
@@ -25,6 +26,10 @@ export interface CallEventData {
   command?: string;
   success?: boolean;
   reason?: string;
+  /** What went wrong, when the command record carries an `error` (text, or its entries joined). */
+  error?: string;
+  /** The state of the call-flow element, e.g. `success` or `failed` (not the call's `state`). */
+  commandState?: string;
   /** Per-state timestamps (ISO) when Opentact sent them. */
   initOn?: string;
   ringOn?: string;
@@ -36,11 +41,14 @@ export interface CallEventData {
 export interface SmsEventData {
   messageId?: string;
   direction?: Direction;
-  /** Opentact's own sub-type: smso, smsi, smsr, ... */
+  /** Opentact's own sub-type: smso (sent), smsi (received), smsr (delivery receipt), ... */
   smsType?: string;
+  /** E.164 (`+` and digits) for telephone numbers; short codes as sent. */
   from?: string;
   to?: string;
   text?: string;
+  /** Opentact's `reference_id`: the link from a sent SMS back to the request that sent it. */
+  referenceId?: string;
   state?: string;
   delivered?: boolean;
   tn?: string;
@@ -59,6 +67,10 @@ export interface BalanceEventData {
 export interface TnOrderEventData {
   orderId?: string;
   state?: string;
+  /** The numbers of the order, as strings of digits. */
+  tns?: string[];
+  /** Why numbers of the order failed, one line each (`<tn>: <message>` when the number is known). */
+  errors?: string[];
   accountId?: string;
 }
 

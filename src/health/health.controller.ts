@@ -36,6 +36,9 @@ export class HealthController {
     if (opentact) {
       checks.push(() => this.indicators.opentactCheck()!);
     }
+    if (this.indicators.opentactSubscriptionsCheck()) {
+      checks.push(() => this.indicators.opentactSubscriptionsCheck()!);
+    }
     const workers = this.indicators.workersCheck();
     if (workers) {
       checks.push(() => this.indicators.workersCheck()!);

@@ -70,6 +70,29 @@ export class ReadinessIndicators {
     });
   }
 
+  /**
+   * Events of a kind nobody subscribed to never arrive, so a subscription that cannot be ensured
+   * makes ingest unready until a retry succeeds. Absent when OPENTACT_SUBSCRIBE is empty.
+   */
+  opentactSubscriptionsCheck(): HealthIndicatorResult | undefined {
+    const subscriptions = this.connection?.status().subscriptions;
+    if (!subscriptions || subscriptions.state === 'disabled') {
+      return undefined;
+    }
+    const check = this.health.check('opentact_subscriptions');
+    const { state, failures, lastError, lastEnsuredAt, nextAttemptAt } = subscriptions;
+    if (state === 'failing') {
+      return check.down({
+        message: `could not ensure the Opentact event subscriptions (${failures} failed attempts): ${lastError ?? 'unknown error'}`,
+        state,
+        failures,
+        lastEnsuredAt,
+        nextAttemptAt,
+      });
+    }
+    return check.up({ state, lastEnsuredAt, nextAttemptAt });
+  }
+
   workersCheck(): HealthIndicatorResult | undefined {
     if (!this.workers) {
       return undefined;

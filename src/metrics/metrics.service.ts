@@ -56,6 +56,11 @@ export class MetricsService {
     help: 'Failed WSS authentications (refused, timed out, or closed before the acknowledgement)',
     registers: [this.registry],
   });
+  readonly subscriptionErrors = new Counter({
+    name: 'otb_opentact_subscription_errors_total',
+    help: 'Failed attempts to ensure the OPENTACT_SUBSCRIBE event subscriptions (each is retried)',
+    registers: [this.registry],
+  });
   readonly deadPeers = new Counter({
     name: 'otb_opentact_dead_peers_total',
     help: 'WSS connections terminated because a ping got no pong in time',

@@ -1,16 +1,48 @@
+import { AUTH_RESPONSE } from '../../test/fixtures/opentact-frames';
 import { authRefusalReason, classifyAuthFrame } from './auth-ack';
 
 const text = (v: unknown): string => JSON.stringify(v);
 
+const ackMessage = (email: string): string =>
+  `WSS connection d7411060-f28c-443d-adef-0da909d43dbe@223.182.88.88 - success auth ${email}`;
+const ackFor = (email: string): string => text({ type: 'auth', message: ackMessage(email) });
+
 describe('classifyAuthFrame', () => {
   it('recognises the documented success ack', () => {
-    const ack = text({
-      type: 'auth',
-      message: 'WSS connection d741@223.182.88.88 - success auth opentact@freefone.app',
-    });
-    expect(classifyAuthFrame(ack)).toBe('success');
+    expect(classifyAuthFrame(text(AUTH_RESPONSE))).toBe('success');
+    expect(classifyAuthFrame(ackFor('opentact@freefone.app'))).toBe('success');
     expect(classifyAuthFrame(text({ type: 'auth', success: true }))).toBe('success');
     expect(classifyAuthFrame(text({ type: 'auth', message: 'SUCCESS' }))).toBe('success');
+  });
+
+  it.each([
+    'ops@failover.io',
+    'invalid-numbers@example.com',
+    'reject.queue@example.com',
+    'expired@domains.example',
+    'denied@example.com',
+    'unauthorized@example.com',
+    'fail@unsuccessful.example',
+  ])('accepts an account whose email is %s', (email) => {
+    expect(classifyAuthFrame(ackFor(email))).toBe('success');
+    // The documented ack also carries the connection in `payload`; the email is in there too.
+    const full = { ...AUTH_RESPONSE, message: ackMessage(email) };
+    expect(classifyAuthFrame(text(full))).toBe('success');
+  });
+
+  it('judges by the connection payload when the message is worded differently', () => {
+    expect(
+      classifyAuthFrame(
+        text({
+          type: 'auth',
+          message: 'connected: ops@failover.io',
+          payload: { uuid: 'c1', ip: '10.0.0.1' },
+        }),
+      ),
+    ).toBe('success');
+    expect(
+      classifyAuthFrame(text({ type: 'auth', payload: { user: { email: 'x@denied.io' } } })),
+    ).toBe('success');
   });
 
   it('recognises refusals', () => {
@@ -18,14 +50,27 @@ describe('classifyAuthFrame', () => {
       'failure',
     );
     expect(
+      classifyAuthFrame(
+        text({ type: 'auth', success: false, payload: { uuid: 'c1', user: { email: 'a@b.c' } } }),
+      ),
+    ).toBe('failure');
+    expect(
       classifyAuthFrame(text({ type: 'auth', message: 'WSS connection x - auth failed' })),
     ).toBe('failure');
     expect(classifyAuthFrame(text({ type: 'auth', message: 'unsuccessful auth' }))).toBe('failure');
+    expect(classifyAuthFrame(text({ type: 'auth', error: 'token expired' }))).toBe('failure');
+    // A failure message naming an account whose email holds the word "success".
+    expect(
+      classifyAuthFrame(
+        text({ type: 'auth', message: 'WSS connection c1@10.0.0.1 - denied auth success@ops.io' }),
+      ),
+    ).toBe('failure');
   });
 
   it('treats everything else as an ordinary frame', () => {
     expect(classifyAuthFrame(text({ type: 'call_state', message: 'success' }))).toBe('none');
     expect(classifyAuthFrame(text({ type: 'auth' }))).toBe('none');
+    expect(classifyAuthFrame(text({ type: 'auth', message: 'hello ops@success.io' }))).toBe('none');
     expect(classifyAuthFrame('{"type":"auth"')).toBe('none');
     expect(classifyAuthFrame('not json')).toBe('none');
     expect(classifyAuthFrame(text(['auth']))).toBe('none');
@@ -37,7 +82,11 @@ describe('authRefusalReason', () => {
     expect(authRefusalReason(text({ type: 'auth', message: 'auth failed' }))).toBe(
       'refused: auth failed',
     );
+    expect(authRefusalReason(text({ type: 'auth', error: 'token expired' }))).toBe(
+      'refused: token expired',
+    );
     expect(authRefusalReason(text({ type: 'auth', message: 'x'.repeat(500) }))).toHaveLength(209);
     expect(authRefusalReason('garbage')).toBe('refused');
+    expect(authRefusalReason('null')).toBe('refused');
   });
 });

@@ -24,6 +24,8 @@ export const SocketState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as 
 
 export interface SocketFactory {
   create(url: string): LiveSocket;
+  /** The largest frame a socket reads; a larger one fails the socket. Undefined: not known. */
+  readonly maxPayloadBytes?: number;
 }
 
 export function toBuffer(data: RawData): Buffer {

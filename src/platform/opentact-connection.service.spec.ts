@@ -9,7 +9,7 @@ import {
   type OpentactConnectionDeps,
 } from './opentact-connection.service';
 import { OpentactAuthError } from './opentact-errors';
-import type { OpentactSubscription } from './opentact-rest.client';
+import type { EnsuredSubscriptions } from './opentact-rest.client';
 import type { OpentactToken } from './token-provider.service';
 
 /** A `ws` stand-in driven by the test: `open()`, `ack()`, `receive()`, `serverClose()`. */
@@ -66,6 +66,13 @@ class FakeSocket extends EventEmitter implements LiveSocket {
   ack(): void {
     this.receive({ type: 'auth', message: 'WSS connection c1@127.0.0.1 - success auth demo' });
   }
+  /** What `ws` does for a frame over maxPayload: 'error' first, 'close' once the socket ends. */
+  oversizeFrame(): void {
+    const error = Object.assign(new RangeError('Max payload size exceeded'), {
+      code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+    });
+    this.emit('error', error);
+  }
   pong(): void {
     this.emit('pong', Buffer.alloc(0));
   }
@@ -100,6 +107,7 @@ const baseConfig: OpentactConfig = {
 };
 
 const HOUR = 3_600_000;
+const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 interface Harness {
   conn: OpentactConnection;
@@ -110,7 +118,7 @@ interface Harness {
     canRefresh: boolean;
   };
   issued: string[];
-  rest: { ensureSubscriptions: jest.Mock<Promise<OpentactSubscription[]>, [string, string[]]> };
+  rest: { ensureSubscriptions: jest.Mock<Promise<EnsuredSubscriptions>, [string, string[]]> };
   listener: {
     onStateChange: jest.Mock<void, [ConnectionState]>;
     onReconnect: jest.Mock<void, []>;
@@ -119,6 +127,8 @@ interface Harness {
     onPause: jest.Mock<void, []>;
     onResume: jest.Mock<void, []>;
     onDeadPeer: jest.Mock<void, []>;
+    onSubscriptionError: jest.Mock<void, [string]>;
+    onOversizeFrame: jest.Mock<void, [number | undefined]>;
   };
   logs: string[];
   sink: FrameSink & { onFrame: jest.Mock<Promise<void>, [Buffer, boolean, number]> };
@@ -144,8 +154,8 @@ function setup(
     }),
   };
   const rest = {
-    ensureSubscriptions: jest.fn<Promise<OpentactSubscription[]>, [string, string[]]>(() =>
-      Promise.resolve([]),
+    ensureSubscriptions: jest.fn<Promise<EnsuredSubscriptions>, [string, string[]]>(() =>
+      Promise.resolve({ created: [] }),
     ),
   };
   const listener: Harness['listener'] = {
@@ -156,6 +166,8 @@ function setup(
     onPause: jest.fn<void, []>(),
     onResume: jest.fn<void, []>(),
     onDeadPeer: jest.fn<void, []>(),
+    onSubscriptionError: jest.fn<void, [string]>(),
+    onOversizeFrame: jest.fn<void, [number | undefined]>(),
   };
   const sink = {
     onFrame: jest.fn<Promise<void>, [Buffer, boolean, number]>((data: Buffer): Promise<void> => {
@@ -175,6 +187,7 @@ function setup(
         sockets.push(s);
         return s;
       },
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
     },
     sink,
     logger,
@@ -296,6 +309,101 @@ describe('OpentactConnection', () => {
       const h = make();
       await connected(h);
       expect(h.rest.ensureSubscriptions).not.toHaveBeenCalled();
+      expect(h.conn.status().subscriptions).toEqual({ state: 'disabled', failures: 0 });
+    });
+  });
+
+  describe('event subscriptions', () => {
+    it('retries a failed ensure with growing backoff, reporting each failure, until it works', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions
+        .mockRejectedValueOnce(new Error('HTTP 503'))
+        .mockRejectedValueOnce(new Error('HTTP 503 again'))
+        .mockResolvedValueOnce({ created: [{ type: 'sms', channel: 'wss', is_active: true }] });
+      expect(h.conn.status().subscriptions.state).toBe('pending');
+      await connected(h);
+      expect(h.listener.onSubscriptionError).toHaveBeenCalledWith('HTTP 503');
+      // equal jitter with random 0.5: attempt 0 waits 750 ms of a 1 s window, attempt 1 1.5 s.
+      expect(h.conn.status().subscriptions).toEqual({
+        state: 'failing',
+        failures: 1,
+        lastError: 'HTTP 503',
+        nextAttemptAt: '2025-01-01T00:00:00.750Z',
+      });
+      await advance(749);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.conn.status().subscriptions).toMatchObject({ state: 'failing', failures: 2 });
+      expect(h.listener.onSubscriptionError).toHaveBeenCalledTimes(2);
+      await advance(1_499);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(3);
+      expect(h.rest.ensureSubscriptions).toHaveBeenLastCalledWith(h.issued[0], ['sms']);
+      expect(h.conn.status().subscriptions).toEqual({
+        state: 'ok',
+        failures: 0,
+        lastEnsuredAt: '2025-01-01T00:00:02.250Z',
+      });
+      // No expiry reported: nothing more to do.
+      await advance(10 * HOUR);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(3);
+    });
+
+    it('does not retry while the socket is down, and ensures again once authenticated', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockRejectedValueOnce(new Error('boom'));
+      await connected(h);
+      h.socket().serverClose(1006);
+      await advance(5_000);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      expect(h.conn.status().subscriptions.state).toBe('failing');
+      h.socket().open();
+      h.socket().ack();
+      await flush();
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.conn.status().subscriptions.state).toBe('ok');
+    });
+
+    it('renews shortly before the first ensured subscription lapses', async () => {
+      const h = make({ subscribe: ['sms'] });
+      const expiresAtMs = Date.now() + 2 * HOUR;
+      h.rest.ensureSubscriptions.mockResolvedValue({ created: [], expiresAtMs });
+      await connected(h);
+      expect(h.conn.status().subscriptions.nextAttemptAt).toBe('2025-01-01T01:55:00.000Z');
+      await advance(2 * HOUR - 5 * 60_000 - 1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+    });
+
+    it('waits at least a minute before renewing, whatever expiry the server reports', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockResolvedValue({ created: [], expiresAtMs: Date.now() - HOUR });
+      await connected(h);
+      await advance(59_999);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await advance(1);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+    });
+
+    it('uses the refreshed token for later attempts', async () => {
+      const h = make({ subscribe: ['sms'], tokenRefreshMarginMs: 600_000 });
+      h.rest.ensureSubscriptions.mockResolvedValue({
+        created: [],
+        expiresAtMs: Date.now() + 3 * HOUR,
+      });
+      await connected(h);
+      // The token lives an hour: refreshed 10 min before, over a second socket.
+      await advance(50 * 60_000);
+      h.socket().open();
+      h.socket().ack();
+      await flush();
+      // Renewal at 2 h 55 min; later refresh sockets are never acknowledged, so issued[1] stays.
+      await advance(2 * HOUR + 5 * 60_000);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(2);
+      expect(h.rest.ensureSubscriptions.mock.calls[1][0]).toBe(h.issued[1]);
     });
   });
 
@@ -444,6 +552,71 @@ describe('OpentactConnection', () => {
       expect(h.sockets).toHaveLength(2);
       await advance(1);
       expect(h.sockets).toHaveLength(3);
+    });
+  });
+
+  describe('a frame over the hard size limit', () => {
+    it('ends the socket at once and reconnects at once, without growing the backoff', async () => {
+      const h = make();
+      const s = await connected(h);
+      s.receive({ uuid: 'before' });
+      s.oversizeFrame();
+      expect(s.terminated).toBe(true);
+      expect(h.listener.onOversizeFrame).toHaveBeenCalledWith(MAX_PAYLOAD_BYTES);
+      expect(h.conn.status()).toMatchObject({
+        state: 'closed',
+        oversizeFrames: 1,
+        authFailures: 0,
+      });
+      await flush();
+      expect(h.sockets).toHaveLength(2);
+      expect(h.conn.status().reconnectCount).toBe(1);
+      h.socket().open();
+      h.socket().ack();
+      // A later ordinary drop still waits only attempt 0 of the backoff: 0.5 × 1 s.
+      h.socket().serverClose(1006);
+      await advance(499);
+      expect(h.sockets).toHaveLength(2);
+      await advance(1);
+      expect(h.sockets).toHaveLength(3);
+      expect(h.frames).toEqual(['{"uuid":"before"}']);
+      expect(h.logs.some((l) => l.includes('reconnecting at once'))).toBe(true);
+    });
+
+    it('falls back to the backoff after three in a row, until the connection is stable', async () => {
+      const h = make();
+      await connected(h);
+      for (let i = 0; i < 3; i++) {
+        h.socket().oversizeFrame();
+        await flush();
+        expect(h.sockets).toHaveLength(i + 2);
+        h.socket().open();
+        h.socket().ack();
+      }
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.sockets).toHaveLength(4);
+      await advance(500); // attempt 0 of the backoff
+      expect(h.sockets).toHaveLength(5);
+      expect(h.listener.onOversizeFrame).toHaveBeenCalledTimes(4);
+      h.socket().open();
+      h.socket().ack();
+      await advance(60_000); // stable: the streak starts over
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.sockets).toHaveLength(6);
+    });
+
+    it('is not an auth failure when it arrives before the acknowledgement', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().open();
+      h.socket().oversizeFrame();
+      await flush();
+      expect(h.conn.status()).toMatchObject({ authFailures: 0, oversizeFrames: 1 });
+      expect(h.listener.onAuthFailure).not.toHaveBeenCalled();
+      expect(h.sockets).toHaveLength(2);
     });
   });
 
@@ -633,6 +806,44 @@ describe('OpentactConnection', () => {
       resolvers.splice(0).forEach((r) => r());
       await flush();
       expect(h.conn.status().pendingFrames).toBe(0);
+    });
+
+    it('pauses on the bytes in flight too, and resumes once both are at half', async () => {
+      const resolvers: (() => void)[] = [];
+      const h = make({}, { ingestBufferMaxBytes: 100_000 });
+      h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => resolvers.push(r)));
+      const s = await connected(h);
+      const big = Buffer.alloc(40_000, 0x61);
+      s.receive(big);
+      s.receive(big);
+      expect(s.paused).toBe(false);
+      s.receive(big);
+      expect(s.paused).toBe(true);
+      expect(h.conn.status()).toMatchObject({
+        paused: true,
+        pendingFrames: 3,
+        pendingBytes: 120_000,
+      });
+      resolvers.shift()!();
+      await flush();
+      expect(s.paused).toBe(true); // 80,000 bytes: above half
+      resolvers.shift()!();
+      await flush();
+      expect(s.paused).toBe(false);
+      expect(h.conn.status()).toMatchObject({ pendingBytes: 40_000 });
+      resolvers.splice(0).forEach((r) => r());
+      await flush();
+      expect(h.conn.status()).toMatchObject({ pendingFrames: 0, pendingBytes: 0 });
+    });
+
+    it('bounds the bytes in flight by twice the socket limit by default', async () => {
+      const h = make();
+      h.sink.onFrame.mockImplementation(() => new Promise<void>(() => undefined));
+      const s = await connected(h);
+      s.receive(Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61));
+      expect(s.paused).toBe(false);
+      s.receive(Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61));
+      expect(s.paused).toBe(true);
     });
 
     it('does not pause a socket that is still authenticating, and pauses it once open', async () => {

@@ -4,7 +4,7 @@ import type { OpentactConfig } from '../config/app-config';
 import type { SocketFactory } from './live-socket';
 import { OpentactAuthError } from './opentact-errors';
 import { type LinkEnd, OpentactLink } from './opentact-link';
-import type { OpentactRestClient } from './opentact-rest.client';
+import { type OpentactRestClient, SUBSCRIPTION_RENEW_MARGIN_MS } from './opentact-rest.client';
 import { BackoffTracker, computeEqualJitterBackoffMs } from './reconnect-backoff';
 import type { OpentactToken, TokenProvider } from './token-provider.service';
 
@@ -18,6 +18,22 @@ export const FRAME_SINK = Symbol('FRAME_SINK');
 
 export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 
+/**
+ * `disabled`: OPENTACT_SUBSCRIBE is empty. `pending`: not ensured yet on this process. `ok`: the
+ * last attempt succeeded. `failing`: the last attempt failed and is being retried with backoff.
+ */
+export type SubscriptionsState = 'disabled' | 'pending' | 'ok' | 'failing';
+
+export interface SubscriptionsStatus {
+  state: SubscriptionsState;
+  /** Consecutive failed attempts. */
+  failures: number;
+  lastError?: string;
+  lastEnsuredAt?: string;
+  /** The next attempt: a retry while failing, a renewal before the first entry lapses when ok. */
+  nextAttemptAt?: string;
+}
+
 export interface ConnectionStatus {
   state: ConnectionState;
   authenticated: boolean;
@@ -27,6 +43,11 @@ export interface ConnectionStatus {
   authFailures: number;
   paused: boolean;
   pendingFrames: number;
+  /** Bytes of the frames handed to the sink and not yet settled. */
+  pendingBytes: number;
+  /** Sockets failed by a frame over the hard size limit. */
+  oversizeFrames: number;
+  subscriptions: SubscriptionsStatus;
 }
 
 /** Optional hooks (metrics). A throwing hook is logged and ignored. */
@@ -38,6 +59,13 @@ export interface ConnectionListener {
   onPause?(): void;
   onResume?(): void;
   onDeadPeer?(): void;
+  /** An attempt to ensure OPENTACT_SUBSCRIBE failed; it is retried with backoff. */
+  onSubscriptionError?(reason: string): void;
+  /**
+   * A frame over the socket's hard size limit (`limitBytes`, undefined if unknown) failed the
+   * socket before any of it could be read; the connection reconnects at once.
+   */
+  onOversizeFrame?(limitBytes: number | undefined): void;
 }
 
 /** Nest token of an optional `ConnectionListener`. */
@@ -47,6 +75,12 @@ export interface OpentactConnectionDeps {
   config: OpentactConfig;
   /** In-flight sink calls at which reading pauses; it resumes at half. */
   ingestBufferMax: number;
+  /**
+   * Bytes of in-flight frames at which reading pauses too (it resumes at half): frames up to the
+   * hard limit are read whole, and a run of them must not pile up. Default: twice that limit, or
+   * 64 MiB when the socket factory does not say.
+   */
+  ingestBufferMaxBytes?: number;
   tokens: Pick<TokenProvider, 'getToken' | 'canRefresh'>;
   rest: Pick<OpentactRestClient, 'ensureSubscriptions'>;
   sockets: SocketFactory;
@@ -62,6 +96,14 @@ export interface OpentactConnectionDeps {
 /** setTimeout fires at once for delays above 2^31-1 ms; a token living weeks must not do that. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const AUTH_BACKOFF_CAP_FACTOR = 10;
+/** A renewal never comes sooner than this, whatever expiry the server reports. */
+const MIN_SUBSCRIPTION_RENEWAL_MS = 60_000;
+/**
+ * Oversized frames in a row (without a stable connection between them) that reconnect at once;
+ * beyond this the usual backoff applies, so a peer that keeps sending them cannot drive a loop.
+ */
+const MAX_IMMEDIATE_OVERSIZE_RECONNECTS = 3;
+const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
 type Hook = keyof ConnectionListener;
 
@@ -91,6 +133,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private reconnectTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
   private stableTimer?: NodeJS.Timeout;
+  private subscriptionTimer?: NodeJS.Timeout;
 
   private attemptsStarted = 0;
   private reconnectCount = 0;
@@ -102,9 +145,20 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private lastFrameAt?: number;
 
   private paused = false;
+  private readonly maxPendingBytes: number;
+  private pendingBytes = 0;
+  private oversizeFrames = 0;
+  private oversizeStreak = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly background = new Set<Promise<void>>();
   private subscriptionsInFlight = false;
+  /** The token of the authenticated primary socket, for subscription retries and renewals. */
+  private subscriptionToken?: string;
+  private subscriptionState: SubscriptionsState;
+  private subscriptionFailures = 0;
+  private subscriptionError?: string;
+  private subscriptionsEnsuredAt?: number;
+  private subscriptionNextAt?: number;
 
   constructor(private readonly deps: OpentactConnectionDeps) {
     this.config = deps.config;
@@ -117,6 +171,11 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     if (deps.listener) {
       this.listeners.push(deps.listener);
     }
+    this.subscriptionState = this.config.subscribe.length === 0 ? 'disabled' : 'pending';
+    const hardLimit = deps.sockets.maxPayloadBytes;
+    this.maxPendingBytes =
+      deps.ingestBufferMaxBytes ??
+      (hardLimit === undefined ? DEFAULT_BUFFER_MAX_BYTES : 2 * hardLimit);
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -151,6 +210,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     this.clearTimer('reconnectTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('stableTimer');
+    this.clearTimer('subscriptionTimer');
+    this.subscriptionNextAt = undefined;
     const links = [this.primary, this.candidate, ...this.retiring].filter(
       (l): l is OpentactLink => l !== undefined,
     );
@@ -190,6 +251,15 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       authFailures: this.authFailures,
       paused: this.paused,
       pendingFrames: this.pending.size,
+      pendingBytes: this.pendingBytes,
+      oversizeFrames: this.oversizeFrames,
+      subscriptions: {
+        state: this.subscriptionState,
+        failures: this.subscriptionFailures,
+        lastError: this.subscriptionError,
+        lastEnsuredAt: this.iso(this.subscriptionsEnsuredAt),
+        nextAttemptAt: this.iso(this.subscriptionNextAt),
+      },
     };
   }
 
@@ -283,6 +353,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.primary = link;
       this.refreshFailures = 0;
       this.connectedSince = Date.now();
+      this.subscriptionToken = token.token;
       if (old) {
         // Frames still arriving on the old socket are forwarded until it closes.
         this.retiring.add(old);
@@ -301,7 +372,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     logger.info({ reconnectCount: this.reconnectCount }, 'authenticated to Opentact');
     this.armStableTimer();
     this.scheduleRefresh(token);
-    this.ensureSubscriptions(token);
+    this.subscriptionToken = token.token;
+    this.ensureSubscriptions();
   }
 
   private onLinkEnd(link: OpentactLink, end: LinkEnd, logger: Logger): void {
@@ -309,6 +381,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       code: end.code,
       reason: end.reason,
       deadPeer: end.deadPeer,
+      oversizeFrame: end.oversizeFrame,
       authenticated: end.authenticated,
     };
     if (this.retiring.delete(link)) {
@@ -346,8 +419,35 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.scheduleReconnect(this.authFailureDelay());
       return;
     }
+    if (end.oversizeFrame && this.onOversizeFrame(details, logger)) {
+      return;
+    }
     logger.warn(details, 'Opentact socket closed; reconnecting');
     this.scheduleReconnect(this.backoff.next());
+  }
+
+  /**
+   * The peer is fine and the frame is gone: waiting, or growing the backoff, would only lose the
+   * frames sent meanwhile. Returns false once too many came in a row, to fall back to backoff.
+   */
+  private onOversizeFrame(details: Record<string, unknown>, logger: Logger): boolean {
+    this.oversizeFrames++;
+    this.oversizeStreak++;
+    const limitBytes = this.deps.sockets.maxPayloadBytes;
+    this.notify('onOversizeFrame', limitBytes);
+    if (this.oversizeStreak > MAX_IMMEDIATE_OVERSIZE_RECONNECTS) {
+      logger.error(
+        { ...details, limitBytes, inARow: this.oversizeStreak },
+        'frames over the hard size limit keep closing the socket; reconnecting with backoff',
+      );
+      return false;
+    }
+    logger.warn(
+      { ...details, limitBytes },
+      'a frame over the hard size limit closed the Opentact socket; reconnecting at once',
+    );
+    this.scheduleReconnect(0);
+    return true;
   }
 
   private scheduleReconnect(delayMs: number): void {
@@ -386,36 +486,108 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     this.stableTimer = this.later(this.config.stableAfterMs, () => {
       this.stableTimer = undefined;
       this.backoff.reset();
+      this.oversizeStreak = 0;
     });
   }
 
-  private ensureSubscriptions(token: OpentactToken): void {
-    if (this.config.subscribe.length === 0 || this.subscriptionsInFlight) {
+  /**
+   * Makes sure OPENTACT_SUBSCRIBE is subscribed, without holding up the stream. A failure is
+   * counted, reported to listeners and retried with backoff while the socket is open; a success
+   * schedules a renewal shortly before the first ensured entry lapses.
+   */
+  private ensureSubscriptions(): void {
+    const token = this.subscriptionToken;
+    if (
+      this.config.subscribe.length === 0 ||
+      this.subscriptionsInFlight ||
+      token === undefined ||
+      this.state !== 'open'
+    ) {
       return;
     }
+    this.clearTimer('subscriptionTimer');
+    this.subscriptionNextAt = undefined;
     this.subscriptionsInFlight = true;
+    const generation = this.generation;
     this.track(
       this.background,
       this.deps.rest
-        .ensureSubscriptions(token.token, this.config.subscribe)
-        .then((created) => {
-          if (created.length > 0) {
-            this.logger.info(
-              { types: created.map((s) => s.type) },
-              'created Opentact event subscriptions',
-            );
-          }
-        })
-        .catch((error: unknown) => {
-          this.logger.warn(
-            { err: this.errorInfo(error) },
-            'could not ensure Opentact event subscriptions',
-          );
-        })
+        .ensureSubscriptions(token, this.config.subscribe)
+        .then(
+          (ensured) => {
+            if (this.isCurrent(generation)) {
+              this.onSubscriptionsEnsured(ensured.created, ensured.expiresAtMs);
+            }
+          },
+          (error: unknown) => {
+            if (this.isCurrent(generation)) {
+              this.onSubscriptionsFailed(error);
+            }
+          },
+        )
         .finally(() => {
           this.subscriptionsInFlight = false;
         }),
     );
+  }
+
+  private onSubscriptionsEnsured(
+    created: readonly { type: string; expired_on?: string }[],
+    expiresAtMs: number | undefined,
+  ): void {
+    if (created.length > 0) {
+      this.logger.info(
+        { types: created.map((s) => s.type), expiresAt: this.iso(expiresAtMs) },
+        'created Opentact event subscriptions',
+      );
+    }
+    if (this.subscriptionFailures > 0) {
+      this.logger.info(
+        { failedAttempts: this.subscriptionFailures },
+        'Opentact event subscriptions ensured after failures',
+      );
+    }
+    this.subscriptionState = 'ok';
+    this.subscriptionFailures = 0;
+    this.subscriptionError = undefined;
+    this.subscriptionsEnsuredAt = Date.now();
+    if (expiresAtMs !== undefined) {
+      const renewIn = Math.max(
+        MIN_SUBSCRIPTION_RENEWAL_MS,
+        expiresAtMs - SUBSCRIPTION_RENEW_MARGIN_MS - Date.now(),
+      );
+      this.scheduleSubscriptionCheck(renewIn);
+    }
+  }
+
+  private onSubscriptionsFailed(error: unknown): void {
+    const { message, code } = this.errorInfo(error);
+    this.subscriptionState = 'failing';
+    this.subscriptionFailures++;
+    this.subscriptionError = message;
+    const retryInMs = computeEqualJitterBackoffMs(
+      this.subscriptionFailures - 1,
+      { baseMs: this.config.reconnectBaseMs, maxMs: this.config.reconnectMaxMs },
+      this.random,
+    );
+    this.logger.warn(
+      { err: { message, code }, attempt: this.subscriptionFailures, retryInMs },
+      'could not ensure Opentact event subscriptions; retrying',
+    );
+    this.notify('onSubscriptionError', message);
+    this.scheduleSubscriptionCheck(retryInMs);
+  }
+
+  /** While the socket is down nothing runs: the next authentication ensures them anyway. */
+  private scheduleSubscriptionCheck(delayMs: number): void {
+    this.clearTimer('subscriptionTimer');
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, delayMs));
+    this.subscriptionNextAt = Date.now() + delay;
+    this.subscriptionTimer = this.later(delay, () => {
+      this.subscriptionTimer = undefined;
+      this.subscriptionNextAt = undefined;
+      this.ensureSubscriptions();
+    });
   }
 
   // --- token refresh ----------------------------------------------------------------------
@@ -485,6 +657,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private forward(data: Buffer, isBinary: boolean, receivedAtMs: number): void {
     this.lastFrameAt = receivedAtMs;
     this.notify('onFrame', isBinary);
+    const bytes = data.length;
+    this.pendingBytes += bytes;
     // Runs the sink synchronously (frames reach it in arrival order); a throw becomes a rejection.
     const delivered = (async (): Promise<void> => {
       await this.deps.sink.onFrame(data, isBinary, receivedAtMs);
@@ -494,21 +668,37 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       delivered.catch((error: unknown) => {
         this.logger.error({ err: this.errorInfo(error) }, 'frame sink rejected a frame');
       }),
-      () => this.maybeResume(),
+      () => {
+        this.pendingBytes -= bytes;
+        this.maybeResume();
+      },
     );
-    if (!this.paused && this.pending.size >= this.deps.ingestBufferMax) {
+    if (
+      !this.paused &&
+      (this.pending.size >= this.deps.ingestBufferMax || this.pendingBytes >= this.maxPendingBytes)
+    ) {
       this.paused = true;
       this.eachLink((l) => l.setPaused(true));
-      this.logger.warn({ pendingFrames: this.pending.size }, 'sink is behind; pausing reads');
+      this.logger.warn(
+        { pendingFrames: this.pending.size, pendingBytes: this.pendingBytes },
+        'sink is behind; pausing reads',
+      );
       this.notify('onPause');
     }
   }
 
   private maybeResume(): void {
-    if (this.paused && this.pending.size <= Math.floor(this.deps.ingestBufferMax / 2)) {
+    if (
+      this.paused &&
+      this.pending.size <= Math.floor(this.deps.ingestBufferMax / 2) &&
+      this.pendingBytes <= Math.floor(this.maxPendingBytes / 2)
+    ) {
       this.paused = false;
       this.eachLink((l) => l.setPaused(false));
-      this.logger.info({ pendingFrames: this.pending.size }, 'sink caught up; resuming reads');
+      this.logger.info(
+        { pendingFrames: this.pending.size, pendingBytes: this.pendingBytes },
+        'sink caught up; resuming reads',
+      );
       this.notify('onResume');
     }
   }
@@ -569,7 +759,9 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     return timer;
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'refreshTimer' | 'stableTimer'): void {
+  private clearTimer(
+    name: 'reconnectTimer' | 'refreshTimer' | 'stableTimer' | 'subscriptionTimer',
+  ): void {
     const timer = this[name];
     if (timer) {
       clearTimeout(timer);

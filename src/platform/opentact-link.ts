@@ -20,6 +20,8 @@ export interface LinkEnd {
   authFailure?: string;
   /** Terminated because a ping went unanswered. */
   deadPeer: boolean;
+  /** Failed by `ws` because a frame was over its hard size cap (1009 sent to the peer). */
+  oversizeFrame: boolean;
   code: number;
   reason: string;
 }
@@ -31,6 +33,9 @@ export interface LinkHandlers {
   onDeadPeer(): void;
   onEnd(end: LinkEnd): void;
 }
+
+/** The error `ws` raises, before reading a byte of it, for a frame over `maxPayload`. */
+const OVERSIZE_FRAME_ERROR = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 /**
  * One socket to Opentact: sends the `auth` frame, recognises the ack, keeps a heartbeat and
@@ -45,6 +50,7 @@ export class OpentactLink {
   private reachedServer = false;
   private authFailure?: string;
   private deadPeer = false;
+  private oversizeFrame = false;
   private closedByUs = false;
   private wantPaused = false;
   private appliedPaused = false;
@@ -150,6 +156,12 @@ export class OpentactLink {
   private onError(error: Error): void {
     // `ws` always follows an error with `close`; the link ends there.
     this.logger.debug({ err: { message: error.message } }, 'socket error');
+    if ((error as { code?: unknown }).code === OVERSIZE_FRAME_ERROR) {
+      // `ws` has stopped reading and sent 1009; waiting for the peer's close frame, which it can
+      // no longer read, would only hold the link (up to 30 s) while nothing arrives.
+      this.oversizeFrame = true;
+      this.terminate();
+    }
   }
 
   private onClose(code: number, reason: Buffer): void {
@@ -160,7 +172,13 @@ export class OpentactLink {
     const wasOpen = this.phase === 'open';
     this.phase = 'closed';
     this.stopTimers();
-    if (wasAuthenticating && !this.authFailure && !this.closedByUs && !this.deadPeer) {
+    if (
+      wasAuthenticating &&
+      !this.authFailure &&
+      !this.closedByUs &&
+      !this.deadPeer &&
+      !this.oversizeFrame
+    ) {
       this.authFailure = `closed before the auth acknowledgement (code ${code})`;
     }
     this.handlers.onEnd({
@@ -168,6 +186,7 @@ export class OpentactLink {
       authenticated: wasOpen,
       authFailure: this.authFailure,
       deadPeer: this.deadPeer,
+      oversizeFrame: this.oversizeFrame,
       code,
       reason: reason.toString('utf8').slice(0, 123),
     });

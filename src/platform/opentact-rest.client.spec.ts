@@ -1,6 +1,11 @@
 import { MockAgent } from 'undici';
 import { OpentactAuthError, OpentactRequestError } from './opentact-errors';
-import { OpentactRestClient } from './opentact-rest.client';
+import { SUBSCRIPTION_LIST } from '../../test/fixtures/opentact-frames';
+import {
+  OpentactRestClient,
+  SUBSCRIPTION_LIFETIME_MS,
+  SUBSCRIPTION_RENEW_MARGIN_MS,
+} from './opentact-rest.client';
 
 const ORIGIN = 'http://opentact.test';
 const PASSWORD = 'p4ss-w0rd-secret';
@@ -75,13 +80,37 @@ describe('OpentactRestClient', () => {
   });
 
   describe('subscriptions', () => {
-    const sub = (type: string, isActive: boolean, channel = 'wss'): Record<string, unknown> => ({
+    const NOW = Date.parse('2024-03-01T12:00:00.000Z');
+    const LATER = '2024-06-01T00:00:00.000Z';
+    const sub = (
+      type: string,
+      isActive: boolean,
+      channel = 'wss',
+      expiredOn: string | null = LATER,
+    ): Record<string, unknown> => ({
       uuid: `u-${type}`,
       type,
       channel,
       is_active: isActive,
-      expired_on: '2023-01-02T07:36:44.784Z',
+      expired_on: expiredOn,
     });
+
+    /** Answers the list with `entries` and records every POST body. */
+    function serve(entries: unknown[]): Record<string, unknown>[] {
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'GET' })
+        .reply(200, { success: true, payload: entries });
+      const posted: Record<string, unknown>[] = [];
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'POST' })
+        .reply(200, (opts) => {
+          const body = JSON.parse(opts.body as string) as Record<string, unknown>;
+          posted.push(body);
+          return { success: true, payload: { ...body, uuid: `new-${String(body.type)}` } };
+        })
+        .persist();
+      return posted;
+    }
 
     it('lists with X-Auth-Token from the { success, payload } wrapper', async () => {
       pool()
@@ -92,14 +121,14 @@ describe('OpentactRestClient', () => {
         })
         .reply(200, { success: true, payload: [sub('sms', true), { nope: 1 }] });
       await expect(client.listSubscriptions(TOKEN)).resolves.toEqual([
-        { uuid: 'u-sms', type: 'sms', channel: 'wss', is_active: true },
+        { uuid: 'u-sms', type: 'sms', channel: 'wss', is_active: true, expired_on: LATER },
       ]);
     });
 
     it('lists from a bare array', async () => {
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'GET' })
-        .reply(200, [sub('call_state', false)]);
+        .reply(200, [sub('call_state', false, 'wss', null)]);
       await expect(client.listSubscriptions(TOKEN)).resolves.toEqual([
         { uuid: 'u-call_state', type: 'call_state', channel: 'wss', is_active: false },
       ]);
@@ -112,42 +141,81 @@ describe('OpentactRestClient', () => {
       await expect(client.listSubscriptions(TOKEN)).rejects.toBeInstanceOf(OpentactRequestError);
     });
 
-    it('creates a wss subscription', async () => {
-      let body: unknown;
-      pool()
-        .intercept({ path: '/rest/event/subscription', method: 'POST' })
-        .reply(200, (opts) => {
-          body = JSON.parse(opts.body as string);
-          return { success: true, payload: sub('sms', true) };
-        });
-      await expect(client.createSubscription(TOKEN, 'sms')).resolves.toMatchObject({ type: 'sms' });
-      expect(body).toEqual({ type: 'sms', channel: 'wss', is_active: true });
+    it('creates a wss subscription with the expiry asked for', async () => {
+      const posted = serve([]);
+      await expect(client.createSubscription(TOKEN, 'sms', new Date(LATER))).resolves.toMatchObject(
+        { type: 'sms', uuid: 'new-sms', expired_on: LATER },
+      );
+      expect(posted).toEqual([{ type: 'sms', channel: 'wss', is_active: true, expired_on: LATER }]);
     });
 
     it('ensureSubscriptions creates only the types without an active wss subscription', async () => {
+      const posted = serve([
+        sub('sms', true),
+        sub('call_state', false),
+        sub('balance', true, 'webhook'),
+      ]);
+      const ensured = await client.ensureSubscriptions(
+        TOKEN,
+        ['sms', 'call_state', 'balance', 'sms'],
+        NOW,
+      );
+      expect(posted.map((b) => b.type)).toEqual(['call_state', 'balance']);
+      expect(ensured.created.map((s) => s.type)).toEqual(['call_state', 'balance']);
+      // The kept sms entry lapses first; the new ones were asked to last a year.
+      expect(ensured.expiresAtMs).toBe(Date.parse(LATER));
+      for (const body of posted) {
+        expect(Date.parse(body.expired_on as string)).toBe(NOW + SUBSCRIPTION_LIFETIME_MS);
+      }
+    });
+
+    it('counts an expired entry, or one about to expire, as missing and re-creates it', async () => {
+      const posted = serve([
+        // The documented list (§5.1): both entries expired long ago.
+        ...(SUBSCRIPTION_LIST.payload as unknown[]),
+        sub('sms', true, 'wss', new Date(NOW + SUBSCRIPTION_RENEW_MARGIN_MS - 1).toISOString()),
+        sub('call_state', true, 'wss', null),
+        sub('balance', true, 'wss', 'not a date'),
+      ]);
+      const ensured = await client.ensureSubscriptions(
+        TOKEN,
+        ['auth', 'call_record', 'sms', 'call_state', 'balance'],
+        NOW,
+      );
+      expect(posted.map((b) => b.type)).toEqual(['auth', 'call_record', 'sms']);
+      expect(ensured.expiresAtMs).toBe(NOW + SUBSCRIPTION_LIFETIME_MS);
+    });
+
+    it('keeps an unexpired entry beside an expired one of the same type', async () => {
+      const posted = serve([
+        sub('sms', true, 'wss', '2020-01-01T00:00:00.000Z'),
+        sub('sms', true, 'wss', LATER),
+      ]);
+      const ensured = await client.ensureSubscriptions(TOKEN, ['sms'], NOW);
+      expect(posted).toEqual([]);
+      expect(ensured).toEqual({ created: [], expiresAtMs: Date.parse(LATER) });
+    });
+
+    it('reports no expiry when none of the ensured entries expires', async () => {
+      serve([sub('sms', true, 'wss', null)]);
+      await expect(client.ensureSubscriptions(TOKEN, ['sms'], NOW)).resolves.toEqual({
+        created: [],
+        expiresAtMs: undefined,
+      });
+    });
+
+    it('trusts the expiry it asked for when the server answers with one already past', async () => {
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'GET' })
-        .reply(200, {
-          success: true,
-          payload: [sub('sms', true), sub('call_state', false), sub('balance', true, 'webhook')],
-        });
-      const posted: string[] = [];
+        .reply(200, { success: true, payload: [] });
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'POST' })
-        .reply(200, (opts) => {
-          const { type } = JSON.parse(opts.body as string) as { type: string };
-          posted.push(type);
-          return { success: true, payload: sub(type, true) };
-        })
-        .times(2);
-      const created = await client.ensureSubscriptions(TOKEN, [
-        'sms',
-        'call_state',
-        'balance',
-        'sms',
-      ]);
-      expect(posted).toEqual(['call_state', 'balance']);
-      expect(created.map((s) => s.type)).toEqual(['call_state', 'balance']);
+        .reply(200, {
+          success: true,
+          payload: sub('sms', true, 'wss', '2023-01-02T07:36:44.784Z'),
+        });
+      const ensured = await client.ensureSubscriptions(TOKEN, ['sms'], NOW);
+      expect(ensured.expiresAtMs).toBe(NOW + SUBSCRIPTION_LIFETIME_MS);
     });
 
     it('reports a failed call with its status and without the token', async () => {

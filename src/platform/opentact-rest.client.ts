@@ -8,7 +8,21 @@ export interface OpentactSubscription {
   type: string;
   channel: string;
   is_active: boolean;
+  /** ISO; past it the entry delivers nothing. Absent (or null) when the entry does not expire. */
+  expired_on?: string;
 }
+
+export interface EnsuredSubscriptions {
+  /** Entries created because their type had none that was active, on the WSS and unexpired. */
+  created: OpentactSubscription[];
+  /** When the first of the ensured types lapses (epoch ms); undefined if none expires. */
+  expiresAtMs?: number;
+}
+
+/** The lifetime asked for when creating a subscription; Opentact's own default is undocumented. */
+export const SUBSCRIPTION_LIFETIME_MS = 365 * 86_400_000;
+/** An entry expiring within this margin counts as missing, so it is renewed before it lapses. */
+export const SUBSCRIPTION_RENEW_MARGIN_MS = 5 * 60_000;
 
 export interface OpentactRestClientOptions {
   /** Per-request bound for headers and for the body; keeps start-up from hanging on a dead API. */
@@ -57,12 +71,25 @@ function parseSubscription(value: unknown): OpentactSubscription | undefined {
   if (!isRecord(value) || typeof value.type !== 'string') {
     return undefined;
   }
-  return {
+  const subscription: OpentactSubscription = {
     uuid: typeof value.uuid === 'string' ? value.uuid : undefined,
     type: value.type,
     channel: typeof value.channel === 'string' ? value.channel : '',
     is_active: value.is_active === true,
   };
+  if (typeof value.expired_on === 'string') {
+    subscription.expired_on = value.expired_on;
+  }
+  return subscription;
+}
+
+/**
+ * Epoch ms of `expired_on`; undefined when the entry has none. An unreadable value counts as no
+ * expiry: re-creating on every connect for a field we cannot read would help nobody.
+ */
+function expiryOf(subscription: OpentactSubscription): number | undefined {
+  const ms = subscription.expired_on === undefined ? NaN : Date.parse(subscription.expired_on);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** Opentact's REST API: login and WSS event subscriptions. */
@@ -132,33 +159,62 @@ export class OpentactRestClient {
     return list.map(parseSubscription).filter((s): s is OpentactSubscription => s !== undefined);
   }
 
-  /** `POST /event/subscription` for an active WSS subscription of `type`. */
-  async createSubscription(token: string, type: string): Promise<OpentactSubscription> {
-    const body = await this.authorized(token, 'POST', '/event/subscription', {
+  /** `POST /event/subscription` for an active WSS subscription of `type`, lapsing at `expiresAt`. */
+  async createSubscription(
+    token: string,
+    type: string,
+    expiresAt: Date = new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS),
+  ): Promise<OpentactSubscription> {
+    const request = {
       type,
       channel: 'wss',
       is_active: true,
-    });
-    const created = parseSubscription(isRecord(body) ? body.payload : undefined);
-    return created ?? { type, channel: 'wss', is_active: true };
+      expired_on: expiresAt.toISOString(),
+    };
+    const body = await this.authorized(token, 'POST', '/event/subscription', request);
+    return parseSubscription(isRecord(body) ? body.payload : undefined) ?? request;
   }
 
-  /** Creates an active WSS subscription for each of `types` that has none; returns the new ones. */
+  /**
+   * Makes sure each of `types` has an active WSS subscription that does not lapse within
+   * SUBSCRIPTION_RENEW_MARGIN_MS: an expired entry delivers nothing, so it counts as missing and a
+   * new one is created. Returns what was created and when the first ensured type lapses.
+   */
   async ensureSubscriptions(
     token: string,
     types: readonly string[],
-  ): Promise<OpentactSubscription[]> {
+    nowMs: number = Date.now(),
+  ): Promise<EnsuredSubscriptions> {
     const existing = await this.listSubscriptions(token);
-    const active = new Set(
-      existing.filter((s) => s.channel === 'wss' && s.is_active).map((s) => s.type),
-    );
-    const created: OpentactSubscription[] = [];
-    for (const type of new Set(types)) {
-      if (!active.has(type)) {
-        created.push(await this.createSubscription(token, type));
+    /** Per type, the latest expiry among usable entries; Infinity when one never expires. */
+    const usable = new Map<string, number>();
+    for (const subscription of existing) {
+      if (subscription.channel !== 'wss' || !subscription.is_active) {
+        continue;
+      }
+      const expiry = expiryOf(subscription) ?? Number.POSITIVE_INFINITY;
+      if (expiry > nowMs + SUBSCRIPTION_RENEW_MARGIN_MS) {
+        usable.set(subscription.type, Math.max(expiry, usable.get(subscription.type) ?? 0));
       }
     }
-    return created;
+    const created: OpentactSubscription[] = [];
+    let firstExpiry = Number.POSITIVE_INFINITY;
+    for (const type of new Set(types)) {
+      let expiry = usable.get(type);
+      if (expiry === undefined) {
+        const requested = nowMs + SUBSCRIPTION_LIFETIME_MS;
+        const subscription = await this.createSubscription(token, type, new Date(requested));
+        created.push(subscription);
+        // A server that answers with an expiry already past did not take ours; ours then stands.
+        const answered = expiryOf(subscription);
+        expiry = answered !== undefined && answered > nowMs ? answered : requested;
+      }
+      firstExpiry = Math.min(firstExpiry, expiry);
+    }
+    return {
+      created,
+      expiresAtMs: Number.isFinite(firstExpiry) ? firstExpiry : undefined,
+    };
   }
 
   private async authorized(

@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type ModuleMetadata, type Provider } from '
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { ROOT_LOGGER } from '../logging/logging.module';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   CONNECTION_LISTENER,
   type ConnectionListener,
@@ -10,6 +11,7 @@ import {
   OpentactConnection,
 } from './opentact-connection.service';
 import { OpentactRestClient } from './opentact-rest.client';
+import { subscriptionMetricsListener } from './subscription-metrics.listener';
 import { TokenProvider } from './token-provider.service';
 import { WebSocketFactory } from './websocket.factory';
 
@@ -64,6 +66,7 @@ export class PlatformModule {
             FRAME_SINK,
             ROOT_LOGGER,
             { token: CONNECTION_LISTENER, optional: true },
+            { token: MetricsService, optional: true },
           ],
           useFactory: (
             config: AppConfig,
@@ -73,8 +76,9 @@ export class PlatformModule {
             sink: FrameSink,
             logger: Logger,
             listener?: ConnectionListener,
-          ) =>
-            new OpentactConnection({
+            metrics?: MetricsService,
+          ) => {
+            const connection = new OpentactConnection({
               config: config.opentact,
               ingestBufferMax: config.ingestBufferMax,
               tokens,
@@ -83,7 +87,12 @@ export class PlatformModule {
               sink,
               logger: logger.child({ component: 'opentact-connection' }),
               listener,
-            }),
+            });
+            if (metrics) {
+              connection.addListener(subscriptionMetricsListener(metrics));
+            }
+            return connection;
+          },
         },
       ],
       exports: [OpentactConnection, OpentactRestClient, TokenProvider],

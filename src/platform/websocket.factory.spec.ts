@@ -5,10 +5,10 @@ import { hardMaxPayloadBytes, WebSocketFactory } from './websocket.factory';
 const MIB = 1024 * 1024;
 
 describe('hardMaxPayloadBytes', () => {
-  it('is four times the frame limit, and at least 4 MiB', () => {
-    expect(hardMaxPayloadBytes(1 * MIB)).toBe(4 * MIB);
-    expect(hardMaxPayloadBytes(2 * MIB)).toBe(8 * MIB);
-    expect(hardMaxPayloadBytes(1_000)).toBe(4 * MIB);
+  it('is four times the frame limit, and at least 16 MiB', () => {
+    expect(hardMaxPayloadBytes(1 * MIB)).toBe(16 * MIB);
+    expect(hardMaxPayloadBytes(8 * MIB)).toBe(32 * MIB);
+    expect(hardMaxPayloadBytes(1_000)).toBe(16 * MIB);
   });
 });
 
@@ -51,10 +51,12 @@ describe('WebSocketFactory', () => {
 
   it('lets frames above maxFrameBytes through so that ingest can quarantine them', async () => {
     await expect(request(64 * 1024)).resolves.toEqual({ received: 64 * 1024 });
+    // The 5 MB frame that once cost the link.
+    await expect(request(5_000_000)).resolves.toEqual({ received: 5_000_000 });
   });
 
   it('closes the socket (1009 to the peer) for frames above the hard cap', async () => {
-    await expect(request(4 * MIB + 1)).resolves.toEqual({
+    await expect(request(16 * MIB + 1)).resolves.toEqual({
       error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
     });
   });

@@ -6,22 +6,55 @@ import {
   frameLogId,
   FrameKind,
   GENERATIONS,
+  NEWER_ENTITY_SLOTS,
   newCall,
   SCENARIO_NAMES,
   SimFrame,
 } from './frame-factory';
+import type { AppConfig } from '../config/app-config';
+import { EventNormalizer } from '../events/event-normalizer.service';
+import type { NormalizedEvent } from '../events/normalized-event';
 
 const EXPECTED_TYPE: Record<FrameKind, string> = {
   call_state: 'call_state',
   call_answered: 'call_flow',
+  dial_failed: 'call_flow',
   sms_outbound: 'sms',
   sms_inbound: 'sms',
+  sms_receipt: 'sms',
   balance: 'balance',
   tn_order: 'tn_order',
   call_record: 'call_record',
   transcript: 'call_transcript',
+  call_asr: 'call_asr',
   unknown: 'conference_state',
 };
+
+/** What the bridge makes of each kind: the simulator and the normaliser must agree. */
+const NORMALISED_TYPE: Record<FrameKind, string> = {
+  call_state: 'call.initiated',
+  call_answered: 'call.answered',
+  dial_failed: 'call.flow',
+  sms_outbound: 'sms.outbound',
+  sms_inbound: 'sms.inbound',
+  sms_receipt: 'sms.updated',
+  balance: 'account.balance_changed',
+  tn_order: 'tn.order_changed',
+  call_record: 'call.recording',
+  transcript: 'call.transcript',
+  call_asr: 'call.transcript',
+  unknown: 'opentact.conference_state',
+};
+
+const normalizer = new EventNormalizer({ opentact: { maxFrameBytes: 1024 * 1024 } } as AppConfig);
+
+function normalised(frame: SimFrame): NormalizedEvent {
+  const outcome = normalizer.normalize(JSON.stringify(frame), false, new Date());
+  if (outcome.kind !== 'event') {
+    throw new Error(`expected an event, got ${JSON.stringify(outcome)}`);
+  }
+  return outcome.event;
+}
 
 function record(value: unknown): Record<string, unknown> {
   expect(typeof value).toBe('object');
@@ -52,6 +85,23 @@ describe('frame factory', () => {
       expect(frame).not.toHaveProperty('timestamp');
       expect(frameLogId(frame)).toBe(frame.uuid);
     });
+
+    it('fills every entity slot of the newer envelope, null unless the frame is about it', () => {
+      const frame = buildFrame(kind, 'newer');
+      for (const slot of NEWER_ENTITY_SLOTS) {
+        expect(frame).toHaveProperty(slot);
+      }
+      const filled = NEWER_ENTITY_SLOTS.filter((slot) => frame[slot] !== null);
+      expect(filled.every((slot) => typeof frame[slot] === 'object')).toBe(true);
+    });
+
+    it.each(GENERATIONS)(
+      'is normalised by the bridge as its documented type (%s)',
+      (generation) => {
+        const event = normalised(buildFrame(kind, generation));
+        expect(event.type).toBe(NORMALISED_TYPE[kind]);
+      },
+    );
 
     it('builds an older-envelope frame with timestamp and a sim_id but no uuid', () => {
       const frame = buildFrame(kind, 'older');
@@ -144,6 +194,106 @@ describe('frame factory', () => {
     }
   });
 
+  it('newer call_state: payload.duration counts from the previous state, call.duration from the start', () => {
+    const call = newCall('in', Date.parse('2024-02-20T16:41:34.861Z'));
+    const frames = (['init', 'live', 'hangup'] as const).map((state, i) =>
+      buildFrame('call_state', 'newer', undefined, {
+        call,
+        state,
+        at: call.createdAt + [100, 1_400, 9_500][i],
+      }),
+    );
+    const durations = frames.map((f) => [record(f.payload).duration, record(f.call).duration]);
+    expect(durations).toEqual([
+      [1, 1],
+      [1, 1],
+      [8, 10],
+    ]);
+  });
+
+  it('failed Dial: success false, state failed, the reason, and the Callback and Dial in the logs', () => {
+    const newer = buildFrame('dial_failed', 'newer');
+    expect(newer.message).toMatch(
+      /^Dial: success false, reason: \[originate\] ERR NO_USER_RESPONSE/,
+    );
+    expect(record(newer.call_flow)).toMatchObject({
+      success: false,
+      state: 'failed',
+      name: 'Dial',
+      reason: expect.stringContaining('NO_USER_RESPONSE') as string,
+    });
+    expect((record(newer.call).logs as { name: string }[]).map((l) => l.name)).toEqual([
+      'Callback',
+      'Dial',
+    ]);
+    expect(normalised(newer).data).toMatchObject({
+      command: 'Dial',
+      success: false,
+      commandState: 'failed',
+      reason: expect.stringContaining('NO_USER_RESPONSE') as string,
+    });
+
+    const older = buildFrame('dial_failed', 'older');
+    expect(older).toMatchObject({ type: 'call_flow', success: false, command: 'Dial' });
+    expect(normalised(older).data).toMatchObject({ success: false, error: 'NO_USER_RESPONSE' });
+  });
+
+  it('child leg: outbound to a SIP user, the A-leg as parent, unanswered with cause 18', () => {
+    const [init, hangup] = buildScenario('unanswered-dial', 'newer');
+    const leg = record(hangup.call);
+    expect(leg).toMatchObject({
+      direction: 'out',
+      state: 'hangup',
+      q850_cause: 18,
+      q850_cause_string: 'NO_USER_RESPONSE',
+      to: 'soupra_cool_743_gmail_com_97176442681235292623',
+    });
+    expect(leg.from).toMatch(/^\d+$/);
+    const parent = record(leg.parent);
+    expect(parent).toMatchObject({ direction: 'in', state: 'live', sip_user: null });
+    expect(record(init.call).parent).toEqual(expect.objectContaining({ uuid: parent.uuid }));
+    expect(normalised(hangup).data).toMatchObject({
+      parentCallId: parent.uuid,
+      q850Cause: 18,
+      q850CauseString: 'NO_USER_RESPONSE',
+      direction: 'outbound',
+    });
+    // A leg that ends normally keeps cause 16.
+    expect(
+      record(buildFrame('call_state', 'newer', undefined, { state: 'hangup' }).call),
+    ).toMatchObject({ q850_cause: 16, q850_cause_string: 'NORMAL_CLEARING', parent: null });
+  });
+
+  it('sms: sent messages carry reference_id, receipts are smsr, received ones have none', () => {
+    for (const generation of GENERATIONS) {
+      const sent = buildFrame('sms_outbound', generation);
+      const sms = record(generation === 'newer' ? sent.sms : sent.payload);
+      expect(sms.reference_id).toMatch(/^ref-/);
+      expect(normalised(sent).data).toMatchObject({ referenceId: sms.reference_id });
+
+      const receipt = buildFrame('sms_receipt', generation);
+      const entity = record(generation === 'newer' ? receipt.sms : receipt.payload);
+      expect(entity).toMatchObject({ type: 'smsr', delivered: true });
+      expect(normalised(receipt).data).toMatchObject({ smsType: 'smsr', direction: 'outbound' });
+
+      const received = buildFrame('sms_inbound', generation);
+      expect(record(generation === 'newer' ? received.sms : received.payload).reference_id).toBe(
+        null,
+      );
+    }
+  });
+
+  it('call_asr: the text sits in the call_asr slot (newer) or the payload (older)', () => {
+    const newer = buildFrame('call_asr', 'newer');
+    expect(record(newer.call_asr).text).toEqual(expect.any(String));
+    expect(normalised(newer).data).toMatchObject({
+      callId: record(newer.call).uuid,
+      text: record(newer.call_asr).text,
+    });
+    const older = buildFrame('call_asr', 'older');
+    expect(normalised(older).data).toMatchObject({ text: record(older.payload).transcript });
+  });
+
   it('applies overrides last', () => {
     const frame = buildFrame('call_state', 'newer', { uuid: 'fixed', type: 'call_state_v2' });
     expect(frame).toMatchObject({ uuid: 'fixed', type: 'call_state_v2' });
@@ -186,6 +336,11 @@ describe('frame factory', () => {
       for (const name of SCENARIO_NAMES) {
         expect(buildScenario(name, 'newer').length).toBeGreaterThan(0);
       }
+    });
+
+    it.each(GENERATIONS)('all (%s) normalises to distinct event ids', (generation) => {
+      const ids = buildScenario('all', generation).map((frame) => normalised(frame).id);
+      expect(new Set(ids).size).toBe(ids.length);
     });
   });
 });

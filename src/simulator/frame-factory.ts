@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * Builds Opentact WSS frames in both envelope generations, following the examples in the
- * reference (opentact.md §3–4). Where the docs show no example (tn_order, call_record,
- * transcript, the newer sms/balance envelopes) the shapes are inferred from the documented
- * pattern: small `payload`, full entity in a slot named after it, `ref_id`, `account`.
+ * reference (opentact.md §3–4 and the details of §7). Where the docs show no example (tn_order,
+ * call_record, transcript, call_asr, the newer sms/balance envelopes) the shapes are inferred from
+ * the documented pattern: small `payload`, full entity in a slot named after it, every other
+ * entity slot present and null, `ref_id`, `account`.
  */
 
 /** `newer` = 2024 envelope (`uuid`, `created_on`, entity slots); `older` = 2022 (`timestamp`, payload is the entity). */
@@ -15,23 +16,29 @@ export const GENERATIONS: readonly Generation[] = ['newer', 'older'];
 export type FrameKind =
   | 'call_state'
   | 'call_answered'
+  | 'dial_failed'
   | 'sms_outbound'
   | 'sms_inbound'
+  | 'sms_receipt'
   | 'balance'
   | 'tn_order'
   | 'call_record'
   | 'transcript'
+  | 'call_asr'
   | 'unknown';
 
 export const FRAME_KINDS: readonly FrameKind[] = [
   'call_state',
   'call_answered',
+  'dial_failed',
   'sms_outbound',
   'sms_inbound',
+  'sms_receipt',
   'balance',
   'tn_order',
   'call_record',
   'transcript',
+  'call_asr',
   'unknown',
 ];
 
@@ -42,24 +49,30 @@ export const CALL_STATES: readonly CallState[] = ['init', 'ringing', 'live', 'ha
 export type ScenarioName =
   | 'inbound-call'
   | 'call-answered'
+  | 'unanswered-dial'
   | 'outbound-sms'
   | 'inbound-sms'
+  | 'sms-receipt'
   | 'balance'
   | 'tn-order'
   | 'call-record'
   | 'transcript'
+  | 'call-asr'
   | 'unknown-kind'
   | 'all';
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = [
   'inbound-call',
   'call-answered',
+  'unanswered-dial',
   'outbound-sms',
   'inbound-sms',
+  'sms-receipt',
   'balance',
   'tn-order',
   'call-record',
   'transcript',
+  'call-asr',
   'unknown-kind',
   'all',
 ];
@@ -76,6 +89,7 @@ export const FrameType = {
   TnOrder: 'tn_order',
   CallRecord: 'call_record',
   CallTranscript: 'call_transcript',
+  CallAsr: 'call_asr',
   /** Not an Opentact kind the bridge knows: exercises the pass-through path. */
   Unknown: 'conference_state',
 } as const;
@@ -88,7 +102,20 @@ export interface SimCall {
   to: string;
   thread: string;
   createdAt: number;
+  /** The A-leg of an outbound child leg (§4.6). */
+  parent?: SimCall;
+  /** When the call last changed state (epoch ms): `payload.duration` counts from there. */
+  stateSince?: number;
 }
+
+/** Q.850 cause of a call that ended; the docs show 16 for a normal end, 18 for an unanswered leg. */
+export interface HangupCause {
+  code: number;
+  text: string;
+}
+
+export const NORMAL_CLEARING: HangupCause = { code: 16, text: 'NORMAL_CLEARING' };
+export const NO_USER_RESPONSE: HangupCause = { code: 18, text: 'NO_USER_RESPONSE' };
 
 export interface BuildOptions {
   /** When the event happened (epoch ms); defaults to now. */
@@ -100,10 +127,41 @@ export interface BuildOptions {
   smsCreated?: boolean;
   /** sms only: reuse one message uuid across its lifecycle events. */
   smsUuid?: string;
+  /** call_state `hangup` / `destroyed` only; defaults to NORMAL_CLEARING. */
+  cause?: HangupCause;
 }
+
+/**
+ * Entity slots of the newer envelope: null unless the frame is about that kind (§3.1, §7). Several
+ * name kinds the docs have not described yet.
+ */
+export const NEWER_ENTITY_SLOTS = [
+  'call',
+  'call_flow',
+  'call_record',
+  'call_asr',
+  'sms',
+  'sms_brand',
+  'sms_campaign',
+  'tn',
+  'tn_order',
+  'tn_lease',
+  'ticket',
+  'sip_user',
+  'sip_domain',
+  'transaction',
+] as const;
+
+const NULL_SLOTS: Readonly<Record<string, null>> = Object.fromEntries(
+  NEWER_ENTITY_SLOTS.map((slot) => [slot, null]),
+);
 
 const OUR_TN = '18382049000';
 const REMOTE_NUMBER = '+18389999168';
+/** The SIP user an inbound call is dialled to (§4.6). */
+const SIP_USER = 'soupra_cool_743_gmail_com_97176442681235292623';
+const DIAL_FAILURE =
+  '[originate] ERR NO_USER_RESPONSE. no any destinations are accept the call 1/1.';
 
 const ACCOUNT = {
   created_on: '2022-04-26T05:37:15.707Z',
@@ -207,6 +265,22 @@ export function newCall(direction: 'in' | 'out' = 'in', createdAt: number = Date
   };
 }
 
+/**
+ * The outbound leg an inbound call is dialled to: from our number without `+`, to a SIP user,
+ * with the inbound call as its `parent` (§4.6).
+ */
+export function newChildLeg(parent: SimCall, createdAt: number = Date.now()): SimCall {
+  return {
+    uuid: randomUUID(),
+    direction: 'out',
+    from: parent.from.replace(/^\+/, ''),
+    to: SIP_USER,
+    thread: parent.thread,
+    createdAt,
+    parent,
+  };
+}
+
 function callMessage(call: SimCall, state: string): string {
   return `CallSCA ${call.direction} ${call.from} > ${call.to} - ${state}`;
 }
@@ -215,8 +289,51 @@ function durationSeconds(call: SimCall, at: number): number {
   return Math.max(1, Math.round((at - call.createdAt) / 1000));
 }
 
+/**
+ * `payload.duration` beside `call.duration` in newer frames: the docs show them differing (1 and
+ * 2 on one live event) without saying why; here it counts from the call's previous state change.
+ */
+function stateDurationSeconds(call: SimCall, at: number): number {
+  return Math.max(1, Math.round((at - (call.stateSince ?? call.createdAt)) / 1000));
+}
+
+/** The A-leg as it sits in a child leg's `parent`: live, answered, with every timestamp (§4.6). */
+function parentEntity(parent: SimCall, at: number): SimFrame {
+  const answeredAt = Math.min(at, parent.createdAt + 1_300);
+  return {
+    type: 'CallSCA',
+    created_on: iso(parent.createdAt),
+    modified_on: iso(answeredAt),
+    uuid: parent.uuid,
+    state: 'live',
+    direction: parent.direction,
+    from: parent.from,
+    to: parent.to,
+    duration: durationSeconds(parent, at),
+    init_on: iso(parent.createdAt + 13),
+    ring_on: iso(parent.createdAt + 16),
+    answer_on: iso(answeredAt),
+    hangup_on: null,
+    destroy_on: null,
+    finished_on: null,
+    q850_cause: null,
+    q850_cause_string: null,
+    release_cause_from_protocol_stack: null,
+    stir_shaken_attest_level: null,
+    stir_shaken_identity: null,
+    thread: parent.thread,
+    sip_user: null,
+  };
+}
+
 /** The call entity: newer frames omit per-state timestamps that are null, older ones list them all. */
-function callEntity(call: SimCall, state: CallState, at: number, generation: Generation): SimFrame {
+function callEntity(
+  call: SimCall,
+  state: CallState,
+  at: number,
+  generation: Generation,
+  cause: HangupCause = NORMAL_CLEARING,
+): SimFrame {
   const [fsCall, fsChannel] = FREESWITCH_STATE[state];
   const entity: SimFrame = {
     uuid: call.uuid,
@@ -241,8 +358,8 @@ function callEntity(call: SimCall, state: CallState, at: number, generation: Gen
   }
   entity[STATE_TIMESTAMP[state]] = iso(at);
   if (state === 'hangup' || state === 'destroyed') {
-    entity.q850_cause = 16;
-    entity.q850_cause_string = 'NORMAL_CLEARING';
+    entity.q850_cause = cause.code;
+    entity.q850_cause_string = cause.text;
   }
   if (state === 'destroyed') {
     entity.finished_on = iso(at);
@@ -252,7 +369,7 @@ function callEntity(call: SimCall, state: CallState, at: number, generation: Gen
     freeswitch_channel_state: fsChannel,
     stir_shaken_attest_level: null,
     thread: call.thread,
-    parent: null,
+    parent: call.parent ? parentEntity(call.parent, at) : null,
     sip_user: null,
     tn: TN,
     sip_control_app: SIP_CONTROL_APP,
@@ -270,6 +387,7 @@ function newerEnvelope(type: string, message: string, at: number, rest: SimFrame
     created_on: iso(at),
     type,
     message,
+    ...NULL_SLOTS,
     ...rest,
     account: accountSnapshot(),
     modified_on: iso(at),
@@ -288,13 +406,15 @@ function olderEnvelope(type: string, message: string, at: number, rest: SimFrame
 function callStateFrame(generation: Generation, at: number, options: BuildOptions): SimFrame {
   const call = options.call ?? newCall('in', at - 1_000);
   const state = options.state ?? 'init';
-  const entity = callEntity(call, state, at, generation);
+  const entity = callEntity(call, state, at, generation, options.cause);
   const message = callMessage(call, state);
+  const stateDuration = stateDurationSeconds(call, at);
+  call.stateSince = at;
   if (generation === 'older') {
     return olderEnvelope(FrameType.CallState, message, at, { payload: entity });
   }
   return newerEnvelope(FrameType.CallState, message, at, {
-    payload: { state, duration: entity.duration },
+    payload: { state, duration: stateDuration },
     call: entity,
     ref_id: call.uuid,
   });
@@ -335,26 +455,78 @@ function callAnsweredFrame(generation: Generation, at: number, options: BuildOpt
   });
 }
 
+/**
+ * The failed `Dial` the Callflow page describes (§4.4): the A-leg stays live, the command reports
+ * `success: false`, state `failed` and why, and the call's logs hold the Callback and the Dial.
+ */
+function dialFailedFrame(generation: Generation, at: number, options: BuildOptions): SimFrame {
+  const call = options.call ?? newCall('in', at - 30_000);
+  const message = `Dial: success false, reason: ${DIAL_FAILURE}`;
+  const command = {
+    name: 'Dial',
+    success: false,
+    reason: DIAL_FAILURE,
+    path: 'Dial[1]',
+    children: [{ name: 'To', success: false, reason: 'NO_USER_RESPONSE', path: 'Dial[1].To[0]' }],
+    error: [{ name: 'Error', success: true, reason: 'NO_USER_RESPONSE', path: 'Dial[1].Error[0]' }],
+  };
+  const entity = callEntity(call, 'live', at, generation);
+  entity.logs = [
+    { name: 'Callback', success: true, path: 'Callback[0]' },
+    { name: 'Dial', success: false, reason: DIAL_FAILURE, path: 'Dial[1]' },
+  ];
+  if (generation === 'older') {
+    return olderEnvelope(FrameType.CallFlow, message, uniqueTimestamp(at), {
+      success: false,
+      command: 'Dial',
+      payload: { command, call: entity },
+    });
+  }
+  return newerEnvelope(FrameType.CallFlow, message, at, {
+    payload: command,
+    call: entity,
+    call_flow: {
+      uuid: randomUUID(),
+      success: false,
+      state: 'failed',
+      reason: DIAL_FAILURE,
+      name: 'Dial',
+      element: [
+        { name: 'To', attributes: {}, value: SIP_USER },
+        { name: 'Error', attributes: {}, children: [{ name: 'Hangup' }] },
+      ],
+      command: `<Dial><To>${SIP_USER}</To><Error><Hangup/></Error></Dial>`,
+    },
+    ref_id: call.uuid,
+  });
+}
+
+type SmsType = 'smso' | 'smsi' | 'smsr';
+
 function smsFrame(
   generation: Generation,
   at: number,
   options: BuildOptions,
-  smsType: 'smso' | 'smsi',
+  smsType: SmsType,
 ): SimFrame {
   const created = smsType === 'smso' && options.smsCreated === true;
   const state = created ? 'created' : 'success';
   const uuid = options.smsUuid ?? randomUUID();
+  const sent = smsType !== 'smsi';
   const entity: SimFrame = {
     type: smsType,
     created_on: iso(at - 5_000),
     modified_on: iso(at),
     uuid,
-    from: smsType === 'smso' ? OUR_TN : REMOTE_NUMBER.slice(1),
-    to: smsType === 'smso' ? REMOTE_NUMBER.slice(1) : OUR_TN,
+    from: sent ? OUR_TN : REMOTE_NUMBER.slice(1),
+    to: sent ? REMOTE_NUMBER.slice(1) : OUR_TN,
     thread: hex32(),
-    message: smsType === 'smso' ? 'Hello world' : 'Hello back',
+    message: sent ? 'Hello world' : 'Hello back',
     state,
     delivered: !created,
+    readed: false,
+    // The link from a sent SMS back to the request that sent it (§7); received ones have none.
+    reference_id: sent ? `ref-${uuid.slice(0, 8)}` : null,
     automated: false,
     reason: `[${smsType.toUpperCase()}][${uuid}]: tn: ${OUR_TN}, sending...`,
     tn: TN,
@@ -459,6 +631,31 @@ function transcriptFrame(generation: Generation, at: number, options: BuildOptio
   });
 }
 
+/** ASR text of a recording, in the newer envelope's `call_asr` slot (§7). */
+function callAsrFrame(generation: Generation, at: number, options: BuildOptions): SimFrame {
+  const call = options.call ?? newCall('in', at - 45_000);
+  const asr = {
+    uuid: randomUUID(),
+    call_uuid: call.uuid,
+    language: 'en-US',
+    text: 'Yes, please send the invoice by email.',
+    created_on: iso(at),
+    modified_on: iso(at),
+  };
+  const message = `ASR result for call ${call.uuid}`;
+  if (generation === 'older') {
+    return olderEnvelope(FrameType.CallAsr, message, uniqueTimestamp(at), {
+      payload: { call_uuid: asr.call_uuid, transcript: asr.text, modified_on: asr.modified_on },
+    });
+  }
+  return newerEnvelope(FrameType.CallAsr, message, at, {
+    payload: { state: 'success' },
+    call: callEntity(call, 'destroyed', at, generation),
+    call_asr: asr,
+    ref_id: call.uuid,
+  });
+}
+
 function unknownFrame(generation: Generation, at: number): SimFrame {
   const conference = {
     uuid: randomUUID(),
@@ -493,11 +690,17 @@ export function buildFrame(
     case 'call_answered':
       frame = callAnsweredFrame(generation, at, options);
       break;
+    case 'dial_failed':
+      frame = dialFailedFrame(generation, at, options);
+      break;
     case 'sms_outbound':
       frame = smsFrame(generation, at, options, 'smso');
       break;
     case 'sms_inbound':
       frame = smsFrame(generation, at, options, 'smsi');
+      break;
+    case 'sms_receipt':
+      frame = smsFrame(generation, at, options, 'smsr');
       break;
     case 'balance':
       frame = balanceFrame(generation, at);
@@ -510,6 +713,9 @@ export function buildFrame(
       break;
     case 'transcript':
       frame = transcriptFrame(generation, at, options);
+      break;
+    case 'call_asr':
+      frame = callAsrFrame(generation, at, options);
       break;
     case 'unknown':
       frame = unknownFrame(generation, at);
@@ -561,6 +767,26 @@ export function buildScenario(
     }
     case 'call-answered':
       return singleKindScenario('call_answered', generation, now);
+    case 'unanswered-dial': {
+      // The A-leg is live; its child leg to a SIP user rings out unanswered (cause 18), and the
+      // Dial command reports the failure.
+      const call = newCall('in', now - 32_000);
+      const leg = newChildLeg(call, now - 31_000);
+      return [
+        buildFrame('call_state', generation, undefined, {
+          call: leg,
+          state: 'init',
+          at: now - 30_900,
+        }),
+        buildFrame('call_state', generation, undefined, {
+          call: leg,
+          state: 'hangup',
+          at: now - 100,
+          cause: NO_USER_RESPONSE,
+        }),
+        buildFrame('dial_failed', generation, undefined, { call, at: now }),
+      ];
+    }
     case 'outbound-sms': {
       // §4.9: one outbound SMS gives at least two events, created then success/delivered.
       const smsUuid = randomUUID();
@@ -575,6 +801,8 @@ export function buildScenario(
     }
     case 'inbound-sms':
       return singleKindScenario('sms_inbound', generation, now);
+    case 'sms-receipt':
+      return singleKindScenario('sms_receipt', generation, now);
     case 'balance':
       return singleKindScenario('balance', generation, now);
     case 'tn-order':
@@ -583,6 +811,8 @@ export function buildScenario(
       return singleKindScenario('call_record', generation, now);
     case 'transcript':
       return singleKindScenario('transcript', generation, now);
+    case 'call-asr':
+      return singleKindScenario('call_asr', generation, now);
     case 'unknown-kind':
       return singleKindScenario('unknown', generation, now);
     case 'all':

@@ -40,6 +40,14 @@ export interface SimulatorOptions {
   authMode?: AuthMode;
   /** How a refused auth looks on the wire; the real server's behaviour is undocumented. */
   authFailure?: AuthFailure;
+  /**
+   * Send each frame only if the user has an active, unexpired WSS subscription of its `type`, as
+   * Opentact does. Off by default: most tests and the benchmarks emit every kind whatever the
+   * bridge subscribed to.
+   */
+  filterBySubscription?: boolean;
+  /** `expired_on` given to a subscription created without one (seconds; default 30 days). */
+  subscriptionTtlSeconds?: number;
 }
 
 export interface EmitAtRateOptions {
@@ -77,8 +85,11 @@ export interface SimulatorStats {
   framesSent: number;
   /** Sends made while the socket already had more than 1 MiB queued: counted, never dropped. */
   backpressuredSends: number;
-  /** Active subscription types. */
+  /** Frames not sent because the user has no usable subscription of their type (filtering on). */
+  framesFiltered: number;
+  /** Types with an active, unexpired subscription. */
   subscriptions: string[];
+  subscriptionRequests: number;
 }
 
 export interface SubscriptionRecord {
@@ -105,6 +116,8 @@ const DEFAULTS = {
   tokenTtlSeconds: 86_400,
   authMode: 'accept' as AuthMode,
   authFailure: 'close' as AuthFailure,
+  filterBySubscription: false,
+  subscriptionTtlSeconds: 30 * 86_400,
 };
 
 export const AUTH_FAILED_CLOSE_CODE = 4001;
@@ -151,6 +164,16 @@ function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** The `type` of a frame given as text, to filter by; undefined when it has none to read. */
+function textFrameType(data: Buffer): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(data.toString('utf8'));
+    return isRecord(parsed) && typeof parsed.type === 'string' ? parsed.type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function rateFrameKind(kind: RateKind, seq: number): FrameKind {
   const sms: FrameKind = seq % 4 < 2 ? 'sms_outbound' : 'sms_inbound';
   switch (kind) {
@@ -168,8 +191,9 @@ function rateFrameKind(kind: RateKind, seq: number): FrameKind {
  * on one port, plus fault switches (refused auth, no pongs, dropped sockets) for tests. Plain
  * node:http + ws so that benchmarks can drive it at thousands of frames per second.
  *
- * Subscriptions are stored and listed but do not filter what is pushed: the real filtering rules
- * are undocumented, and tests of the bridge's normaliser need every kind to arrive regardless.
+ * Subscriptions carry `expired_on`; with `filterBySubscription` only the kinds the user has an
+ * active, unexpired WSS subscription for are pushed, as Opentact does. It is off by default, since
+ * most tests of the bridge need every kind to arrive whatever was subscribed.
  */
 export class OpentactSimulator {
   private readonly config: typeof DEFAULTS & { jwtSecret: string; controlPort?: number };
@@ -182,6 +206,9 @@ export class OpentactSimulator {
   private readonly authenticated = new Set<WebSocket>();
   private authMode: AuthMode;
   private pongsEnabled = true;
+  private filterBySubscription: boolean;
+  /** When set, the subscription API answers every request with this HTTP status. */
+  private subscriptionFault?: number;
   private readonly subscriptionList: SubscriptionRecord[] = [];
   private readonly rateRuns = new Set<AbortController>();
   private log: SentLogEntry[] = [];
@@ -193,6 +220,8 @@ export class OpentactSimulator {
     authRefused: 0,
     framesSent: 0,
     backpressuredSends: 0,
+    framesFiltered: 0,
+    subscriptionRequests: 0,
   };
   private startPromise?: Promise<void>;
   private stopPromise?: Promise<void>;
@@ -206,10 +235,13 @@ export class OpentactSimulator {
       tokenTtlSeconds: options.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds,
       authMode: options.authMode ?? DEFAULTS.authMode,
       authFailure: options.authFailure ?? DEFAULTS.authFailure,
+      filterBySubscription: options.filterBySubscription ?? DEFAULTS.filterBySubscription,
+      subscriptionTtlSeconds: options.subscriptionTtlSeconds ?? DEFAULTS.subscriptionTtlSeconds,
       jwtSecret: options.jwtSecret ?? randomBytes(32).toString('hex'),
       controlPort: options.controlPort,
     };
     this.authMode = this.config.authMode;
+    this.filterBySubscription = this.config.filterBySubscription;
     const createdOn = new Date(Date.now() - 30 * 86_400_000).toISOString();
     this.user = {
       created_on: createdOn,
@@ -259,10 +291,15 @@ export class OpentactSimulator {
       authRefused: this.counters.authRefused,
       framesSent: this.counters.framesSent,
       backpressuredSends: this.counters.backpressuredSends,
-      subscriptions: [
-        ...new Set(this.subscriptionList.filter((s) => s.is_active).map((s) => s.type)),
-      ],
+      framesFiltered: this.counters.framesFiltered,
+      subscriptions: [...this.subscribedTypes()],
+      subscriptionRequests: this.counters.subscriptionRequests,
     };
+  }
+
+  /** Every subscription record, expired and inactive ones included. */
+  get subscriptionRecords(): SubscriptionRecord[] {
+    return this.subscriptionList.map((record) => ({ ...record }));
   }
 
   /** The last 1,000,000 frames emitted, including those that reached no socket (sockets: 0). */
@@ -395,6 +432,36 @@ export class OpentactSimulator {
 
   setAuthMode(mode: AuthMode): void {
     this.authMode = mode;
+  }
+
+  /** Turns sending only subscribed kinds on or off (see `filterBySubscription`). */
+  setSubscriptionFiltering(enabled: boolean): void {
+    this.filterBySubscription = enabled;
+  }
+
+  /** Makes the subscription API answer `status` to every request; undefined restores it. */
+  setSubscriptionFault(status: number | undefined): void {
+    if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) {
+      throw new RangeError('the fault status must be an HTTP error status (400-599)');
+    }
+    this.subscriptionFault = status;
+  }
+
+  /**
+   * Lets the subscriptions of `types` (all when omitted) lapse now, as time would: their
+   * `expired_on` moves into the past. Returns how many lapsed.
+   */
+  expireSubscriptions(types?: readonly string[]): number {
+    const past = new Date(Date.now() - 1_000).toISOString();
+    let expired = 0;
+    for (const record of this.subscriptionList) {
+      if (types === undefined || types.includes(record.type)) {
+        record.expired_on = past;
+        record.modified_on = new Date().toISOString();
+        expired++;
+      }
+    }
+    return expired;
   }
 
   private baseUrl(scheme: 'http' | 'ws'): string {
@@ -583,7 +650,12 @@ export class OpentactSimulator {
    * Opentact fans out to all of a user's connections; sending to all is the choice that lets
    * tests detect a bridge accidentally holding two connections (duplicates).
    */
-  private send(data: Buffer, binary: boolean, id: string): number {
+  private send(data: Buffer, binary: boolean, id: string, type?: string): number {
+    if (this.filterBySubscription && !this.isSubscribed(type ?? textFrameType(data))) {
+      this.counters.framesFiltered++;
+      this.appendLog({ id, at: epochMs(), sockets: 0 });
+      return 0;
+    }
     let sockets = 0;
     for (const ws of this.authenticated) {
       if (ws.readyState !== WebSocket.OPEN) {
@@ -618,7 +690,30 @@ export class OpentactSimulator {
         text = `${text.slice(0, -1)},"sim_pad":"${'x'.repeat(padLength)}"}`;
       }
     }
-    return this.send(Buffer.from(text), false, frameLogId(frame) ?? `sim-${++this.rawIdSeq}`);
+    return this.send(
+      Buffer.from(text),
+      false,
+      frameLogId(frame) ?? `sim-${++this.rawIdSeq}`,
+      String(frame.type),
+    );
+  }
+
+  /** A frame without a readable type (deliberately malformed ones) is sent regardless. */
+  private isSubscribed(type: string | undefined): boolean {
+    return type === undefined || this.subscribedTypes().has(type);
+  }
+
+  /** Types with an active WSS subscription whose `expired_on` is absent or still ahead. */
+  private subscribedTypes(): Set<string> {
+    const now = Date.now();
+    const types = new Set<string>();
+    for (const record of this.subscriptionList) {
+      const expiresAt = record.expired_on === null ? Infinity : Date.parse(record.expired_on);
+      if (record.is_active && record.channel === 'wss' && expiresAt > now) {
+        types.add(record.type);
+      }
+    }
+    return types;
   }
 
   private rawLogId(text: string): string {
@@ -660,6 +755,10 @@ export class OpentactSimulator {
     }
     if (url.pathname === '/rest/event/subscription') {
       this.requireJwt(req, url);
+      this.counters.subscriptionRequests++;
+      if (this.subscriptionFault !== undefined) {
+        throw new HttpError(this.subscriptionFault, 'subscription service unavailable');
+      }
       if (method === 'GET') {
         sendJson(res, 200, { success: true, payload: this.subscriptionList });
         return;
@@ -747,7 +846,13 @@ export class OpentactSimulator {
       channel,
       type,
       is_active: isActive,
-      expired_on: typeof expiredOn === 'string' ? expiredOn : null,
+      // Every documented entry has an expiry; one asked for without gets the default lifetime.
+      expired_on:
+        typeof expiredOn === 'string'
+          ? expiredOn
+          : expiredOn === null
+            ? null
+            : new Date(Date.now() + this.config.subscriptionTtlSeconds * 1000).toISOString(),
     };
     this.subscriptionList.push(record);
     return record;

@@ -57,6 +57,9 @@ type ControlTarget = Pick<
   | 'dropAll'
   | 'setPongs'
   | 'setAuthMode'
+  | 'setSubscriptionFiltering'
+  | 'setSubscriptionFault'
+  | 'expireSubscriptions'
   | 'stats'
   | 'sentCount'
 >;
@@ -184,6 +187,40 @@ export class SimulatorControlServer {
         }
         this.simulator.setAuthMode(body.mode);
         sendJson(res, 200, { mode: body.mode });
+        return;
+      }
+      case 'POST /control/subscriptions/filter': {
+        const body = await this.body(req);
+        if (typeof body.enabled !== 'boolean') {
+          throw badRequest('enabled must be a boolean');
+        }
+        this.simulator.setSubscriptionFiltering(body.enabled);
+        sendJson(res, 200, { enabled: body.enabled });
+        return;
+      }
+      case 'POST /control/subscriptions/fault': {
+        const body = await this.body(req);
+        const status = body.status;
+        if (
+          status !== null &&
+          (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)
+        ) {
+          throw badRequest('status must be an HTTP error status (400-599) or null');
+        }
+        this.simulator.setSubscriptionFault(status ?? undefined);
+        sendJson(res, 200, { status });
+        return;
+      }
+      case 'POST /control/subscriptions/expire': {
+        const body = await this.body(req);
+        const types = body.types;
+        if (
+          types !== undefined &&
+          (!Array.isArray(types) || !types.every((t): t is string => typeof t === 'string'))
+        ) {
+          throw badRequest('types must be an array of strings');
+        }
+        sendJson(res, 200, { expired: this.simulator.expireSubscriptions(types) });
         return;
       }
       default:

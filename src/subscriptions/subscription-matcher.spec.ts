@@ -55,6 +55,47 @@ describe('matchesFilter', () => {
   });
 });
 
+describe('matchesFilter on telephone numbers', () => {
+  const inbound = { from: '+15550001111', to: '+15550002222', tn: '15550002222' };
+
+  it.each<[SubscriptionFilter, Record<string, unknown>, boolean]>([
+    [{ from: '15550001111' }, inbound, true],
+    [{ from: '+15550001111' }, inbound, true],
+    [{ from: ['+15559999999', '15550001111'] }, inbound, true],
+    [{ to: '15550002222' }, inbound, true],
+    [{ tn: '+15550002222' }, inbound, true],
+    [{ tn: '15550002222' }, { tn: 15550002222 }, true],
+    [{ from: '+15550001111' }, { from: '15550001111' }, true],
+    [{ from: '5550001111' }, inbound, false],
+    [{ from: '+15550001112' }, inbound, false],
+    [{ to: 'soupra_cool_743' }, { to: 'soupra_cool_743' }, true],
+    [{ to: '+soupra_cool_743' }, { to: 'soupra_cool_743' }, false],
+    [{ direction: '+inbound' }, { direction: 'inbound' }, false],
+  ])('%j on %j → %s', (filter, eventData, expected) => {
+    expect(matchesFilter(filter, event(EventType.SmsInbound, eventData))).toBe(expected);
+    expect(compileSubscriptionFor(filter).matches(event(EventType.SmsInbound, eventData))).toBe(
+      expected,
+    );
+  });
+});
+
+function compileSubscriptionFor(
+  filter: SubscriptionFilter,
+): ReturnType<typeof compileSubscription> {
+  return compileSubscription({
+    id: 'sub_numbers',
+    url: 'https://example.com/hook',
+    eventTypes: ['*'],
+    secrets: [{ secret: 'whsec_x', createdAt: '2026-01-01T00:00:00.000Z' }],
+    headers: {},
+    filter,
+    enabled: true,
+    source: 'api',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
+}
+
 describe('compileSubscription', () => {
   const base: Subscription = {
     id: 'sub_1',

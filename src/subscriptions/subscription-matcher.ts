@@ -35,6 +35,15 @@ export class EventTypeMatcher {
 
 type CompiledFilter = readonly (readonly [key: string, accepted: ReadonlySet<string>])[];
 
+/** Filter keys holding telephone numbers, which events and customers write with or without `+`. */
+const NUMBER_KEYS: ReadonlySet<string> = new Set(['from', 'to', 'tn']);
+const NUMBER = /^\+?(\d+)$/;
+
+/** `+15550001111` and `15550001111` are one number; anything else (a SIP id) is kept as is. */
+function numberKey(value: string): string {
+  return NUMBER.exec(value.trim())?.[1] ?? value;
+}
+
 function compileFilter(filter: SubscriptionFilter | undefined): CompiledFilter {
   if (!filter) {
     return [];
@@ -43,7 +52,8 @@ function compileFilter(filter: SubscriptionFilter | undefined): CompiledFilter {
   for (const key of FILTER_KEYS) {
     const wanted = filter[key];
     if (wanted !== undefined) {
-      compiled.push([key, new Set(Array.isArray(wanted) ? wanted : [wanted])]);
+      const values = Array.isArray(wanted) ? wanted : [wanted];
+      compiled.push([key, new Set(NUMBER_KEYS.has(key) ? values.map(numberKey) : values)]);
     }
   }
   return compiled;
@@ -60,7 +70,7 @@ function dataField(event: MatchableEvent, key: string): string | undefined {
 function passes(filter: CompiledFilter, event: MatchableEvent): boolean {
   for (const [key, accepted] of filter) {
     const value = dataField(event, key);
-    if (value === undefined || !accepted.has(value)) {
+    if (value === undefined || !accepted.has(NUMBER_KEYS.has(key) ? numberKey(value) : value)) {
       return false;
     }
   }

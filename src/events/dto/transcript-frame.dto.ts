@@ -14,7 +14,7 @@ export const TRANSCRIPT_ENTITY_KEYS = ['uuid'] as const;
 
 /**
  * Undocumented kind: only that the transcript arrives as an object, in `payload` or in a slot
- * named `transcript` or `call_transcript`.
+ * named `transcript`, `call_transcript` or `call_asr`.
  */
 export class TranscriptFrameDto {
   @IsOptional()
@@ -29,9 +29,17 @@ export class TranscriptFrameDto {
   @Type(() => TranscriptEntityDto)
   call_transcript?: TranscriptEntityDto;
 
+  @IsOptional()
+  @IsObject({ message: 'call_asr must be an object' })
+  @ValidateNested()
+  @Type(() => TranscriptEntityDto)
+  call_asr?: TranscriptEntityDto;
+
   @ValidateIf(
     (frame: TranscriptFrameDto) =>
-      frame.transcript === undefined && frame.call_transcript === undefined,
+      frame.transcript === undefined &&
+      frame.call_transcript === undefined &&
+      frame.call_asr === undefined,
   )
   @IsObject({ message: 'transcript needs an object payload or a `transcript` slot' })
   @ValidateNested()

@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { BalanceFrameDto } from '../dto/balance-frame.dto';
 import { balanceAmountOf } from '../dto/frame-constraints';
 import { frameProblem, pick } from '../dto/validate-frame';
@@ -22,7 +23,8 @@ export function readBalance(frame: Frame): FrameReading | InvalidReading {
     accountId: uuidOf(frame.account) ?? uuidOf(payload?.account),
   });
   // A balance event has no entity uuid: without a timestamp nothing tells two frames apart.
-  const timed = typeof frame.timestamp === 'string' || typeof frame.created_on === 'string';
+  const timed =
+    identityTime(frame.timestamp) !== undefined || identityTime(frame.created_on) !== undefined;
   return {
     type: EventType.AccountBalanceChanged,
     data,

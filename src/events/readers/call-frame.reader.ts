@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { CALL_ENTITY_KEYS, CallFlowFrameDto, CallStateFrameDto } from '../dto/call-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
@@ -11,13 +12,13 @@ import {
   readId,
   readIsoTime,
   readNumber,
+  readPhone,
   readString,
-  readText,
   readTn,
   uuidOf,
 } from '../frame-fields';
 import type { CallEventData } from '../normalized-event';
-import type { FrameReading, InvalidReading } from './frame-reading';
+import { errorLines, type FrameReading, type InvalidReading } from './frame-reading';
 
 const CALL_STATE_TYPES: ReadonlyMap<string, EventType> = new Map([
   ['init', EventType.CallInitiated],
@@ -52,7 +53,7 @@ export function readCallState(frame: Frame): FrameReading | InvalidReading {
     identity:
       data.callId === undefined
         ? undefined
-        : [data.callId, state, readString(call.modified_on), duration],
+        : [data.callId, state, identityTime(call.modified_on), duration],
   };
 }
 
@@ -97,6 +98,11 @@ export function readCallFlow(frame: Frame): FrameReading | InvalidReading {
         readString(payloadCommand?.reason) ??
         readString(flow?.reason) ??
         readString(payload?.reason),
+      error: errorLines(payloadCommand?.error ?? flow?.error ?? payload?.error)?.join('; '),
+      commandState:
+        readString(flow?.state) ??
+        readString(asRecord(flow?.element)?.state) ??
+        readString(payloadCommand?.state),
     }),
   );
   const anchor = data.callId ?? uuidOf(flow);
@@ -109,7 +115,7 @@ export function readCallFlow(frame: Frame): FrameReading | InvalidReading {
         : [
             anchor,
             state,
-            readString(call.modified_on),
+            identityTime(call.modified_on),
             command,
             readString(payloadCommand?.path) ?? readString(payload?.path),
             uuidOf(flow),
@@ -130,8 +136,8 @@ function callData(
   return compact<CallEventData>({
     callId: readId(call.uuid),
     direction: readDirection(call.direction),
-    from: readText(call.from),
-    to: readText(call.to),
+    from: readPhone(call.from),
+    to: readPhone(call.to),
     state,
     duration,
     parentCallId: uuidOf(call.parent),

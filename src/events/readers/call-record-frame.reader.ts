@@ -1,7 +1,8 @@
+import { identityTime } from '../event-id';
 import { CALL_RECORD_ENTITY_KEYS, CallRecordFrameDto } from '../dto/call-record-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
-import { compact, type Frame, readId, readString, uuidOf } from '../frame-fields';
+import { compact, type Frame, readId, uuidOf } from '../frame-fields';
 import type { RecordingEventData } from '../normalized-event';
 import {
   callIdOf,
@@ -38,6 +39,6 @@ export function readCallRecord(frame: Frame): FrameReading | InvalidReading {
     identity:
       anchor === undefined
         ? undefined
-        : [data.recordingId, data.callId, data.url, readString(record.modified_on)],
+        : [data.recordingId, data.callId, data.url, identityTime(record.modified_on)],
   };
 }

@@ -1,3 +1,4 @@
+import { identityTime } from '../event-id';
 import { SMS_ENTITY_KEYS, SmsFrameDto } from '../dto/sms-frame.dto';
 import { frameProblem, pick } from '../dto/validate-frame';
 import { EventType } from '../event-type.enum';
@@ -7,6 +8,7 @@ import {
   readBoolean,
   readDirection,
   readId,
+  readPhone,
   readString,
   readText,
   readTn,
@@ -15,10 +17,15 @@ import {
 import type { Direction, SmsEventData } from '../normalized-event';
 import { entitySlots, type FrameReading, type InvalidReading } from './frame-reading';
 
-/** `smso` is documented as outbound; `smsi` as inbound only by integration code. */
+/**
+ * `smso` is documented as outbound; `smsi` as inbound only by integration code. `smsr` is a
+ * delivery receipt: an update of a message the account sent (integration code takes its sender
+ * from the account's `tn`), so it is outbound.
+ */
 const SMS_TYPES: ReadonlyMap<string, { type: EventType; direction: Direction }> = new Map([
   ['smso', { type: EventType.SmsOutbound, direction: 'outbound' }],
   ['smsi', { type: EventType.SmsInbound, direction: 'inbound' }],
+  ['smsr', { type: EventType.SmsUpdated, direction: 'outbound' }],
 ]);
 
 export function readSms(frame: Frame): FrameReading | InvalidReading {
@@ -39,9 +46,10 @@ export function readSms(frame: Frame): FrameReading | InvalidReading {
     messageId: readId(sms.uuid),
     direction: known?.direction ?? readDirection(sms.direction ?? side?.direction),
     smsType,
-    from: readText(sms.from),
-    to: readText(sms.to),
+    from: readPhone(sms.from),
+    to: readPhone(sms.to),
     text: readString(sms.message) ?? readString(sms.text),
+    referenceId: readText(sms.reference_id) ?? readText(side?.reference_id),
     state,
     delivered: readBoolean(side?.delivered) ?? readBoolean(sms.delivered),
     tn: readTn(sms.tn),
@@ -56,6 +64,6 @@ export function readSms(frame: Frame): FrameReading | InvalidReading {
     identity:
       data.messageId === undefined
         ? undefined
-        : [data.messageId, smsType, state, data.delivered, readString(sms.modified_on)],
+        : [data.messageId, smsType, state, data.delivered, identityTime(sms.modified_on)],
   };
 }

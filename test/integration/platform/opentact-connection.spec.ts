@@ -1,5 +1,8 @@
 import pino from 'pino';
-import type { OpentactConfig } from '../../../src/config/app-config';
+import { WebSocket } from 'ws';
+import type { AppConfig, OpentactConfig } from '../../../src/config/app-config';
+import { EventNormalizer } from '../../../src/events/event-normalizer.service';
+import type { SocketFactory } from '../../../src/platform/live-socket';
 import {
   type ConnectionState,
   type FrameSink,
@@ -8,6 +11,7 @@ import {
 import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
 import { TokenProvider } from '../../../src/platform/token-provider.service';
 import { WebSocketFactory } from '../../../src/platform/websocket.factory';
+import { buildFrame } from '../../../src/simulator/frame-factory';
 import {
   OpentactSimulator,
   type SimulatorOptions,
@@ -47,12 +51,17 @@ function frameId(data: Buffer): string | undefined {
 class RecordingSink implements FrameSink {
   readonly ids = new Set<string>();
   received = 0;
+  /** The largest frame received, to check what ingest would make of it. */
+  largest: Buffer = Buffer.alloc(0);
   /** Per-frame processing time; frames are processed one at a time, like a slow enqueue. */
   delayMs = 0;
   private chain: Promise<void> = Promise.resolve();
 
   onFrame(data: Buffer): Promise<void> {
     this.received++;
+    if (data.length > this.largest.length) {
+      this.largest = data;
+    }
     const id = frameId(data);
     if (this.delayMs === 0) {
       this.record(id);
@@ -77,7 +86,14 @@ interface Rig {
   conn: OpentactConnection;
   sink: RecordingSink;
   states: ConnectionState[];
-  events: { deadPeer: number[]; authFailures: string[]; pauses: number; resumes: number };
+  events: {
+    deadPeer: number[];
+    authFailures: string[];
+    pauses: number;
+    resumes: number;
+    subscriptionErrors: string[];
+    oversize: (number | undefined)[];
+  };
 }
 
 let rig: Rig | undefined;
@@ -86,13 +102,14 @@ async function startRig(
   simOptions: SimulatorOptions = {},
   overrides: Partial<OpentactConfig> = {},
   ingestBufferMax = 1_000,
+  extra: { sockets?: SocketFactory; random?: () => number } = {},
 ): Promise<Rig> {
   const sim = new OpentactSimulator({ port: 0, ...simOptions });
   await sim.start();
   const config: OpentactConfig = {
     restUrl: sim.restUrl,
     wssUrl: sim.wssUrl,
-    credentials: { kind: 'password', email: EMAIL, password: PASSWORD },
+    credentials: { kind: 'password', email: simOptions.email ?? EMAIL, password: PASSWORD },
     subscribe: [],
     authTimeoutMs: 2_000,
     pingIntervalMs: 30_000,
@@ -108,13 +125,21 @@ async function startRig(
   const rest = new OpentactRestClient(config, { timeoutMs: 2_000 });
   const sink = new RecordingSink();
   const states: ConnectionState[] = [];
-  const events: Rig['events'] = { deadPeer: [], authFailures: [], pauses: 0, resumes: 0 };
+  const events: Rig['events'] = {
+    deadPeer: [],
+    authFailures: [],
+    pauses: 0,
+    resumes: 0,
+    subscriptionErrors: [],
+    oversize: [],
+  };
   const conn = new OpentactConnection({
     config,
     ingestBufferMax,
     tokens: new TokenProvider(config, rest),
     rest,
-    sockets: new WebSocketFactory(config),
+    sockets: extra.sockets ?? new WebSocketFactory(config),
+    random: extra.random,
     sink,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     listener: {
@@ -123,6 +148,8 @@ async function startRig(
       onAuthFailure: (reason) => events.authFailures.push(reason),
       onPause: () => events.pauses++,
       onResume: () => events.resumes++,
+      onSubscriptionError: (reason) => events.subscriptionErrors.push(reason),
+      onOversizeFrame: (limit) => events.oversize.push(limit),
     },
   });
   rig = { sim, conn, sink, states, events };
@@ -162,6 +189,137 @@ describe('OpentactConnection against the simulator', () => {
     // The auth ack is not forwarded.
     expect(sink.received).toBe(deliveredIds(sim).length);
     expect(conn.status()).toMatchObject({ state: 'open', reconnectCount: 0, authFailures: 0 });
+  });
+
+  it('connects an account whose email holds words that sound like failure', async () => {
+    const { sim, conn, sink, events } = await startRig({ email: 'ops@failover.io' });
+    await waitFor('open', () => conn.isAuthenticated());
+    expect(events.authFailures).toEqual([]);
+    sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('frame', () => missing(sim, sink).length === 0 && sink.received === 1);
+  });
+
+  it('re-creates a lapsed subscription at the next connect, and its events flow again', async () => {
+    const { sim, conn, sink } = await startRig(
+      { filterBySubscription: true },
+      { subscribe: ['sms'] },
+    );
+    await waitFor('subscribed', () => sim.stats.subscriptions.includes('sms'));
+    const [first] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('first sms', () => sink.ids.has(first.uuid as string));
+
+    sim.expireSubscriptions(['sms']);
+    const [lost] = sim.emitScenario('inbound-sms', 'newer');
+    expect(sim.sentLog.at(-1)).toMatchObject({ id: lost.uuid, sockets: 0 });
+    const posted = sim.stats.subscriptionRequests;
+    sim.dropAll();
+    await waitFor('renewed', () => sim.stats.subscriptions.includes('sms'));
+    expect(sim.stats.subscriptionRequests).toBe(posted + 2);
+    const renewed = sim.subscriptionRecords.find((r) => r.type === 'sms')!;
+    // Asked for a year, not the simulator's 30-day default.
+    expect(Date.parse(renewed.expired_on!)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
+    await waitFor('reconnected', () => conn.isAuthenticated());
+    const [again] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('sms after renewal', () => sink.ids.has(again.uuid as string));
+    expect(conn.status().subscriptions).toMatchObject({ state: 'ok', failures: 0 });
+  });
+
+  it('retries a failed subscription ensure with backoff, then recovers', async () => {
+    const { sim, conn, events } = await startRig({}, { subscribe: ['call_state', 'sms'] });
+    sim.setSubscriptionFault(503);
+    await waitFor('three failures', () => events.subscriptionErrors.length >= 3, 5_000);
+    expect(conn.isAuthenticated()).toBe(true);
+    expect(events.subscriptionErrors[0]).toContain('HTTP 503');
+    expect(conn.status().subscriptions).toMatchObject({
+      state: 'failing',
+      failures: events.subscriptionErrors.length,
+    });
+    // Backoff windows [50, 100], [100, 200], [200, 400] ms (capped at 500): a handful of tries.
+    expect(sim.stats.subscriptionRequests).toBeLessThanOrEqual(6);
+    sim.setSubscriptionFault(undefined);
+    await waitFor('ensured', () => conn.status().subscriptions.state === 'ok', 5_000);
+    expect([...sim.stats.subscriptions].sort()).toEqual(['call_state', 'sms']);
+    expect(conn.status().subscriptions.failures).toBe(0);
+  });
+
+  it('keeps the link through a 5 MB frame and loses none of the 40 frames around it', async () => {
+    const { sim, conn, sink } = await startRig();
+    await waitFor('open', () => conn.isAuthenticated());
+    const around: string[] = [];
+    const emitSms = (): void => {
+      const [frame] = sim.emitScenario('inbound-sms', 'newer');
+      around.push(frame.uuid as string);
+    };
+    for (let i = 0; i < 20; i++) {
+      emitSms();
+    }
+    const huge: Record<string, unknown> = {
+      ...buildFrame('sms_inbound', 'newer'),
+      pad: 'x'.repeat(5_000_000),
+    };
+    expect(sim.emit(huge)).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      emitSms();
+    }
+    await waitFor('every frame', () => missing(sim, sink).length === 0, 10_000);
+    expect(around.filter((id) => !sink.ids.has(id))).toEqual([]);
+    expect(sink.ids.has(huge.uuid as string)).toBe(true);
+    expect(conn.status()).toMatchObject({ reconnectCount: 0, oversizeFrames: 0, state: 'open' });
+    expect(sim.stats.connectionsTotal).toBe(1);
+    // What ingest does with it: quarantined as too large, size known, socket untouched.
+    const normalizer = new EventNormalizer({ opentact: { maxFrameBytes: 1_048_576 } } as AppConfig);
+    const outcome = normalizer.normalize(sink.largest, false, new Date());
+    expect(outcome).toMatchObject({ kind: 'quarantine', reason: 'too_large' });
+    expect(sink.largest.length).toBeGreaterThan(5_000_000);
+  });
+
+  it('reconnects at once after a frame over the hard limit, without growing the backoff', async () => {
+    const limit = 64 * 1024;
+    const limited: SocketFactory = {
+      maxPayloadBytes: limit,
+      create: (url) => new WebSocket(url, { maxPayload: limit, perMessageDeflate: false }),
+    };
+    // Backoff attempts with random 0.99: 1,980 ms, then 3,960 ms, then 7,920 ms.
+    const { sim, conn, sink, events } = await startRig(
+      {},
+      { reconnectBaseMs: 2_000, reconnectMaxMs: 8_000 },
+      1_000,
+      { sockets: limited, random: () => 0.99 },
+    );
+    await waitFor('open', () => conn.isAuthenticated());
+    const before = Array.from(
+      { length: 10 },
+      () => sim.emitScenario('inbound-sms', 'newer')[0].uuid as string,
+    );
+    await waitFor('frames before', () => before.every((id) => sink.ids.has(id)));
+
+    const reconnected = async (action: () => void): Promise<number> => {
+      const connections = sim.stats.connectionsTotal;
+      const startedAt = Date.now();
+      action();
+      await waitFor(
+        'reconnected',
+        () =>
+          sim.stats.connectionsTotal > connections &&
+          conn.isAuthenticated() &&
+          sim.stats.authenticated === 1,
+        10_000,
+      );
+      return Date.now() - startedAt;
+    };
+    for (let i = 0; i < 2; i++) {
+      const huge = { type: 'sms', uuid: `huge-${i}`, pad: 'x'.repeat(limit + 1) };
+      expect(await reconnected(() => sim.emit(huge))).toBeLessThan(1_000);
+    }
+    expect(events.oversize).toEqual([limit, limit]);
+    expect(conn.status()).toMatchObject({ oversizeFrames: 2, authFailures: 0 });
+
+    // An ordinary drop still waits the first backoff attempt: the two above did not count.
+    const waited = await reconnected(() => sim.dropAll());
+    expect(waited).toBeGreaterThanOrEqual(1_900);
+    expect(waited).toBeLessThan(3_900);
+    const [after] = sim.emitScenario('inbound-sms', 'newer');
+    await waitFor('frames after', () => sink.ids.has(after.uuid as string));
   });
 
   it('refreshes the token over a new socket without losing frames', async () => {
@@ -208,8 +366,9 @@ describe('OpentactConnection against the simulator', () => {
     await waitFor('dead peer', () => events.deadPeer.length > 0, 3_000);
     // 600 ms bound plus timer slack.
     expect(events.deadPeer[0] - stoppedAt).toBeLessThanOrEqual(900);
-    // The reconnect may already be authenticated again (the backoff can be ~0 ms).
-    expect(states.slice(3)).toContain('closed');
+    // The socket closes just after the dead peer is reported (ws emits 'close' on a later tick);
+    // the reconnect may already be authenticated again (the backoff can be ~0 ms).
+    await waitFor('closed after the dead peer', () => states.slice(3).includes('closed'), 1_000);
     sim.setPongs(true);
     await waitFor('reconnected', () => conn.isAuthenticated() && sim.stats.authenticated === 1);
     expect(conn.status().reconnectCount).toBeGreaterThanOrEqual(1);

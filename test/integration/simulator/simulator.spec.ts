@@ -212,6 +212,55 @@ describe('OpentactSimulator', () => {
       expect(sim.stats.subscriptions).toEqual(['call_state']);
     });
 
+    it('gives every subscription an expiry: the one asked for, or 30 days by default', async () => {
+      const token = sim.issueToken();
+      const post = (body: Json) =>
+        http('POST', `${sim.restUrl}/event/subscription`, {
+          headers: { 'x-auth-token': token },
+          body: { channel: 'wss', is_active: true, ...body },
+        });
+      const before = Date.now();
+      const defaulted = (await post({ type: 'sms' })).body.payload as Json;
+      const expiresAt = Date.parse(defaulted.expired_on as string);
+      expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+      const asked = (await post({ type: 'call_state', expired_on: '2030-01-01T00:00:00.000Z' }))
+        .body.payload as Json;
+      expect(asked.expired_on).toBe('2030-01-01T00:00:00.000Z');
+      expect((await post({ type: 'balance', expired_on: null })).body.payload).toMatchObject({
+        expired_on: null,
+      });
+      expect(sim.stats.subscriptions.sort()).toEqual(['balance', 'call_state', 'sms']);
+
+      // An entry that lapsed no longer counts; posting it again with a new expiry renews it.
+      expect(sim.expireSubscriptions(['sms'])).toBe(1);
+      expect(sim.stats.subscriptions.sort()).toEqual(['balance', 'call_state']);
+      const listed = (await http('GET', `${sim.restUrl}/event/subscription?jwt=${token}`)).body
+        .payload as Json[];
+      const sms = listed.find((entry) => entry.type === 'sms')!;
+      expect(Date.parse(sms.expired_on as string)).toBeLessThan(Date.now());
+      await post({ type: 'sms', expired_on: '2030-01-01T00:00:00.000Z' });
+      expect(sim.stats.subscriptions.sort()).toEqual(['balance', 'call_state', 'sms']);
+    });
+
+    it('answers the chosen error status while the subscription fault is on', async () => {
+      const url = `${sim.restUrl}/event/subscription`;
+      const headers = { 'x-auth-token': sim.issueToken() };
+      sim.setSubscriptionFault(503);
+      expect((await http('GET', url, { headers })).status).toBe(503);
+      const failed = await http('POST', url, {
+        headers,
+        body: { type: 'sms', channel: 'wss', is_active: true },
+      });
+      expect(failed.status).toBe(503);
+      expect(failed.body.success).toBe(false);
+      sim.setSubscriptionFault(undefined);
+      expect((await http('GET', url, { headers })).status).toBe(200);
+      expect(sim.stats.subscriptionRequests).toBe(3);
+      expect(sim.stats.subscriptions).toEqual([]);
+      expect(() => sim.setSubscriptionFault(200)).toThrow(RangeError);
+    });
+
     it('answers 401 for a missing, expired or foreign JWT and 400 for a bad body', async () => {
       const url = `${sim.restUrl}/event/subscription`;
       expect((await http('GET', url)).status).toBe(401);
@@ -345,6 +394,58 @@ describe('OpentactSimulator', () => {
       expect(sim.sentLog.at(-1)?.id).toBe('raw-1');
       expect(sim.emit('not json at all')).toBe(1);
       expect(sim.sentLog.at(-1)?.id).toMatch(/^raw-/);
+    });
+
+    it('sends only the kinds the user subscribed to when filtering is on', async () => {
+      const c = await authedClient();
+      const token = sim.issueToken();
+      await http('POST', `${sim.restUrl}/event/subscription`, {
+        headers: { 'x-auth-token': token },
+        body: { type: 'sms', channel: 'wss', is_active: true },
+      });
+      await http('POST', `${sim.restUrl}/event/subscription`, {
+        headers: { 'x-auth-token': token },
+        body: { type: 'balance', channel: 'wss', is_active: false },
+      });
+      sim.setSubscriptionFiltering(true);
+
+      const [call] = sim.emitScenario('inbound-call', 'newer');
+      const [balance] = sim.emitScenario('balance', 'newer');
+      const [sms] = sim.emitScenario('inbound-sms', 'newer');
+      expect(sim.emit('not json at all')).toBe(1);
+      await c.waitFor((f) => f.uuid === sms.uuid);
+      expect(sim.stats.framesFiltered).toBe(6);
+      const sent = new Map(sim.sentLog.map((e) => [e.id, e.sockets]));
+      expect([sent.get(call.uuid as string), sent.get(balance.uuid as string)]).toEqual([0, 0]);
+      expect(sent.get(sms.uuid as string)).toBe(1);
+
+      // A lapsed subscription delivers nothing either.
+      sim.expireSubscriptions(['sms']);
+      const [late] = sim.emitScenario('inbound-sms', 'newer');
+      expect(sim.sentLog.at(-1)).toMatchObject({ id: late.uuid, sockets: 0 });
+
+      // Rate runs are filtered too, and turning filtering off sends everything again.
+      const run = await sim.emitAtRate({ ratePerSecond: 1_000, count: 10, kind: 'sms' });
+      expect(run).toEqual({ sent: 0, frames: 10 });
+      sim.setSubscriptionFiltering(false);
+      const [after] = sim.emitScenario('balance', 'newer');
+      await c.waitFor((f) => f.uuid === after.uuid);
+      expect(c.frames.some((f) => f.uuid === call.uuid || f.uuid === late.uuid)).toBe(false);
+    });
+
+    it('filters from the start when constructed to', async () => {
+      const filtering = new OpentactSimulator({ filterBySubscription: true });
+      await filtering.start();
+      try {
+        const ws = await TestClient.open(filtering.wssUrl);
+        clients.push(ws);
+        await ws.authenticate(filtering.issueToken());
+        expect(filtering.emitScenario('balance', 'older').length).toBe(1);
+        expect(filtering.sentLog.at(-1)?.sockets).toBe(0);
+        expect(filtering.stats.framesFiltered).toBe(1);
+      } finally {
+        await filtering.stop();
+      }
     });
 
     it('sends binary frames when asked', async () => {
@@ -498,7 +599,34 @@ describe('OpentactSimulator', () => {
       expect(await c.waitClosed()).toBe(true);
     });
 
+    it('switches subscription filtering and faults, and lets subscriptions lapse', async () => {
+      const filter = await http('POST', control('/subscriptions/filter'), {
+        body: { enabled: true },
+      });
+      expect(filter.body).toEqual({ enabled: true });
+      await authedClient();
+      expect(sim.emitScenario('balance').length).toBe(1);
+      expect(sim.sentLog.at(-1)?.sockets).toBe(0);
+
+      const fault = await http('POST', control('/subscriptions/fault'), { body: { status: 500 } });
+      expect(fault.body).toEqual({ status: 500 });
+      const url = `${sim.restUrl}/event/subscription`;
+      const headers = { 'x-auth-token': sim.issueToken() };
+      expect((await http('GET', url, { headers })).status).toBe(500);
+      await http('POST', control('/subscriptions/fault'), { body: { status: null } });
+      await http('POST', url, { headers, body: { type: 'sms', channel: 'wss', is_active: true } });
+      expect(sim.stats.subscriptions).toEqual(['sms']);
+
+      const expired = await http('POST', control('/subscriptions/expire'), { body: {} });
+      expect(expired.body).toEqual({ expired: 1 });
+      expect(sim.stats.subscriptions).toEqual([]);
+    });
+
     it.each([
+      ['/subscriptions/filter', { enabled: 1 }],
+      ['/subscriptions/fault', { status: 200 }],
+      ['/subscriptions/fault', {}],
+      ['/subscriptions/expire', { types: 'sms' }],
       ['/emit', {}],
       ['/emit', { scenario: 'nope' }],
       ['/emit', { frame: 'not an object' }],

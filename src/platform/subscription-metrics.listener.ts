@@ -1,0 +1,11 @@
+import type { MetricsService } from '../metrics/metrics.service';
+import type { ConnectionListener } from './opentact-connection.service';
+
+/** Counts failed attempts to ensure the event subscriptions. */
+export function subscriptionMetricsListener(
+  metrics: Pick<MetricsService, 'subscriptionErrors'>,
+): ConnectionListener {
+  return {
+    onSubscriptionError: () => metrics.subscriptionErrors.inc(),
+  };
+}

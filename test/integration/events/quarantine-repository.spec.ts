@@ -1,0 +1,144 @@
+import { Redis } from 'ioredis';
+import type { AppConfig } from '../../../src/config/app-config';
+import { QuarantineReason } from '../../../src/events/normalized-event';
+import { QuarantineRepository } from '../../../src/events/quarantine.repository';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../support/harness';
+
+const KIB = 1024;
+
+function repository(
+  redis: Redis,
+  prefix: string,
+  caps: { maxCount?: number; maxBytes?: number; maxFrameBytes?: number } = {},
+): QuarantineRepository {
+  const config = {
+    redis: { prefix },
+    quarantineMaxCount: caps.maxCount ?? 10_000,
+    quarantineMaxBytes: caps.maxBytes ?? 1024 * KIB,
+    opentact: { maxFrameBytes: caps.maxFrameBytes ?? 64 * KIB },
+  } as AppConfig;
+  return new QuarantineRepository(redis, config);
+}
+
+function frame(bytes: number, fill = 'x'): Buffer {
+  return Buffer.alloc(bytes, fill);
+}
+
+const add = (repo: QuarantineRepository, data: Buffer, detail = 'too large') =>
+  repo.add({
+    data,
+    isBinary: false,
+    reason: QuarantineReason.TooLarge,
+    detail,
+    at: new Date('2024-03-01T12:00:00.000Z'),
+  });
+
+/** What the list really takes: the byte length of every stored entry. */
+async function storedBytes(redis: Redis, prefix: string): Promise<number> {
+  const items = await redis.lrangeBuffer(`${prefix}:quarantine`, 0, -1);
+  return items.reduce((sum, item) => sum + item.length, 0);
+}
+
+describe('QuarantineRepository against Redis', () => {
+  let redis: Redis;
+  let prefix: string;
+
+  beforeEach(() => {
+    redis = new Redis(TEST_REDIS_URL);
+    prefix = uniquePrefix('quarantine');
+  });
+
+  afterEach(async () => {
+    await deletePrefix(prefix);
+    redis.disconnect();
+  });
+
+  it('keeps the newest frames within the byte cap, whatever the count cap allows', async () => {
+    const repo = repository(redis, prefix, { maxBytes: 1024 * KIB, maxFrameBytes: 64 * KIB });
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      ids.push((await add(repo, frame(64 * KIB), `frame ${i}`)).id);
+    }
+    const usage = await repo.usage();
+    expect(usage.bytes).toBe(await storedBytes(redis, prefix));
+    expect(usage.bytes).toBeLessThanOrEqual(1024 * KIB);
+    // 64 KiB of raw bytes is about 87 KiB of base64 JSON: 11 of them fit in 1 MiB.
+    expect(usage.count).toBe(11);
+    const { items } = await repo.list(0, 100);
+    expect(items.map((i) => i.id)).toEqual(ids.slice(-11).reverse());
+    expect(await repo.counts()).toEqual({ too_large: 100 });
+  });
+
+  it('still applies the count cap', async () => {
+    const repo = repository(redis, prefix, { maxCount: 10 });
+    for (let i = 0; i < 25; i++) {
+      await add(repo, frame(100));
+    }
+    const usage = await repo.usage();
+    expect(usage.count).toBe(10);
+    expect(usage.bytes).toBe(await storedBytes(redis, prefix));
+  });
+
+  it('keeps the byte total exact under concurrent writers', async () => {
+    const repo = repository(redis, prefix, { maxBytes: 256 * KIB, maxFrameBytes: 16 * KIB });
+    const other = new Redis(TEST_REDIS_URL);
+    try {
+      const second = repository(other, prefix, { maxBytes: 256 * KIB, maxFrameBytes: 16 * KIB });
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          add(i % 2 === 0 ? repo : second, frame(1 + ((i * 997) % (16 * KIB)))),
+        ),
+      );
+      const usage = await repo.usage();
+      expect(usage.bytes).toBe(await storedBytes(redis, prefix));
+      expect(usage.bytes).toBeLessThanOrEqual(256 * KIB);
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it('cuts one frame to a share of the cap and records the size it really had', async () => {
+    const repo = repository(redis, prefix, { maxBytes: 64 * KIB, maxFrameBytes: 1024 * KIB });
+    expect(repo.maxRawBytes).toBe(16 * KIB);
+    const entry = await add(repo, frame(200 * KIB));
+    expect(entry).toMatchObject({ size: 200 * KIB, truncated: true });
+    expect(Buffer.from(entry.rawBase64, 'base64')).toHaveLength(16 * KIB);
+
+    // A frame the socket never read: only its size is known.
+    const unread = await repo.add({
+      data: Buffer.alloc(0),
+      size: 20 * 1024 * KIB,
+      isBinary: false,
+      reason: QuarantineReason.TooLarge,
+      detail: 'closed the socket',
+      at: new Date(),
+    });
+    expect(unread).toMatchObject({ size: 20 * 1024 * KIB, truncated: true, rawBase64: '' });
+    expect((await repo.usage()).count).toBe(2);
+  });
+
+  it('measures and trims a list written before the byte cap existed', async () => {
+    const listKey = `${prefix}:quarantine`;
+    const legacy = JSON.stringify({ id: 'old', rawBase64: 'x'.repeat(100 * KIB) });
+    for (let i = 0; i < 30; i++) {
+      await redis.lpush(listKey, legacy);
+    }
+    const repo = repository(redis, prefix, { maxBytes: 1024 * KIB });
+    await add(repo, frame(10));
+    const usage = await repo.usage();
+    expect(usage.bytes).toBe(await storedBytes(redis, prefix));
+    expect(usage.bytes).toBeLessThanOrEqual(1024 * KIB);
+    // Ten 100 KiB legacy entries fit beside the new one.
+    expect(usage.count).toBe(11);
+    const { items } = await repo.list(0, 1);
+    expect(items[0].id).not.toBe('old');
+  });
+
+  it('starts counting afresh when the list was emptied by hand', async () => {
+    const repo = repository(redis, prefix);
+    await add(repo, frame(1000));
+    await redis.del(`${prefix}:quarantine`);
+    await add(repo, frame(10));
+    expect((await repo.usage()).bytes).toBe(await storedBytes(redis, prefix));
+  });
+});
