@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import { TickBatcher } from '../common/tick-batcher';
 import { EventLog, type EventToAppend } from '../events/event-log';
 import { EventNormalizer } from '../events/event-normalizer.service';
-import type { NormalizedEvent } from '../events/normalized-event';
+import { frameTypeLabel } from '../events/frame-kind';
+import { type NormalizedEvent, QuarantineReason } from '../events/normalized-event';
 import { QuarantineRepository } from '../events/quarantine.repository';
 import { webhookBody } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
-import { eventTypeLabel, frameTypeLabel } from '../metrics/label-values';
+import { eventTypeLabel } from '../metrics/label-values';
 import { MetricsService } from '../metrics/metrics.service';
 import type { FrameSink } from '../platform/opentact-connection.service';
 import { computeBackoffMs } from '../platform/reconnect-backoff';
@@ -79,6 +80,27 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * A frame over the socket's hard limit reset the link before any of it could be read: quarantined
+   * as an empty frame of at least that size, so it is counted and seen, not silently lost.
+   */
+  async recordUnreadableFrame(limitBytes: number | undefined, atMs: number): Promise<void> {
+    this.metrics.framesReceived.inc({ frame_type: 'invalid' });
+    const size = limitBytes === undefined ? 0 : limitBytes + 1;
+    try {
+      await this.storeQuarantined(
+        Buffer.alloc(0),
+        false,
+        atMs,
+        QuarantineReason.TooLarge,
+        `frame over the socket limit${limitBytes === undefined ? '' : ` of ${limitBytes} bytes`}: nothing of it could be read; the link was re-established at once`,
+        size,
+      );
+    } catch {
+      // The service is stopping while Redis fails; storeQuarantined has logged it.
+    }
+  }
+
   /** After the connection stopped reading (onModuleDestroy), give up on writes that still fail. */
   beforeApplicationShutdown(): void {
     this.stopping = true;
@@ -114,15 +136,16 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
     data: Buffer,
     isBinary: boolean,
     receivedAtMs: number,
-    reason: Parameters<QuarantineRepository['add']>[0]['reason'],
+    reason: QuarantineReason,
     detail: string,
+    size?: number,
   ): Promise<void> {
     const entry = await this.withRetry('quarantine', () =>
-      this.quarantine.add({ data, isBinary, reason, detail, at: new Date(receivedAtMs) }),
+      this.quarantine.add({ data, isBinary, reason, detail, at: new Date(receivedAtMs), size }),
     );
     this.metrics.framesQuarantined.inc({ reason });
     this.logger.warn(
-      { quarantineId: entry.id, reason, detail, size: data.length },
+      { quarantineId: entry.id, reason, detail, size: entry.size },
       'frame quarantined',
     );
   }

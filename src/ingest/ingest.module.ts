@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.service';
 import { PlatformModule } from '../platform/platform.module';
-import { ConnectionMetricsListener } from './connection-metrics.listener';
+import { IngestConnectionListener } from './ingest-connection.listener';
 import { EventIngestor } from './event-ingestor.service';
 
 /** The frame sink and connection listener the platform connection feeds. */
@@ -10,9 +10,9 @@ import { EventIngestor } from './event-ingestor.service';
   imports: [EventsModule],
   providers: [
     EventIngestor,
-    ConnectionMetricsListener,
+    IngestConnectionListener,
     { provide: FRAME_SINK, useExisting: EventIngestor },
-    { provide: CONNECTION_LISTENER, useExisting: ConnectionMetricsListener },
+    { provide: CONNECTION_LISTENER, useExisting: IngestConnectionListener },
   ],
   exports: [FRAME_SINK, CONNECTION_LISTENER, EventIngestor],
 })

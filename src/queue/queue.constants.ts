@@ -1,3 +1,5 @@
+import { encodeIdForKey } from '../events/event-id-encoding';
+
 /** One source of truth for queue and job names. */
 export enum QueueName {
   /**
@@ -26,20 +28,16 @@ export interface DeliveryJobData {
   attemptOffset?: number;
 }
 
-/**
- * Makes a string safe inside an id built of several parts: `%`, `:` (BullMQ refuses it in job ids)
- * and the part separator `~` are percent-encoded, so distinct inputs stay distinct.
- */
-function escapePart(part: string): string {
-  return part.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/~/g, '%7E');
-}
+/** Joins encoded parts; the encoding never produces two `~` in a row. */
+const SEPARATOR = '~~';
 
 /**
  * The delivery of one event to one subscription. Deterministic, so a fan-out that runs again
- * finds the delivery it made; injective, so two events never share a delivery. `suffix` makes the
+ * finds the delivery it made; injective (each part encoded, see event-id-encoding.ts), so two
+ * events never share a delivery, and free of ':' as BullMQ job ids must be. `suffix` makes the
  * extra deliveries of a replay distinct from the original.
  */
 export function deliveryIdOf(eventId: string, subscriptionId: string, suffix?: string): string {
-  const base = `d_${escapePart(eventId)}~${escapePart(subscriptionId)}`;
-  return suffix === undefined ? base : `${base}~${escapePart(suffix)}`;
+  const base = `d_${encodeIdForKey(eventId)}${SEPARATOR}${encodeIdForKey(subscriptionId)}`;
+  return suffix === undefined ? base : `${base}${SEPARATOR}${encodeIdForKey(suffix)}`;
 }

@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ConnectionListener, ConnectionState } from '../platform/opentact-connection.service';
+import { EventIngestor } from './event-ingestor.service';
 
 const STATES: ConnectionState[] = ['connecting', 'authenticating', 'open', 'closed'];
 
-/** Turns connection events into Prometheus series. */
+/**
+ * Turns connection events into Prometheus series, and leaves a quarantine entry for a frame the
+ * socket could not even read (over its hard size limit): the only trace such a frame leaves.
+ */
 @Injectable()
-export class ConnectionMetricsListener implements ConnectionListener {
-  constructor(private readonly metrics: MetricsService) {
+export class IngestConnectionListener implements ConnectionListener {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly ingestor: EventIngestor,
+  ) {
     this.onStateChange('closed');
   }
 
@@ -31,5 +38,8 @@ export class ConnectionMetricsListener implements ConnectionListener {
   }
   onResume(): void {
     this.metrics.ingestPaused.set(0);
+  }
+  onOversizeFrame(limitBytes: number | undefined): void {
+    void this.ingestor.recordUnreadableFrame(limitBytes, Date.now());
   }
 }
