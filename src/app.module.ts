@@ -12,6 +12,7 @@ import { MetricsApiModule, MetricsModule } from './metrics/metrics.module';
 import { HealthModule, LifecycleModule } from './health/health.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { StatusModule } from './status/status.module';
 import { StreamModule } from './stream/stream.module';
 import { SubscriptionsApiModule } from './subscriptions/subscriptions.module';
 
@@ -40,7 +41,13 @@ export class AppModule {
       imports.push(DeliveryWorkerModule);
     }
     if (runsApi(config.role)) {
-      imports.push(SubscriptionsApiModule, DeliveryApiModule, EventsApiModule, StreamModule);
+      imports.push(
+        SubscriptionsApiModule,
+        DeliveryApiModule,
+        EventsApiModule,
+        StreamModule,
+        StatusModule,
+      );
     }
     return { module: AppModule, imports };
   }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectLogger } from '../logging/logging.module';
 import { MetricsService, statusClass } from '../metrics/metrics.service';
+import { OperationalStatsRepository } from '../metrics/operational-stats.repository';
 import type { Subscription } from '../subscriptions/subscription.model';
 import { classifyAttempt } from './delivery-outcome';
 import { type DeliveryIdentity, DeliveryRecordRepository } from './delivery-record.repository';
@@ -61,6 +62,7 @@ export class DeliveryAttempt {
     private readonly records: DeliveryRecordRepository,
     private readonly health: EndpointHealth,
     private readonly metrics: MetricsService,
+    private readonly stats: OperationalStatsRepository,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'delivery' });
@@ -117,6 +119,7 @@ export class DeliveryAttempt {
         this.health.succeeded(subscription.id),
       ]);
       this.metrics.deliveries.inc({ outcome: 'success', status_class: cls });
+      this.stats.countDelivery('success');
       if (target.attemptNumber === 1 && !target.manual) {
         this.metrics.endToEndLatency.observe((Date.now() - target.receivedAtMs) / 1000);
       }
@@ -141,6 +144,7 @@ export class DeliveryAttempt {
       );
       await this.health.gone(subscription.id, outcome.reason);
       this.metrics.deliveries.inc({ outcome: 'disabled', status_class: cls });
+      this.stats.countDelivery('disabled');
       return { kind: 'dead', reason: outcome.reason };
     }
 
@@ -156,6 +160,7 @@ export class DeliveryAttempt {
         { status: DeliveryStatus.Dead },
       );
       this.metrics.deliveries.inc({ outcome: 'dead', status_class: cls });
+      this.stats.countDelivery('dead');
       this.logger.warn(
         {
           deliveryId: identity.deliveryId,
@@ -177,6 +182,7 @@ export class DeliveryAttempt {
       { status: DeliveryStatus.Failing, nextAttemptAtMs },
     );
     this.metrics.deliveries.inc({ outcome: 'retry', status_class: cls });
+    this.stats.countDelivery('retry');
     if (this.logger.isLevelEnabled('info')) {
       this.logger.info(
         {
@@ -204,6 +210,7 @@ export class DeliveryAttempt {
       await this.records.setStatus(identity.deliveryId, DeliveryStatus.Skipped, nowMs, reason);
     }
     this.metrics.deliveries.inc({ outcome: 'skipped', status_class: 'none' });
+    this.stats.countDelivery('skipped');
     this.logger.info({ deliveryId: identity.deliveryId, reason }, 'delivery skipped');
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.service';
 import { PlatformModule } from '../platform/platform.module';
+import { ConnectionReporter } from './connection-reporter.service';
 import { IngestConnectionListener } from './ingest-connection.listener';
 import { EventIngestor } from './event-ingestor.service';
 
@@ -21,6 +22,7 @@ export class IngestSinkModule {}
 /** The ingest role: the Opentact connection feeding normalise → quarantine or append to the event log. */
 @Module({
   imports: [PlatformModule.forRoot({ imports: [IngestSinkModule] })],
+  providers: [ConnectionReporter],
   exports: [PlatformModule],
 })
 export class IngestModule {}

@@ -1,0 +1,81 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+class ConnectionReportDto {
+  @ApiProperty({ description: 'The ingest process (host and pid)' }) instance!: string;
+  @ApiProperty({ enum: ['connecting', 'authenticating', 'open', 'closed'] }) state!: string;
+  @ApiProperty() authenticated!: boolean;
+  @ApiProperty({ required: false, format: 'date-time' }) connectedSince?: string;
+  @ApiProperty({ required: false, format: 'date-time' }) lastFrameAt?: string;
+  @ApiProperty({ description: 'Reconnections since the process started' }) reconnects!: number;
+  @ApiProperty({ description: 'Reading paused because Redis is behind' }) paused!: boolean;
+  @ApiProperty({ format: 'date-time' }) reportedAt!: string;
+}
+
+class OpentactStatusDto {
+  @ApiProperty({
+    enum: ['open', 'down', 'unknown'],
+    description: 'open: some ingest process is authenticated; unknown: no ingest process reports',
+  })
+  state!: 'open' | 'down' | 'unknown';
+  @ApiProperty({ type: [ConnectionReportDto] }) connections!: ConnectionReportDto[];
+}
+
+class EventsStatusDto {
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Ingested, not yet read by the fan-out (null when Redis cannot tell)',
+  })
+  backlog!: number | null;
+  @ApiProperty({ description: 'Read by a worker and not finished' }) inFanOut!: number;
+  @ApiProperty({ description: 'Held in the event log (queued, in flight, retained)' })
+  retained!: number;
+}
+
+class OutcomeCountsDto {
+  @ApiProperty() success!: number;
+  @ApiProperty({ description: 'Failed attempts with another one scheduled' }) retry!: number;
+  @ApiProperty({ description: 'Deliveries that gave up' }) dead!: number;
+  @ApiProperty({ description: 'Answered 410: the subscription was disabled' }) disabled!: number;
+  @ApiProperty({ description: 'Not sent: subscription off or gone, or event expired' })
+  skipped!: number;
+}
+
+class MinuteCountsDto {
+  @ApiProperty({ format: 'date-time' }) minute!: string;
+  @ApiProperty({ type: OutcomeCountsDto }) counts!: OutcomeCountsDto;
+}
+
+class DeliveriesStatusDto {
+  @ApiProperty({
+    description: 'Jobs of the deliveries queue by state',
+    example: { waiting: 0, delayed: 3, active: 0, failed: 1, completed: 0, prioritized: 0 },
+  })
+  queue!: Record<string, number>;
+  @ApiProperty({ type: OutcomeCountsDto, description: 'The last 60 minutes, every worker' })
+  lastHour!: OutcomeCountsDto;
+  @ApiProperty({ type: [MinuteCountsDto], description: '60 minutes, oldest first' })
+  perMinute!: MinuteCountsDto[];
+}
+
+class SubscriptionsStatusDto {
+  @ApiProperty() total!: number;
+  @ApiProperty() enabled!: number;
+  @ApiProperty() disabled!: number;
+  @ApiProperty({ description: 'Enabled, in a run of failed deliveries' }) failing!: number;
+}
+
+class QuarantineStatusDto {
+  @ApiProperty() total!: number;
+}
+
+/** GET /v1/status. */
+export class StatusDto {
+  @ApiProperty() version!: string;
+  @ApiProperty({ format: 'date-time' }) time!: string;
+  @ApiProperty({ type: OpentactStatusDto }) opentact!: OpentactStatusDto;
+  @ApiProperty({ type: EventsStatusDto }) events!: EventsStatusDto;
+  @ApiProperty({ type: DeliveriesStatusDto }) deliveries!: DeliveriesStatusDto;
+  @ApiProperty({ type: SubscriptionsStatusDto }) subscriptions!: SubscriptionsStatusDto;
+  @ApiProperty({ type: QuarantineStatusDto }) quarantine!: QuarantineStatusDto;
+}

@@ -1,0 +1,23 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { StatusDto } from './dto/status.dto';
+import { StatusService } from './status.service';
+
+@ApiTags('status')
+@ApiBearerAuth()
+@UseGuards(AdminApiKeyGuard)
+@Controller('v1/status')
+export class StatusController {
+  constructor(private readonly status: StatusService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Connection, queues, delivery outcomes of the last hour, subscriptions, quarantine',
+    operationId: 'getStatus',
+  })
+  @ApiOkResponse({ type: StatusDto })
+  get(): Promise<StatusDto> {
+    return this.status.status();
+  }
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { EventLog } from '../events/event-log';
+import { QuarantineRepository } from '../events/quarantine.repository';
+import {
+  type ConnectionReport,
+  type DeliveryOutcomeName,
+  type MinuteCounts,
+  OperationalStatsRepository,
+} from '../metrics/operational-stats.repository';
+import { DeliveryQueue } from '../queue/delivery-queue';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { SERVICE_VERSION } from '../version';
+import type { StatusDto } from './dto/status.dto';
+
+/**
+ * Everything an operator looks at first, from whichever process serves the request: the
+ * Opentact connection of every ingest process, what waits in the event log and the deliveries
+ * queue, the last hour of delivery outcomes across all workers, subscriptions and quarantine.
+ */
+@Injectable()
+export class StatusService {
+  constructor(
+    private readonly stats: OperationalStatsRepository,
+    private readonly log: EventLog,
+    private readonly queue: DeliveryQueue,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly quarantine: QuarantineRepository,
+  ) {}
+
+  async status(nowMs = Date.now()): Promise<StatusDto> {
+    const [connections, log, jobs, perMinute, all, quarantine] = await Promise.all([
+      this.stats.connections(nowMs),
+      this.log.stats(),
+      this.queue.counts(),
+      this.stats.deliveriesPerMinute(nowMs),
+      this.subscriptions.listAll(),
+      // One entry read: the page carries the total.
+      this.quarantine.list(0, 1),
+    ]);
+    return {
+      version: SERVICE_VERSION,
+      time: new Date(nowMs).toISOString(),
+      opentact: {
+        state: summaryState(connections),
+        connections: connections.sort((a, b) => a.instance.localeCompare(b.instance)),
+      },
+      events: {
+        backlog: log.backlog ?? null,
+        inFanOut: log.pending,
+        retained: log.length,
+      },
+      deliveries: {
+        queue: jobs,
+        lastHour: totals(perMinute),
+        perMinute,
+      },
+      subscriptions: {
+        total: all.length,
+        enabled: all.filter((s) => s.enabled).length,
+        disabled: all.filter((s) => !s.enabled).length,
+        failing: all.filter((s) => s.enabled && s.failingSince !== undefined).length,
+      },
+      quarantine: { total: quarantine.total },
+    };
+  }
+}
+
+/** `open` when some ingest process is authenticated, `down` when none is, `unknown` without reports. */
+function summaryState(connections: ConnectionReport[]): 'open' | 'down' | 'unknown' {
+  if (connections.length === 0) {
+    return 'unknown';
+  }
+  return connections.some((c) => c.authenticated) ? 'open' : 'down';
+}
+
+function totals(perMinute: MinuteCounts[]): Record<DeliveryOutcomeName, number> {
+  const sum: Record<DeliveryOutcomeName, number> = {
+    success: 0,
+    retry: 0,
+    dead: 0,
+    disabled: 0,
+    skipped: 0,
+  };
+  for (const minute of perMinute) {
+    for (const key of Object.keys(sum) as DeliveryOutcomeName[]) {
+      sum[key] += minute.counts[key];
+    }
+  }
+  return sum;
+}
