@@ -13,6 +13,12 @@ export interface EventToAppend {
   body: string;
   /** A synthetic test event names the one subscription it is for. */
   targetSubscriptionId?: string;
+  /**
+   * Other identities of the same happening (e.g. `call:<uuid>:<state>`), so that the event is a
+   * duplicate when any of them was seen, whatever its id: a state read over the WSS and the same
+   * state recovered over REST later are one event.
+   */
+  aliases?: readonly string[];
 }
 
 /** One event as the log holds it. */
@@ -40,30 +46,44 @@ export interface EventLogStats {
 export const FAN_OUT_GROUP = 'fan-out';
 
 /**
- * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then one dedup key per
- * event. ARGV: ttl seconds, the body field name, then body and target per event. Returns per
- * event the new entry id, or false for an id already in the log (within the dedup window, or
- * earlier in this batch).
+ * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then per event its dedup
+ * key followed by its alias keys. ARGV: ttl seconds, the body field name, then per event: body,
+ * target, number of aliases. An event is a duplicate when its id or any alias is already taken
+ * (within the dedup window, or earlier in this batch). Returns per event the new entry id, or
+ * false for a duplicate.
  */
 const APPEND = new LuaScript(`
 local ttl = ARGV[1]
 local field = ARGV[2]
 local out = {}
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    out[i - 1] = false
+local k = 2
+local a = 3
+local n = 0
+while k <= #KEYS do
+  n = n + 1
+  local body = ARGV[a]
+  local target = ARGV[a + 1]
+  local aliases = tonumber(ARGV[a + 2])
+  a = a + 3
+  local taken = false
+  for j = k, k + aliases do
+    if redis.call('EXISTS', KEYS[j]) == 1 then taken = true end
+  end
+  if taken then
+    out[n] = false
   else
-    local body = ARGV[2 * i - 1]
-    local target = ARGV[2 * i]
     local id
     if target == '' then
       id = redis.call('XADD', KEYS[1], '*', field, body)
     else
       id = redis.call('XADD', KEYS[1], '*', field, body, 's', target)
     end
-    redis.call('SET', KEYS[i], id, 'EX', ttl)
-    out[i - 1] = id
+    for j = k, k + aliases do
+      redis.call('SET', KEYS[j], id, 'EX', ttl)
+    end
+    out[n] = id
   end
+  k = k + aliases + 1
 end
 return out
 `);
@@ -147,6 +167,7 @@ function isGroupMissing(error: unknown): boolean {
  *   <prefix>:event-log            the stream; fields `z1` (the webhook body, compressed: see
  *                                 event-body.codec.ts) and `s` (the target of a test event)
  *   <prefix>:event:<event id>     the entry id, expiring with the retention window (the dedup key)
+ *   <prefix>:event-alias:<alias>  the same, for another identity of the event (see `aliases`)
  * Trimming keeps entries for the retention window and under the count cap, and never removes an
  * entry the fan-out has not finished with.
  */
@@ -171,6 +192,10 @@ export class EventLog {
     return redisKey(this.prefix, 'event', eventId);
   }
 
+  private aliasKey(alias: string): string {
+    return redisKey(this.prefix, 'event-alias', alias);
+  }
+
   /**
    * Appends the events not already in the log, atomically with their dedup keys, in one round
    * trip. Returns, per input, the new entry id or `undefined` for a duplicate.
@@ -182,8 +207,9 @@ export class EventLog {
     const keys = [this.streamKey];
     const args: (string | number | Buffer)[] = [this.ttlSeconds, BODY_FIELD_V1];
     for (const event of events) {
-      keys.push(this.eventKey(event.id));
-      args.push(encodeBody(event.body), event.targetSubscriptionId ?? '');
+      const aliases = event.aliases ?? [];
+      keys.push(this.eventKey(event.id), ...aliases.map((alias) => this.aliasKey(alias)));
+      args.push(encodeBody(event.body), event.targetSubscriptionId ?? '', aliases.length);
     }
     const result = (await APPEND.run(this.redis, keys, args)) as (string | null)[];
     return events.map((_, i) => result[i] ?? undefined);
