@@ -43,7 +43,12 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       out.push(...sourceFiles(path));
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+    } else if (
+      entry.name.endsWith('.ts') &&
+      !entry.name.endsWith('.spec.ts') &&
+      // Declarations have no output (and make transpileModule fail).
+      !entry.name.endsWith('.d.ts')
+    ) {
       out.push(path);
     }
   }
