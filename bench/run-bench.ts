@@ -5,6 +5,7 @@
  *   BENCH_SMOKE=1            a few seconds per scenario with tiny counts (CI keeps the script working)
  *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s6)
  *   BENCH_S1_SECONDS=60      measured seconds per fixed rate in scenario 1
+ *   BENCH_S1_RATES=500,1000  the fixed rates of scenario 1
  *   BENCH_CPU_PROF=s2,...    run the service of these scenarios with --cpu-prof (s1-1000, s2,
  *                            s2-ingest for the pre-fill's ingest process, s3, s4, s5, s6)
  *   BENCH_OUT=<dir>          where logs, profiles and results.json go (default: a temp dir)
@@ -60,7 +61,7 @@ const S = SMOKE
     }
   : {
       payloadBytes: 1024,
-      s1Rates: [500, 1_000, 2_000],
+      s1Rates: (process.env.BENCH_S1_RATES ?? '500,1000,2000').split(',').map(Number),
       s1Seconds: Number(process.env.BENCH_S1_SECONDS ?? 60),
       warmupSeconds: 5,
       s2Count: Number(process.env.BENCH_S2_COUNT ?? 100_000),

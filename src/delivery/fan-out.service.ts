@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../events/event-log';
-import { parseWebhookBody } from '../events/webhook-body';
+import type { NormalizedEvent } from '../events/normalized-event';
+import { parseWebhookBody, readWebhookEnvelope } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
 import { DeliveryQueue } from '../queue/delivery-queue';
 import { type DeliveryJobData, deliveryIdOf } from '../queue/queue.constants';
@@ -42,13 +43,17 @@ export class FanOut {
 
   /** Returns the number of deliveries started for the event. */
   async fanOut(logged: LoggedEvent): Promise<number> {
-    const event = parseWebhookBody(logged.body);
+    // Matching needs the type, and the data only for subscriptions with a filter: the body is
+    // parsed whole only then.
+    const event = readWebhookEnvelope(logged.body);
+    let data: NormalizedEvent['data'] | undefined;
+    const dataOf = (): NormalizedEvent['data'] => (data ??= parseWebhookBody(logged.body).data);
     const enabled = await this.registry.getEnabled();
     // A test event goes to the one subscription it names, whatever its event types.
     const target = logged.targetSubscriptionId;
     const matches =
       target === undefined
-        ? enabled.filter((sub) => sub.matches(event))
+        ? enabled.filter((sub) => sub.matchesLazily(event.type, dataOf))
         : enabled.filter((sub) => sub.id === target);
     if (matches.length === 0) {
       return 0;

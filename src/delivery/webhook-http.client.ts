@@ -312,6 +312,12 @@ export class WebhookHttpClient {
       durationMs: 0,
     };
     try {
+      // Nothing to read (204, or an empty body announced): release the connection at once.
+      if (response.statusCode === 204 || response.headers['content-length'] === '0') {
+        await response.body.dump();
+        result.durationMs = elapsed();
+        return result;
+      }
       const read = await readCapped(
         response.body as AsyncIterable<Buffer>,
         this.options.maxResponseBytes,

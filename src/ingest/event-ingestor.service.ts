@@ -6,7 +6,7 @@ import { EventNormalizer } from '../events/event-normalizer.service';
 import { frameTypeLabel } from '../events/frame-kind';
 import { type NormalizedEvent, QuarantineReason } from '../events/normalized-event';
 import { QuarantineRepository } from '../events/quarantine.repository';
-import { webhookBody } from '../events/webhook-body';
+import { webhookBody, webhookBodyWithRawText } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
 import { eventTypeLabel } from '../metrics/label-values';
 import { MetricsService } from '../metrics/metrics.service';
@@ -73,9 +73,12 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
         this.metrics.framesReceived.inc({
           frame_type: frameTypeLabel(typeof event.raw.type === 'string' ? event.raw.type : ''),
         });
-        return this.batcher
-          .add({ event, append: { id: event.id, body: webhookBody(event) } })
-          .then(() => undefined);
+        // The frame's own text goes into the body as `raw`: decoded again here (a microsecond)
+        // rather than serialised again from the parsed frame.
+        const body = isBinary
+          ? webhookBody(event)
+          : webhookBodyWithRawText(event, data.toString('utf8'));
+        return this.batcher.add({ event, append: { id: event.id, body } }).then(() => undefined);
       }
     }
   }

@@ -120,5 +120,22 @@ describe('compileSubscription', () => {
     const compiled = compileSubscription(base);
     expect(compiled.id).toBe('sub_1');
     expect(compiled.matches(event(type, eventData))).toBe(expected);
+    // The two-step form decides the same.
+    expect(compiled.matchesLazily(type, () => eventData as never)).toBe(expected);
+  });
+
+  it('reads the data lazily only for a type that matches and a subscription that filters', () => {
+    let reads = 0;
+    const data = (): never => {
+      reads++;
+      return { direction: 'inbound' } as never;
+    };
+    const filtered = compileSubscription(base);
+    const unfiltered = compileSubscription({ ...base, filter: undefined });
+    expect(filtered.matchesLazily(EventType.AccountBalanceChanged, data)).toBe(false);
+    expect(unfiltered.matchesLazily(EventType.CallLive, data)).toBe(true);
+    expect(reads).toBe(0);
+    expect(filtered.matchesLazily(EventType.CallLive, data)).toBe(true);
+    expect(reads).toBe(1);
   });
 });

@@ -59,8 +59,8 @@ function compileFilter(filter: SubscriptionFilter | undefined): CompiledFilter {
   return compiled;
 }
 
-function dataField(event: MatchableEvent, key: string): string | undefined {
-  const value = (event.data as unknown as Readonly<Record<string, unknown>>)[key];
+function dataField(data: MatchableEvent['data'], key: string): string | undefined {
+  const value = (data as unknown as Readonly<Record<string, unknown>>)[key];
   if (typeof value === 'string') {
     return value;
   }
@@ -68,8 +68,12 @@ function dataField(event: MatchableEvent, key: string): string | undefined {
 }
 
 function passes(filter: CompiledFilter, event: MatchableEvent): boolean {
+  return passesData(filter, event.data);
+}
+
+function passesData(filter: CompiledFilter, data: MatchableEvent['data']): boolean {
   for (const [key, accepted] of filter) {
-    const value = dataField(event, key);
+    const value = dataField(data, key);
     if (value === undefined || !accepted.has(NUMBER_KEYS.has(key) ? numberKey(value) : value)) {
       return false;
     }
@@ -93,6 +97,17 @@ export class CompiledSubscription {
 
   matches(event: MatchableEvent): boolean {
     return this.types.matches(event.type) && passes(this.filter, event);
+  }
+
+  /**
+   * The same decision in two steps, for a caller that has the type at hand and the data only at
+   * a cost: `data` is called only when the type matches and the subscription filters on data.
+   */
+  matchesLazily(type: string, data: () => MatchableEvent['data']): boolean {
+    if (!this.types.matches(type)) {
+      return false;
+    }
+    return this.filter.length === 0 || passesData(this.filter, data());
   }
 }
 

@@ -59,6 +59,22 @@ describe('WebhookSigner', () => {
     );
   });
 
+  it('signs the same with a key it has decoded before, and keeps refusing a bad one', () => {
+    const signer = new WebhookSigner();
+    const secret = generateSecret();
+    const input = {
+      msgId: 'msg_1',
+      timestampSec: 1_700_000_000,
+      body: '{"a":1}',
+      secrets: [secret],
+    };
+    const first = signer.sign(input);
+    expect(signer.sign(input)).toBe(first);
+    expect(signer.sign({ ...input, body: '{"a":2}' })).not.toBe(first);
+    expect(() => signer.sign({ ...input, secrets: ['whsec_***'] })).toThrow(InvalidSecretError);
+    expect(() => signer.sign({ ...input, secrets: ['whsec_***'] })).toThrow(InvalidSecretError);
+  });
+
   it('refuses a timestamp that is not whole seconds', () => {
     expect(() =>
       signer.sign({ msgId: 'm', timestampSec: 1.5, body: '', secrets: [generateSecret()] }),

@@ -42,8 +42,25 @@ function decodeKey(secret: string): Buffer {
   return Buffer.from(encoded, 'base64');
 }
 
+/** Decoded keys kept at most; a secret is decoded (checked, base64) once, not on every attempt. */
+const MAX_CACHED_KEYS = 10_000;
+
 /** Produces the `webhook-signature` header value of the Standard Webhooks `v1` (HMAC-SHA256) scheme. */
 export class WebhookSigner {
+  private readonly keys = new Map<string, Buffer>();
+
+  private keyOf(secret: string): Buffer {
+    let key = this.keys.get(secret);
+    if (key === undefined) {
+      key = decodeKey(secret);
+      if (this.keys.size >= MAX_CACHED_KEYS) {
+        this.keys.clear();
+      }
+      this.keys.set(secret, key);
+    }
+    return key;
+  }
+
   sign(input: SignInput): string {
     if (input.secrets.length === 0) {
       throw new InvalidSecretError('no secret to sign with');
@@ -51,13 +68,16 @@ export class WebhookSigner {
     if (!Number.isSafeInteger(input.timestampSec) || input.timestampSec < 0) {
       throw new RangeError(`timestampSec must be whole Unix seconds, got ${input.timestampSec}`);
     }
-    const content = `${input.msgId}.${input.timestampSec}.${input.body}`;
+    // The signed content is `${msgId}.${timestamp}.${body}`, fed in two parts so the body is not
+    // copied into a new string for every secret.
+    const prefix = `${input.msgId}.${input.timestampSec}.`;
     // One signature per secret, space-separated: receivers still on the old secret keep verifying
     // during a rotation, and receivers already on the new one verify too.
     return input.secrets
       .map((secret) => {
-        const digest = createHmac('sha256', decodeKey(secret))
-          .update(content, 'utf8')
+        const digest = createHmac('sha256', this.keyOf(secret))
+          .update(prefix, 'utf8')
+          .update(input.body, 'utf8')
           .digest('base64');
         return `v1,${digest}`;
       })
