@@ -9,6 +9,8 @@ import { classifyAttempt } from './delivery-outcome';
 import { type DeliveryIdentity, DeliveryRecordRepository } from './delivery-record.repository';
 import { type DeliveryAttempt as AttemptRecord, DeliveryStatus } from './delivery.model';
 import { EndpointHealth } from './endpoint-health';
+import { OperationalEvents } from './operational-events';
+import { SubscriptionLimiter } from './subscription-limiter';
 import { applyRetryAfter, nextDelayMs } from './retry-schedule';
 import type { HttpAttemptResult } from './webhook-http.client';
 import { WebhookSender } from './webhook-sender';
@@ -63,6 +65,8 @@ export class DeliveryAttempt {
     private readonly health: EndpointHealth,
     private readonly metrics: MetricsService,
     private readonly stats: OperationalStatsRepository,
+    private readonly limiter: SubscriptionLimiter,
+    private readonly operational: OperationalEvents,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'delivery' });
@@ -149,15 +153,32 @@ export class DeliveryAttempt {
     }
 
     const reason = attempt.error ?? outcome.reason;
+    if (outcome.retryAfterMs !== undefined) {
+      // The receiver asked for a break: every delivery of the subscription waits, not only this.
+      await this.limiter.pause(subscription.id, Date.now() + outcome.retryAfterMs);
+      this.metrics.subscriptionPauses.inc();
+    }
     if (!target.manual) {
       await this.health.failed(subscription.id);
     }
     const scheduled = nextDelayMs(target.attemptNumber, this.retryScheduleMs, this.retryJitter);
     if (scheduled === undefined || target.attemptNumber >= this.maxAttempts) {
-      await this.records.recordAttempt(
+      const attempts = await this.records.recordAttempt(
         identity,
         { ...attempt, error: reason },
         { status: DeliveryStatus.Dead },
+      );
+      await this.operational.deliveryDead(
+        {
+          deliveryId: identity.deliveryId,
+          eventId: identity.eventId,
+          eventType: identity.eventType,
+          subscriptionId: subscription.id,
+          attempts,
+          lastStatusCode: attempt.statusCode,
+          lastError: reason,
+        },
+        attempt.at,
       );
       this.metrics.deliveries.inc({ outcome: 'dead', status_class: cls });
       this.stats.countDelivery('dead');

@@ -3,7 +3,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
@@ -56,7 +56,14 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
     );
     this.deliveryWorker = new ManagedWorker<DeliveryJobData>({
       queueName: QueueName.Deliveries,
-      processor: (job: Job<DeliveryJobData>) => processor.process(job),
+      processor: async (job: Job<DeliveryJobData>, token?: string) => {
+        const postponed = await processor.process(job);
+        if (postponed !== undefined && token !== undefined) {
+          // Not an attempt: back to the delayed set, attempts untouched.
+          await job.moveToDelayed(Date.now() + postponed.postponeMs, token);
+          throw new DelayedError();
+        }
+      },
       workerOptions: {
         connection: bullConnection(redisCfg, { purpose: 'worker', connectionName: 'otb-delivery' }),
         prefix: redisCfg.prefix,

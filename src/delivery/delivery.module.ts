@@ -7,6 +7,10 @@ import { USER_AGENT } from '../version';
 import { WebhookSigner } from '../webhook-security/webhook-signer';
 import { DeliveryAdminService } from './delivery-admin.service';
 import { DeliveryAttempt } from './delivery-attempt.service';
+import { DeliveryLanes } from './delivery-lanes';
+import { DeliveryTurns } from './delivery-turns';
+import { OperationalEvents } from './operational-events';
+import { SubscriptionLimiter } from './subscription-limiter';
 import { DeliveryRecordRepository } from './delivery-record.repository';
 import { DeliveryProcessor } from './delivery.processor';
 import { EndpointHealth } from './endpoint-health';
@@ -20,6 +24,10 @@ import { WebhookSender } from './webhook-sender';
   providers: [
     DeliveryRecordRepository,
     DeliveryAttempt,
+    DeliveryLanes,
+    DeliveryTurns,
+    SubscriptionLimiter,
+    OperationalEvents,
     DeliveryProcessor,
     EndpointHealth,
     FanOut,

@@ -3,7 +3,10 @@ import { EventLog, type LoggedEvent } from '../events/event-log';
 import type { DeliveryJobData } from '../queue/queue.constants';
 import type { Subscription } from '../subscriptions/subscription.model';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
-import { DeliveryAttempt } from './delivery-attempt.service';
+import { type AttemptResolution, DeliveryAttempt } from './delivery-attempt.service';
+import { DeliveryLanes } from './delivery-lanes';
+import { DeliveryTurns, PARKED_RECHECK_MS } from './delivery-turns';
+import { SubscriptionLimiter } from './subscription-limiter';
 import { PermanentDeliveryError, RetryableDeliveryError } from './delivery-errors';
 import { type DeliveryIdentity, DeliveryRecordRepository } from './delivery-record.repository';
 import { DeliveryStatus } from './delivery.model';
@@ -13,6 +16,12 @@ export interface DeliveryJob {
   data: DeliveryJobData;
   /** Attempts BullMQ has made of this job before this one. */
   attemptsMade: number;
+}
+
+/** Not now, and not an attempt: try again after this long (its turn, a limit, a pause). */
+export interface Postponement {
+  postponeMs: number;
+  reason: 'turn' | 'limit';
 }
 
 /** Statuses after which a job has nothing left to do (a duplicate job from a crash window). */
@@ -37,9 +46,12 @@ export class DeliveryProcessor {
     @Inject(SubscriptionsRepository)
     private readonly subscriptions: Pick<SubscriptionsRepository, 'get'>,
     private readonly attempts: DeliveryAttempt,
+    private readonly limiter: SubscriptionLimiter,
+    private readonly lanes: DeliveryLanes,
+    private readonly turns: DeliveryTurns,
   ) {}
 
-  async process(job: DeliveryJob): Promise<void> {
+  async process(job: DeliveryJob): Promise<Postponement | undefined> {
     const { data } = job;
     const identity: DeliveryIdentity = {
       deliveryId: data.deliveryId,
@@ -54,21 +66,43 @@ export class DeliveryProcessor {
       this.loadEvent(data),
     ]);
     if (FINISHED.has(status)) {
-      return;
+      // A duplicate job from a crash window; if it held a lane, the lane moves on.
+      await this.turns.end(data.subscriptionId, data.ordering, data.deliveryId);
+      return undefined;
     }
     const skip = skipReason(subscription, event);
     if (skip !== undefined || !subscription || !event) {
       await this.attempts.skip(identity, skip ?? 'nothing to send');
-      return;
+      await this.turns.end(data.subscriptionId, data.ordering, data.deliveryId);
+      return undefined;
     }
-    const resolution = await this.attempts.run({
-      identity,
-      subscription,
-      body: event.body,
-      attemptNumber: job.attemptsMade + 1 + (data.attemptOffset ?? 0),
-      manual: data.manual === true,
-      receivedAtMs: data.receivedAtMs,
-    });
+    // A delivery of an ordered subscription goes when it is first of its key.
+    if (
+      data.ordering !== undefined &&
+      !(await this.lanes.isFirst(subscription.id, data.ordering.key, data.deliveryId))
+    ) {
+      return { postponeMs: PARKED_RECHECK_MS, reason: 'turn' };
+    }
+    const acquired = await this.limiter.acquire(subscription);
+    if (acquired.kind === 'wait') {
+      return { postponeMs: acquired.delayMs, reason: 'limit' };
+    }
+    let resolution: AttemptResolution;
+    try {
+      resolution = await this.attempts.run({
+        identity,
+        subscription,
+        body: event.body,
+        attemptNumber: job.attemptsMade + 1 + (data.attemptOffset ?? 0),
+        manual: data.manual === true,
+        receivedAtMs: data.receivedAtMs,
+      });
+    } finally {
+      await this.limiter.release(acquired.slot);
+    }
+    if (resolution.kind !== 'retry') {
+      await this.turns.end(subscription.id, data.ordering, data.deliveryId);
+    }
     if (resolution.kind === 'retry') {
       // The backoff strategy reads the delay back from the error, so the job waits exactly this long.
       throw new RetryableDeliveryError(resolution.reason, resolution.delayMs);
@@ -76,6 +110,7 @@ export class DeliveryProcessor {
     if (resolution.kind === 'dead') {
       throw new PermanentDeliveryError(resolution.reason);
     }
+    return undefined;
   }
 
   private async loadEvent(data: DeliveryJobData): Promise<LoggedEvent | undefined> {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { InjectLogger } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { OperationalEvents } from './operational-events';
 import { Clock } from '../subscriptions/clock';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
@@ -43,6 +44,7 @@ export class EndpointHealth {
     config: AppConfig,
     @Inject(SubscriptionsRepository) private readonly store: EndpointHealthStore,
     private readonly metrics: MetricsService,
+    private readonly operational: OperationalEvents,
     private readonly clock: Clock,
     @InjectLogger() logger: Logger,
   ) {
@@ -134,6 +136,12 @@ export class EndpointHealth {
     const reason = `failing without a success since ${failingSince}`;
     if (await this.store.disable(subscriptionId, reason, now)) {
       this.metrics.subscriptionsDisabled.inc({ reason: 'failing' });
+      await this.operational.subscriptionDisabled({
+        subscriptionId,
+        reason,
+        cause: 'failing',
+        disabledAt: now.toISOString(),
+      });
       this.logger.warn(
         { subscriptionId, failingSince },
         'subscription disabled: failing for too long',
@@ -145,8 +153,15 @@ export class EndpointHealth {
 
   /** The endpoint answered 410 Gone: Standard Webhooks says stop sending to it. */
   async gone(subscriptionId: string, reason: string): Promise<void> {
-    if (await this.store.disable(subscriptionId, reason, new Date(this.nowMs()))) {
+    const now = new Date(this.nowMs());
+    if (await this.store.disable(subscriptionId, reason, now)) {
       this.metrics.subscriptionsDisabled.inc({ reason: 'gone' });
+      await this.operational.subscriptionDisabled({
+        subscriptionId,
+        reason,
+        cause: 'gone',
+        disabledAt: now.toISOString(),
+      });
       this.logger.warn({ subscriptionId, reason }, 'subscription disabled: endpoint is gone');
     }
   }

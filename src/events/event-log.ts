@@ -19,6 +19,8 @@ export interface EventToAppend {
    * state recovered over REST later are one event.
    */
   aliases?: readonly string[];
+  /** What orders it among other events (see ordering-key.ts); gets a per-key sequence number. */
+  orderingKey?: string;
 }
 
 /** One event as the log holds it. */
@@ -31,6 +33,8 @@ export interface LoggedEvent {
   deliveries?: number;
   /** Set when the stored body cannot be read (corrupt, or an unknown format); body is then ''. */
   unreadable?: string;
+  /** The event's ordering key and its place in that key's sequence (1, 2, ...). */
+  ordering?: { key: string; seq: number };
 }
 
 export interface EventLogStats {
@@ -47,10 +51,12 @@ export const FAN_OUT_GROUP = 'fan-out';
 
 /**
  * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then per event its dedup
- * key followed by its alias keys. ARGV: ttl seconds, the body field name, then per event: body,
- * target, number of aliases. An event is a duplicate when its id or any alias is already taken
- * (within the dedup window, or earlier in this batch). Returns per event the new entry id, or
- * false for a duplicate.
+ * key, its alias keys, and its ordering sequence key when it has an ordering key. ARGV: ttl
+ * seconds, the body field name, then per event: body, target, number of aliases, ordering key
+ * ('' for none). An event is a duplicate when its id or any alias is already taken (within the
+ * dedup window, or earlier in this batch). A keyed event gets the next number of its key's
+ * sequence (fields `k`, `q`): the order deliveries of that key are sent in. Returns per event the
+ * new entry id, or false for a duplicate.
  */
 const APPEND = new LuaScript(`
 local ttl = ARGV[1]
@@ -64,26 +70,39 @@ while k <= #KEYS do
   local body = ARGV[a]
   local target = ARGV[a + 1]
   local aliases = tonumber(ARGV[a + 2])
-  a = a + 3
+  local order = ARGV[a + 3]
+  a = a + 4
+  local last = k + aliases
   local taken = false
-  for j = k, k + aliases do
+  for j = k, last do
     if redis.call('EXISTS', KEYS[j]) == 1 then taken = true end
   end
+  local seqKey = nil
+  if order ~= '' then seqKey = KEYS[last + 1] end
   if taken then
     out[n] = false
   else
-    local id
-    if target == '' then
-      id = redis.call('XADD', KEYS[1], '*', field, body)
-    else
-      id = redis.call('XADD', KEYS[1], '*', field, body, 's', target)
+    local entry = {field, body}
+    if target ~= '' then
+      table.insert(entry, 's')
+      table.insert(entry, target)
     end
-    for j = k, k + aliases do
+    if seqKey then
+      local seq = redis.call('INCR', seqKey)
+      redis.call('EXPIRE', seqKey, ttl)
+      table.insert(entry, 'k')
+      table.insert(entry, order)
+      table.insert(entry, 'q')
+      table.insert(entry, seq)
+    end
+    local id = redis.call('XADD', KEYS[1], '*', unpack(entry))
+    for j = k, last do
       redis.call('SET', KEYS[j], id, 'EX', ttl)
     end
     out[n] = id
   end
-  k = k + aliases + 1
+  k = last + 1
+  if seqKey then k = k + 1 end
 end
 return out
 `);
@@ -125,10 +144,16 @@ function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent {
   let body: string | undefined;
   let target: string | undefined;
   let unreadable: string | undefined;
+  let orderKey: string | undefined;
+  let orderSeq: number | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i].toString();
     if (name === 's') {
       target = fields[i + 1].toString();
+    } else if (name === 'k') {
+      orderKey = fields[i + 1].toString();
+    } else if (name === 'q') {
+      orderSeq = Number(fields[i + 1].toString());
     } else if (body === undefined) {
       try {
         body = decodeBody(name, fields[i + 1]);
@@ -143,6 +168,9 @@ function toLogged(entry: StreamEntry, deliveries?: number): LoggedEvent {
   const logged: LoggedEvent = { entryId, body: body ?? '' };
   if (unreadable !== undefined) {
     logged.unreadable = unreadable;
+  }
+  if (orderKey !== undefined && orderSeq !== undefined && Number.isSafeInteger(orderSeq)) {
+    logged.ordering = { key: orderKey, seq: orderSeq };
   }
   if (target !== undefined) {
     logged.targetSubscriptionId = target;
@@ -165,9 +193,11 @@ function isGroupMissing(error: unknown): boolean {
  *
  * This class is the only code that knows that layout:
  *   <prefix>:event-log            the stream; fields `z1` (the webhook body, compressed: see
- *                                 event-body.codec.ts) and `s` (the target of a test event)
+ *                                 event-body.codec.ts), `s` (the target of a test event), and
+ *                                 `k`/`q` (ordering key and its sequence number)
  *   <prefix>:event:<event id>     the entry id, expiring with the retention window (the dedup key)
  *   <prefix>:event-alias:<alias>  the same, for another identity of the event (see `aliases`)
+ *   <prefix>:order:<key>:seq      the last sequence number given to an event of an ordering key
  * Trimming keeps entries for the retention window and under the count cap, and never removes an
  * entry the fan-out has not finished with.
  */
@@ -196,6 +226,10 @@ export class EventLog {
     return redisKey(this.prefix, 'event-alias', alias);
   }
 
+  private orderSeqKey(orderingKey: string): string {
+    return redisKey(this.prefix, 'order', orderingKey, 'seq');
+  }
+
   /**
    * Appends the events not already in the log, atomically with their dedup keys, in one round
    * trip. Returns, per input, the new entry id or `undefined` for a duplicate.
@@ -209,7 +243,15 @@ export class EventLog {
     for (const event of events) {
       const aliases = event.aliases ?? [];
       keys.push(this.eventKey(event.id), ...aliases.map((alias) => this.aliasKey(alias)));
-      args.push(encodeBody(event.body), event.targetSubscriptionId ?? '', aliases.length);
+      if (event.orderingKey !== undefined) {
+        keys.push(this.orderSeqKey(event.orderingKey));
+      }
+      args.push(
+        encodeBody(event.body),
+        event.targetSubscriptionId ?? '',
+        aliases.length,
+        event.orderingKey ?? '',
+      );
     }
     const result = (await APPEND.run(this.redis, keys, args)) as (string | null)[];
     return events.map((_, i) => result[i] ?? undefined);

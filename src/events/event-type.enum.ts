@@ -21,7 +21,18 @@ export enum EventType {
   TnOrderChanged = 'tn.order_changed',
   /** Synthetic event sent by `POST /v1/subscriptions/:id/test`. */
   WebhookTest = 'webhook.test',
+  /**
+   * The bridge's own operational events. Delivered only to subscriptions that name them
+   * (`bridge.*` or an exact type): the `*` pattern does not match them.
+   */
+  BridgeSubscriptionDisabled = 'bridge.subscription.disabled',
+  BridgeDeliveryDead = 'bridge.delivery.dead',
+  BridgeOpentactDisconnected = 'bridge.opentact.disconnected',
+  BridgeOpentactReconnected = 'bridge.opentact.reconnected',
 }
+
+/** Types under this prefix are operational: `*` does not match them. */
+export const BRIDGE_PREFIX = 'bridge.';
 
 /** A kind this service does not model yet, passed through under Opentact's own name. */
 export type PassthroughEventType = `opentact.${string}`;

@@ -1,3 +1,4 @@
+import { EventType } from './event-type.enum';
 import type { NormalizedEvent } from './normalized-event';
 import {
   parseWebhookBody,
@@ -11,7 +12,7 @@ const RAW_TEXT = '{"uuid":"u-1", "type":"call_state","n":1.50,"t":"caf\\u00e9"}'
 function event(id: string): NormalizedEvent {
   return {
     id,
-    type: 'call.live',
+    type: EventType.CallLive,
     occurredAt: '2026-11-30T05:48:49.558Z',
     receivedAt: '2026-11-30T05:48:49.560Z',
     data: { callId: 'c-1', message: 'x,"data":y' },

@@ -4,6 +4,7 @@ import { TickBatcher } from '../common/tick-batcher';
 import { EventLog, type EventToAppend } from '../events/event-log';
 import { EventNormalizer } from '../events/event-normalizer.service';
 import { frameTypeLabel } from '../events/frame-kind';
+import { orderingKeyOf } from '../events/ordering-key';
 import { type NormalizedEvent, QuarantineReason } from '../events/normalized-event';
 import { QuarantineRepository } from '../events/quarantine.repository';
 import { webhookBody, webhookBodyWithRawText } from '../events/webhook-body';
@@ -78,7 +79,12 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
         const body = isBinary
           ? webhookBody(event)
           : webhookBodyWithRawText(event, data.toString('utf8'));
-        return this.batcher.add({ event, append: { id: event.id, body } }).then(() => undefined);
+        const append: EventToAppend = { id: event.id, body };
+        const orderingKey = orderingKeyOf(event.type, event.data);
+        if (orderingKey !== undefined) {
+          append.orderingKey = orderingKey;
+        }
+        return this.batcher.add({ event, append }).then(() => undefined);
       }
     }
   }

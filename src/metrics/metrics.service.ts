@@ -142,6 +142,11 @@ export class MetricsService {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly subscriptionPauses = new Counter({
+    name: 'otb_subscription_pauses_total',
+    help: 'Times a receiver paused its subscription with 429 or 503 and Retry-After',
+    registers: [this.registry],
+  });
   readonly subscriptionsDisabled = new Counter({
     name: 'otb_subscriptions_disabled_total',
     help: 'Subscriptions disabled automatically, by reason (gone, failing)',

@@ -126,6 +126,21 @@ export class DeliveryQueue {
     }
   }
 
+  /** Runs a waiting (delayed) delivery now; false when it has no delayed job. */
+  async promote(deliveryId: string): Promise<boolean> {
+    const job = await this.queue.getJob(deliveryId);
+    if (!job || !(await job.isDelayed())) {
+      return false;
+    }
+    try {
+      await job.promote();
+      return true;
+    } catch {
+      // It was promoted, or started, a moment ago.
+      return false;
+    }
+  }
+
   /** The state of a delivery's job, or undefined when it has none (never queued, or removed). */
   async stateOf(deliveryId: string): Promise<string | undefined> {
     const job = await this.queue.getJob(deliveryId);

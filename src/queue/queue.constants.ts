@@ -26,6 +26,8 @@ export interface DeliveryJobData {
   manual?: boolean;
   /** Attempts made before this job existed (the fan-out's inline first attempt). */
   attemptOffset?: number;
+  /** Set for a delivery of an ordered subscription: its lane (ordering key) and place in it. */
+  ordering?: { key: string; seq: number };
 }
 
 /** Joins encoded parts; the encoding never produces two `~` in a row. */

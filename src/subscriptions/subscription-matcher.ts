@@ -1,3 +1,4 @@
+import { BRIDGE_PREFIX } from '../events/event-type.enum';
 import type { NormalizedEvent } from '../events/normalized-event';
 import { FILTER_KEYS, type Subscription, type SubscriptionFilter } from './subscription.model';
 
@@ -21,7 +22,11 @@ export class EventTypeMatcher {
   }
 
   matches(type: string): boolean {
-    if (this.all || this.exact.has(type)) {
+    if (this.exact.has(type)) {
+      return true;
+    }
+    // Operational events reach only those who name them, never a catch-all endpoint.
+    if (this.all && !type.startsWith(BRIDGE_PREFIX)) {
       return true;
     }
     for (const prefix of this.prefixes) {

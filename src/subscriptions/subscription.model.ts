@@ -14,6 +14,10 @@ export interface SubscriptionSecret {
 
 export type SubscriptionSource = 'api' | 'file';
 
+/** `per-key`: deliveries sharing an ordering key (a call, a message, an order) go one at a time. */
+export type SubscriptionOrdering = 'none' | 'per-key';
+export const ORDERINGS: readonly SubscriptionOrdering[] = ['none', 'per-key'];
+
 export interface Subscription {
   /** `sub_` + 24 URL-safe random characters, or the id declared in SUBSCRIPTIONS_FILE. */
   id: string;
@@ -24,6 +28,12 @@ export interface Subscription {
   secrets: SubscriptionSecret[];
   headers: Record<string, string>;
   filter?: SubscriptionFilter;
+  /** Absent means `none`. */
+  ordering?: SubscriptionOrdering;
+  /** Requests started per second at most, across every worker. */
+  rateLimitPerSecond?: number;
+  /** Requests in flight at most, across every worker. */
+  maxInFlight?: number;
   enabled: boolean;
   disabledReason?: string;
   disabledAt?: string;
@@ -33,6 +43,8 @@ export interface Subscription {
   /** Start of the current run of failed deliveries; cleared by a success. */
   failingSince?: string;
   lastSuccessAt?: string;
+  /** Set while a 429/503 with Retry-After holds every delivery back (ISO). */
+  pausedUntil?: string;
 }
 
 /** Why a subscription was turned off, kept so a later change knows who may turn it back on. */

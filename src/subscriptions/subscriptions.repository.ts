@@ -55,6 +55,7 @@ local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
 if removed == 1 then
   local version = redis.call('INCR', KEYS[3])
   redis.call('PUBLISH', ARGV[2], tostring(version))
@@ -121,6 +122,16 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return ARGV[2]
 `);
 
+/** Pauses only ever grow: a shorter Retry-After does not cut a longer pause short. */
+const PAUSE = new LuaScript(`
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > current then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('PUBLISH', ARGV[3], ARGV[1] .. ':' .. ARGV[2])
+end
+return 1
+`);
+
 function scoreOf(sub: Subscription): string {
   const ms = Date.parse(sub.createdAt);
   return String(Number.isFinite(ms) ? ms : 0);
@@ -185,8 +196,10 @@ export class SubscriptionsRepository {
   private readonly versionKey: string;
   private readonly failingKey: string;
   private readonly successKey: string;
+  private readonly pausedKey: string;
   /** Not a key, but built the same way so it is namespaced by the prefix too. */
   readonly channel: string;
+  private readonly pausesChannel: string;
   private readonly logger: Logger;
 
   constructor(
@@ -200,7 +213,9 @@ export class SubscriptionsRepository {
     this.versionKey = redisKey(prefix, 'subscriptions', 'version');
     this.failingKey = redisKey(prefix, 'subscriptions', 'failing-since');
     this.successKey = redisKey(prefix, 'subscriptions', 'last-success');
+    this.pausedKey = redisKey(prefix, 'subscriptions', 'paused-until');
     this.channel = redisKey(prefix, 'subscriptions', 'changed');
+    this.pausesChannel = redisKey(prefix, 'subscriptions', 'paused');
     this.logger = logger.child({ component: 'subscriptions-repository' });
   }
 
@@ -317,7 +332,14 @@ export class SubscriptionsRepository {
   async delete(id: string): Promise<boolean> {
     const removed = await DELETE.run(
       this.redis,
-      [this.hashKey, this.indexKey, this.versionKey, this.failingKey, this.successKey],
+      [
+        this.hashKey,
+        this.indexKey,
+        this.versionKey,
+        this.failingKey,
+        this.successKey,
+        this.pausedKey,
+      ],
       [id, this.channel],
     );
     return removed === 1;
@@ -365,6 +387,56 @@ export class SubscriptionsRepository {
       };
     });
     return disabled;
+  }
+
+  /**
+   * Holds back deliveries until `untilMs` (a receiver's Retry-After), unless paused longer, and
+   * tells every process at once (see watchPauses).
+   */
+  async pause(id: string, untilMs: number): Promise<void> {
+    await PAUSE.run(this.redis, [this.pausedKey], [id, untilMs, this.pausesChannel]);
+  }
+
+  /** Calls `onPause` for every pause any process records. Close the feed on shutdown. */
+  async watchPauses(onPause: (id: string, untilMs: number) => void): Promise<ChangeFeed> {
+    const subscriber = this.redis.duplicate({
+      connectionName: 'otb-pauses-feed',
+      maxRetriesPerRequest: null,
+    });
+    subscriber.on('message', (channel: string, message: string) => {
+      const at = message.lastIndexOf(':');
+      if (channel === this.pausesChannel && at > 0) {
+        onPause(message.slice(0, at), Number(message.slice(at + 1)));
+      }
+    });
+    subscriber.on('error', (error: Error) => {
+      this.logger.warn({ err: error.message }, 'pause feed connection error');
+    });
+    await subscriber.subscribe(this.pausesChannel);
+    return {
+      close: async () => {
+        await subscriber.quit().catch(() => subscriber.disconnect());
+      },
+    };
+  }
+
+  /** Every subscription paused now, until when (ms); pauses that have passed are removed. */
+  async pausedUntil(nowMs: number): Promise<Map<string, number>> {
+    const raw = await this.redis.hgetall(this.pausedKey);
+    const out = new Map<string, number>();
+    const expired: string[] = [];
+    for (const [id, value] of Object.entries(raw)) {
+      const until = Number(value);
+      if (until > nowMs) {
+        out.set(id, until);
+      } else {
+        expired.push(id);
+      }
+    }
+    if (expired.length > 0) {
+      await this.redis.hdel(this.pausedKey, ...expired);
+    }
+    return out;
   }
 
   /** Ends a failure run without a delivery: used when an operator turns a subscription back on. */

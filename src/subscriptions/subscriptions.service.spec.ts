@@ -77,6 +77,10 @@ class FakeStore implements SubscriptionStore {
     this.cleared.push(id);
     return Promise.resolve();
   }
+  readonly paused = new Map<string, number>();
+  pausedUntil(nowMs: number): Promise<Map<string, number>> {
+    return Promise.resolve(new Map([...this.paused].filter(([, until]) => until > nowMs)));
+  }
 }
 
 function setup(allowCidrs = '') {

@@ -30,7 +30,7 @@ export const MAX_PREVIOUS_SECRETS = 10;
 /** What the service needs of storage; the repository in production, a map in unit tests. */
 export type SubscriptionStore = Pick<
   SubscriptionsRepository,
-  'get' | 'list' | 'insert' | 'update' | 'delete' | 'clearFailure'
+  'get' | 'list' | 'insert' | 'update' | 'delete' | 'clearFailure' | 'pausedUntil'
 >;
 
 export interface SubscriptionListing {
@@ -67,6 +67,41 @@ function normalizeFilter(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * Ordering and limits from a create body or a patch: absent keeps what is there, `null` clears a
+ * limit, `none` is stored as absent (the default).
+ */
+function applyDeliveryOptions(
+  sub: Subscription,
+  input: {
+    ordering?: Subscription['ordering'];
+    rateLimitPerSecond?: number | null;
+    maxInFlight?: number | null;
+  },
+): void {
+  if (input.ordering !== undefined) {
+    if (input.ordering === 'per-key') {
+      sub.ordering = 'per-key';
+    } else {
+      delete sub.ordering;
+    }
+  }
+  for (const key of ['rateLimitPerSecond', 'maxInFlight'] as const) {
+    const value = input[key];
+    if (value === null) {
+      delete sub[key];
+    } else if (value !== undefined) {
+      sub[key] = value;
+    }
+  }
+}
+
+/** Adds `pausedUntil` when a receiver's Retry-After is holding the subscription back. */
+function withPause(sub: Subscription, paused: ReadonlyMap<string, number>): Subscription {
+  const until = paused.get(sub.id);
+  return until === undefined ? sub : { ...sub, pausedUntil: new Date(until).toISOString() };
+}
+
 function urlHost(url: string): string {
   try {
     return new URL(url).host;
@@ -83,6 +118,9 @@ function configOf(sub: Subscription): string {
     sub.description ?? null,
     sub.headers,
     sub.filter ?? null,
+    sub.ordering ?? 'none',
+    sub.rateLimitPerSecond ?? null,
+    sub.maxInFlight ?? null,
     sub.enabled,
     sub.disabledReason ?? null,
     sub.source,
@@ -160,19 +198,25 @@ export class SubscriptionsService {
   }
 
   async get(id: string): Promise<Subscription> {
-    const sub = await this.store.get(id);
+    const [sub, paused] = await Promise.all([
+      this.store.get(id),
+      this.store.pausedUntil(this.clock.now().getTime()),
+    ]);
     if (!sub) {
       throw new SubscriptionNotFoundError(id);
     }
-    return this.pruneSecrets(sub, this.clock.now());
+    return withPause(this.pruneSecrets(sub, this.clock.now()), paused);
   }
 
   async list(options: { limit: number; cursor?: string }): Promise<SubscriptionListing> {
     try {
-      const page = await this.store.list(options);
       const now = this.clock.now();
+      const [page, paused] = await Promise.all([
+        this.store.list(options),
+        this.store.pausedUntil(now.getTime()),
+      ]);
       return {
-        data: page.items.map((sub) => this.pruneSecrets(sub, now)),
+        data: page.items.map((sub) => withPause(this.pruneSecrets(sub, now), paused)),
         nextCursor: page.nextCursor ?? null,
       };
     } catch (error) {
@@ -210,6 +254,7 @@ export class SubscriptionsService {
       if (patch.filter !== undefined) {
         next.filter = normalizeFilter(patch.filter);
       }
+      applyDeliveryOptions(next, patch);
       reenabled = false;
       if (patch.enabled !== undefined) {
         reenabled = this.applyEnabled(next, patch.enabled, DisabledReason.Admin, now);
@@ -296,6 +341,12 @@ export class SubscriptionsService {
         source: 'file',
         updatedAt: now.toISOString(),
       };
+      // The file owns these too: what it leaves out is off.
+      applyDeliveryOptions(next, {
+        ordering: entry.ordering ?? 'none',
+        rateLimitPerSecond: entry.rateLimitPerSecond ?? null,
+        maxInFlight: entry.maxInFlight ?? null,
+      });
       if (entry.secret !== undefined && entry.secret !== next.secrets[0]?.secret) {
         next = this.withNewSecret(next, entry.secret, now);
       }
@@ -384,6 +435,7 @@ export class SubscriptionsService {
     if (filter) {
       sub.filter = filter;
     }
+    applyDeliveryOptions(sub, input);
     if (!sub.enabled) {
       sub.disabledReason = source === 'file' ? DisabledReason.File : DisabledReason.Admin;
       sub.disabledAt = now;

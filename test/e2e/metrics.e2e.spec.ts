@@ -166,8 +166,9 @@ describe('/metrics of the real service moves with the traffic', () => {
     expect(
       metricSum(after.samples, 'otb_queue_jobs', { queue: 'deliveries', state: 'delayed' }),
     ).toBe(calls.length);
-    // The event log holds every event (retained), none waiting for or inside the fan-out.
-    expect(metricSum(after.samples, 'otb_event_log_entries')).toBe(events);
+    // The event log holds every event (retained), plus the bridge's own notice that the 410
+    // disabled a subscription; none is waiting for or inside the fan-out.
+    expect(metricSum(after.samples, 'otb_event_log_entries')).toBe(events + 1);
     expect(metricSum(after.samples, 'otb_events_backlog')).toBe(0);
     expect(metricSum(after.samples, 'otb_events_in_fan_out')).toBe(0);
     const states = new Set(

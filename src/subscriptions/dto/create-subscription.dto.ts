@@ -6,8 +6,15 @@ import {
   EnabledField,
   EventTypesField,
   HeadersField,
+  LimitField,
+  MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_DESCRIPTION,
+  MAX_RATE_LIMIT_PER_SECOND,
+  OrderingField,
+  RATE_LIMIT_DESCRIPTION,
   UrlField,
 } from './subscription-fields';
+import type { SubscriptionOrdering } from '../subscription.model';
 import { SubscriptionFilterDto } from './subscription-filter.dto';
 
 export class CreateSubscriptionDto {
@@ -39,6 +46,15 @@ export class CreateSubscriptionDto {
   @ValidateNested()
   @Type(() => SubscriptionFilterDto)
   filter?: SubscriptionFilterDto;
+
+  @OrderingField()
+  ordering?: SubscriptionOrdering;
+
+  @LimitField(MAX_RATE_LIMIT_PER_SECOND, RATE_LIMIT_DESCRIPTION, false)
+  rateLimitPerSecond?: number;
+
+  @LimitField(MAX_IN_FLIGHT, MAX_IN_FLIGHT_DESCRIPTION, false)
+  maxInFlight?: number;
 
   @EnabledField()
   enabled?: boolean;

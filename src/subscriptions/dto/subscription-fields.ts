@@ -1,11 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ORDERINGS } from '../subscription.model';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsIn,
+  IsInt,
   IsOptional,
+  Max,
+  Min,
   IsString,
   IsUrl,
   MaxLength,
@@ -132,3 +137,36 @@ export function EnabledField(): PropertyDecorator {
   // No conversion: the string "false" must be refused, not read as `true`.
   return applyDecorators(ApiPropertyOptional({ type: Boolean }), IsOptional(), IsBoolean());
 }
+
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+export const MAX_IN_FLIGHT = 1_000;
+
+export function OrderingField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      enum: ORDERINGS,
+      default: 'none',
+      description:
+        '`per-key`: deliveries that share an ordering key (data.callId for call.*, ' +
+        'data.messageId for sms.*, data.orderId for tn.*, the account for account.*) are sent ' +
+        'one at a time, in the order the events were ingested.',
+    }),
+    IsOptional(),
+    IsIn(ORDERINGS, { message: `ordering must be one of ${ORDERINGS.join(', ')}` }),
+  );
+}
+
+/** A positive whole number up to `max`; `null` on update clears the limit. */
+export function LimitField(max: number, description: string, nullable: boolean): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Number, minimum: 1, maximum: max, nullable, description }),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+    Max(max),
+  );
+}
+
+export const RATE_LIMIT_DESCRIPTION =
+  'Requests started per second at most, across every worker process (a sliding one-second window).';
+export const MAX_IN_FLIGHT_DESCRIPTION = 'Requests in flight at most, across every worker process.';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { SubscriptionSource } from '../subscription.model';
+import type { SubscriptionOrdering, SubscriptionSource } from '../subscription.model';
 import { SubscriptionFilterDto } from './subscription-filter.dto';
 
 export class PreviousSecretDto {
@@ -32,6 +32,23 @@ export class SubscriptionResponseDto {
 
   @ApiPropertyOptional({ type: () => SubscriptionFilterDto })
   filter?: SubscriptionFilterDto;
+
+  @ApiProperty({ enum: ['none', 'per-key'] })
+  ordering!: SubscriptionOrdering;
+
+  @ApiPropertyOptional({
+    description: 'Requests started per second at most, every worker together',
+  })
+  rateLimitPerSecond?: number;
+
+  @ApiPropertyOptional({ description: 'Requests in flight at most, every worker together' })
+  maxInFlight?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Deliveries are held back until then: the endpoint answered 429/503 with Retry-After',
+  })
+  pausedUntil?: string;
 
   @ApiProperty()
   enabled!: boolean;

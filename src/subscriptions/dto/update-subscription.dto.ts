@@ -6,8 +6,15 @@ import {
   EnabledField,
   EventTypesField,
   HeadersField,
+  LimitField,
+  MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_DESCRIPTION,
+  MAX_RATE_LIMIT_PER_SECOND,
+  OrderingField,
+  RATE_LIMIT_DESCRIPTION,
   UrlField,
 } from './subscription-fields';
+import type { SubscriptionOrdering } from '../subscription.model';
 import { SubscriptionFilterDto } from './subscription-filter.dto';
 
 /**
@@ -33,6 +40,15 @@ export class UpdateSubscriptionDto {
   @ValidateNested()
   @Type(() => SubscriptionFilterDto)
   filter?: SubscriptionFilterDto | null;
+
+  @OrderingField()
+  ordering?: SubscriptionOrdering;
+
+  @LimitField(MAX_RATE_LIMIT_PER_SECOND, RATE_LIMIT_DESCRIPTION, true)
+  rateLimitPerSecond?: number | null;
+
+  @LimitField(MAX_IN_FLIGHT, MAX_IN_FLIGHT_DESCRIPTION, true)
+  maxInFlight?: number | null;
 
   @EnabledField()
   enabled?: boolean;

@@ -68,6 +68,33 @@ describe('EventLog against Redis', () => {
     expect(await redis.ttl(`${prefix}:event-alias:call:c1:hangup`)).toBeGreaterThan(3500);
   });
 
+  it('numbers the events of each ordering key in the order they are appended', async () => {
+    await log.append([
+      { id: 'o1', body: '{}', orderingKey: 'call:k1' },
+      { id: 'o2', body: '{}', orderingKey: 'call:k2' },
+      { id: 'o1', body: '{}', orderingKey: 'call:k1' },
+      { id: 'o3', body: '{}', orderingKey: 'call:k1' },
+      { id: 'o4', body: '{}' },
+    ]);
+    await log.append([{ id: 'o5', body: '{}', orderingKey: 'call:k1', aliases: ['x:o5'] }]);
+    const read = await log.readAfter(undefined, 100);
+    const byBody = (id: string) => read.find((e) => e.entryId === id);
+    const orderings = await Promise.all(
+      ['o1', 'o2', 'o3', 'o4', 'o5'].map(async (id) => {
+        const entryId = await log.entryIdOf(id);
+        return byBody(entryId!)?.ordering;
+      }),
+    );
+    // A duplicate takes no number; an event without a key has none.
+    expect(orderings).toEqual([
+      { key: 'call:k1', seq: 1 },
+      { key: 'call:k2', seq: 1 },
+      { key: 'call:k1', seq: 2 },
+      undefined,
+      { key: 'call:k1', seq: 3 },
+    ]);
+  });
+
   it('stores bodies compressed and reads them back byte for byte', async () => {
     const body = JSON.stringify({
       id: 'big',
