@@ -40,6 +40,10 @@ export interface Subscription {
   lastSuccessAt?: string;
   secretPreview: string;
   previousSecrets: PreviousSecret[];
+  ordering?: SubscriptionOrdering;
+  rateLimitPerSecond?: number;
+  maxInFlight?: number;
+  pausedUntil?: string;
 }
 
 export interface CreatedSubscription extends Subscription {
@@ -59,7 +63,12 @@ export interface SubscriptionInput {
   headers?: Record<string, string>;
   filter?: Record<string, FilterValue> | null;
   enabled?: boolean;
+  ordering?: SubscriptionOrdering;
+  rateLimitPerSecond?: number | null;
+  maxInFlight?: number | null;
 }
+
+export type SubscriptionOrdering = 'none' | 'per-key';
 
 export interface RotatedSecret {
   secret: string;

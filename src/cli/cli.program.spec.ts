@@ -137,6 +137,47 @@ describe('runCli', () => {
     expect(result.stdout).toContain('Signing secret: whsec_full');
   });
 
+  it('sets ordering and limits, shows them, and clears the limits with null', async () => {
+    const shown = {
+      ...SUBSCRIPTION,
+      ordering: 'per-key',
+      rateLimitPerSecond: 20,
+      maxInFlight: 4,
+      pausedUntil: '2026-11-30T10:05:00.000Z',
+    };
+    const created = await run(
+      [
+        'subscriptions',
+        'create',
+        '--url',
+        'https://example.com/hook',
+        '--ordering',
+        'per-key',
+        '--rate-limit',
+        '20',
+        '--max-in-flight',
+        '4',
+      ],
+      { 'POST /v1/subscriptions': () => json(201, { ...shown, secret: 'whsec_full' }) },
+    );
+    expect(created.code).toBe(ExitCode.Ok);
+    expect(created.calls[0].body).toEqual({
+      url: 'https://example.com/hook',
+      eventTypes: ['*'],
+      ordering: 'per-key',
+      rateLimitPerSecond: 20,
+      maxInFlight: 4,
+    });
+    expect(created.stdout).toMatch(/Ordering:\s+per-key/);
+    expect(created.stdout).toMatch(/Rate limit:\s+20\/s/);
+    expect(created.stdout).toMatch(/Max in flight:\s+4/);
+    expect(created.stdout).toMatch(/Paused until:\s+2026-11-30 10:05:00/);
+    const cleared = await run(['subs', 'update', 'sub_1', '--clear-limits'], {
+      'PATCH /v1/subscriptions/sub_1': () => json(200, SUBSCRIPTION),
+    });
+    expect(cleared.calls[0].body).toEqual({ rateLimitPerSecond: null, maxInFlight: null });
+  });
+
   it('sends only what update changes, null to clear', async () => {
     const result = await run(
       ['subs', 'update', 'sub_1', '--types', 'call.*,sms.inbound', '--clear-description'],
@@ -164,6 +205,9 @@ describe('runCli', () => {
     [['subscriptions', 'update', 'sub_1']],
     [['subscriptions', 'update', 'sub_1', '--description', 'x', '--clear-description']],
     [['subscriptions', 'get']],
+    [['subscriptions', 'create', '--url', 'https://e.com', '--ordering', 'sorted']],
+    [['subscriptions', 'create', '--url', 'https://e.com', '--rate-limit', '0']],
+    [['subscriptions', 'update', 'sub_1', '--rate-limit', '5', '--clear-limits']],
     [['subscriptions']],
     [[]],
     [['--timeout', '5', 'status']],

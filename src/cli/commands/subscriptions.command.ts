@@ -1,5 +1,10 @@
 import { type Command, Option } from 'commander';
-import type { FilterValue, Subscription, SubscriptionInput } from '../admin-api.types';
+import type {
+  FilterValue,
+  Subscription,
+  SubscriptionInput,
+  SubscriptionOrdering,
+} from '../admin-api.types';
 import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import {
@@ -13,6 +18,9 @@ import { commaList, filterEntry, headerEntry, integerIn } from '../option-parser
 import { print, withOutputOptions } from './output-options';
 
 const MAX_LISTED = 1_000;
+// The API's bounds (src/subscriptions/dto/subscription-fields.ts); it checks them again.
+const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+const MAX_IN_FLIGHT = 1_000;
 const PAGE_SIZE = 100;
 
 interface FieldOptions {
@@ -21,12 +29,16 @@ interface FieldOptions {
   description?: string;
   header?: Record<string, string>;
   filter?: Record<string, FilterValue>;
+  ordering?: SubscriptionOrdering;
+  rateLimit?: number;
+  maxInFlight?: number;
 }
 
 interface UpdateOptions extends FieldOptions {
   clearDescription?: boolean;
   clearHeaders?: boolean;
   clearFilter?: boolean;
+  clearLimits?: boolean;
 }
 
 function fieldOptions(command: Command, urlHelp: string): Command {
@@ -39,6 +51,22 @@ function fieldOptions(command: Command, urlHelp: string): Command {
       '--filter <field=values>',
       'deliver only events whose data field matches: direction=inbound, tn=1555...,1666... (repeat for more)',
       filterEntry,
+    )
+    .addOption(
+      new Option(
+        '--ordering <mode>',
+        'per-key: events of one call, message or order arrive one at a time, in order',
+      ).choices(['none', 'per-key']),
+    )
+    .addOption(
+      new Option('--rate-limit <n>', 'requests per second at most, all workers together').argParser(
+        integerIn(1, MAX_RATE_LIMIT_PER_SECOND),
+      ),
+    )
+    .addOption(
+      new Option('--max-in-flight <n>', 'concurrent requests at most').argParser(
+        integerIn(1, MAX_IN_FLIGHT),
+      ),
     );
 }
 
@@ -52,19 +80,30 @@ function updateInput(options: UpdateOptions): SubscriptionInput {
   if (options.filter !== undefined && options.clearFilter) {
     throw new UsageError('--filter and --clear-filter cannot be used together');
   }
+  if (
+    (options.rateLimit !== undefined || options.maxInFlight !== undefined) &&
+    options.clearLimits
+  ) {
+    throw new UsageError(
+      '--rate-limit or --max-in-flight and --clear-limits cannot be used together',
+    );
+  }
   const input: SubscriptionInput = {
     url: options.url,
     eventTypes: options.types,
     description: options.clearDescription ? null : options.description,
     headers: options.clearHeaders ? {} : options.header,
     filter: options.clearFilter ? null : options.filter,
+    ordering: options.ordering,
+    rateLimitPerSecond: options.clearLimits ? null : options.rateLimit,
+    maxInFlight: options.clearLimits ? null : options.maxInFlight,
   };
   const changes = Object.fromEntries(
     Object.entries(input).filter(([, value]) => value !== undefined),
   ) as SubscriptionInput;
   if (Object.keys(changes).length === 0) {
     throw new UsageError(
-      'nothing to update: give at least one of --url, --types, --description, --header, --filter or a --clear-* option',
+      'nothing to update: give at least one of --url, --types, --description, --header, --filter, --ordering, --rate-limit, --max-in-flight or a --clear-* option',
     );
   }
   return changes;
@@ -127,6 +166,9 @@ export function registerSubscriptionCommands(program: Command, ctx: CliContext):
         description: options.description,
         headers: options.header,
         filter: options.filter,
+        ordering: options.ordering,
+        rateLimitPerSecond: options.rateLimit,
+        maxInFlight: options.maxInFlight,
       });
       print(ctx, command, reply.body, () => formatCreated(reply.body, ctx.time));
     });
@@ -139,6 +181,7 @@ export function registerSubscriptionCommands(program: Command, ctx: CliContext):
     .option('--clear-description', 'remove the description')
     .option('--clear-headers', 'remove every extra header')
     .option('--clear-filter', 'remove the filter')
+    .option('--clear-limits', 'remove the rate limit and the in-flight limit')
     .action(async (id: string, options: UpdateOptions, command: Command) => {
       const reply = await ctx.client(command).updateSubscription(id, updateInput(options));
       print(ctx, command, reply.body, () => formatSubscription(reply.body, ctx.time));

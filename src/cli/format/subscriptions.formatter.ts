@@ -66,6 +66,10 @@ export function formatSubscription(subscription: Subscription, time: TimeFormatt
     ['Last success', time.long(s.lastSuccessAt)],
     ['Headers', headers.join(' ')],
     ['Filter', filterText(s.filter)],
+    ['Ordering', s.ordering],
+    ['Rate limit', s.rateLimitPerSecond === undefined ? undefined : `${s.rateLimitPerSecond}/s`],
+    ['Max in flight', s.maxInFlight === undefined ? undefined : String(s.maxInFlight)],
+    ['Paused until', time.long(s.pausedUntil)],
     ['Source', s.source],
     ['Secret', `${s.secretPreview} (preview)`],
     ...(s.previousSecrets ?? []).map((p): [string, string] => [
