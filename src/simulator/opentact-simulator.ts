@@ -7,11 +7,14 @@ import {
   buildFrame,
   buildScenario,
   CALL_STATES,
+  CallState,
   FrameKind,
   frameLogId,
   FrameType,
   Generation,
+  newCall,
   ScenarioName,
+  SimCall,
 } from './frame-factory';
 import { issueJwt, JwtClaims, verifyJwt } from './jwt';
 import {
@@ -58,6 +61,12 @@ export interface EmitAtRateOptions {
   generation?: Generation;
   payloadBytes?: number;
   signal?: AbortSignal;
+  /**
+   * kind `call` only: play `calls` call lifecycles interleaved (frame n is state
+   * floor(n / calls) of call n % calls), so every call's states go out in order with other
+   * calls' frames between them. Without it each frame is a new call.
+   */
+  calls?: number;
 }
 
 export interface EmitAtRateResult {
@@ -183,6 +192,26 @@ function rateFrameKind(kind: RateKind, seq: number): FrameKind {
       return sms;
     case 'mixed':
       return seq % 2 === 0 ? 'call_state' : sms;
+  }
+}
+
+/** Bounds the memory one interleaved run can hold (a SimCall is a few hundred bytes). */
+const MAX_INTERLEAVED_CALLS = 100_000;
+
+/** The calls of one interleaved run: frame n is state floor(n / size) of call n % size. */
+class CallLifecycles {
+  private readonly calls: SimCall[] = [];
+
+  constructor(private readonly size: number) {}
+
+  next(seq: number): { call: SimCall; state: CallState } {
+    const index = seq % this.size;
+    const round = Math.floor(seq / this.size);
+    if (round % CALL_STATES.length === 0) {
+      // A new generation of calls every full lifecycle.
+      this.calls[index] = newCall('in');
+    }
+    return { call: this.calls[index], state: CALL_STATES[round % CALL_STATES.length] };
   }
 }
 
@@ -366,6 +395,10 @@ export class OpentactSimulator {
     const kind = opts.kind ?? 'call';
     const generation = opts.generation ?? 'newer';
     const payloadBytes = Math.min(Math.max(0, opts.payloadBytes ?? 0), MAX_PAYLOAD_BYTES);
+    const lifecycles =
+      kind === 'call' && opts.calls !== undefined && opts.calls > 0
+        ? new CallLifecycles(Math.min(Math.floor(opts.calls), MAX_INTERLEAVED_CALLS))
+        : undefined;
     const controller = new AbortController();
     const onOuterAbort = (): void => controller.abort();
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -397,7 +430,7 @@ export class OpentactSimulator {
         const due = Math.min(target, Math.floor((elapsed * rate) / 1000) + 1);
         const batchEnd = Math.min(due, frames + MAX_FRAMES_PER_TICK);
         while (frames < batchEnd) {
-          sent += this.sendRateFrame(frames, kind, generation, payloadBytes);
+          sent += this.sendRateFrame(frames, kind, generation, payloadBytes, lifecycles);
           frames++;
         }
         if (frames >= target) {
@@ -677,10 +710,14 @@ export class OpentactSimulator {
     kind: RateKind,
     generation: Generation,
     payloadBytes: number,
+    lifecycles?: CallLifecycles,
   ): number {
-    const frame = buildFrame(rateFrameKind(kind, seq), generation, undefined, {
-      state: CALL_STATES[seq % CALL_STATES.length],
-    });
+    const frame = buildFrame(
+      rateFrameKind(kind, seq),
+      generation,
+      undefined,
+      lifecycles?.next(seq) ?? { state: CALL_STATES[seq % CALL_STATES.length] },
+    );
     frame.sim_seq = seq;
     frame.sim_sent_at = epochMs();
     let text = JSON.stringify(frame);

@@ -477,6 +477,25 @@ describe('OpentactSimulator', () => {
       expect(new Set(data.map((f) => f.uuid)).size).toBe(1_000);
     });
 
+    it('interleaves call lifecycles: each call goes init to destroyed in order', async () => {
+      const c = await authedClient();
+      const result = await sim.emitAtRate({ ratePerSecond: 2_000, count: 15, calls: 3 });
+      expect(result.frames).toBe(15);
+      await c.waitFor((f) => f.sim_seq === 14);
+      const data = c.frames.filter((f) => f.type !== 'auth');
+      const byCall = new Map<string, unknown[]>();
+      for (const frame of data) {
+        const call = frame.call as { uuid: string; state: string };
+        byCall.set(call.uuid, [...(byCall.get(call.uuid) ?? []), call.state]);
+      }
+      expect([...byCall.values()]).toEqual(
+        Array.from({ length: 3 }, () => ['init', 'ringing', 'live', 'hangup', 'destroyed']),
+      );
+      // Interleaved: consecutive frames belong to different calls.
+      const first = data.slice(0, 3).map((f) => (f.call as { uuid: string }).uuid);
+      expect(new Set(first).size).toBe(3);
+    });
+
     it('pads frames to payloadBytes and stops early on abort', async () => {
       const c = await authedClient();
       const controller = new AbortController();
