@@ -14,8 +14,14 @@ import {
 /**
  * Takes a slot for one request, or says how long to wait. Uses Redis time, so every worker
  * counts on one clock. KEYS: in-flight leases (sorted by expiry), request starts of the last
- * second. ARGV: lease ms, max in flight (0 = none), rate per second (0 = none), token. Returns 0
- * (go) or the milliseconds to wait.
+ * second (a sliding-window log), the next free wake-up time for callers refused by the rate.
+ * ARGV: lease ms, max in flight (0 = none), rate per second (0 = none), token, window ms.
+ * Returns 0 (go), -1 (too many in flight) or the milliseconds to wait for the rate.
+ *
+ * A caller refused by the rate is given its own wake-up time, spaced 1000 / rate ms after the
+ * previous refused caller's, instead of all of them being told "when the oldest start leaves the
+ * window": with a backlog of thousands, the same answer would wake them all at once, every
+ * second, and the churn alone would slow the workers enough to bunch their requests.
  */
 const ACQUIRE = new LuaScript(`
 local t = redis.call('TIME')
@@ -24,16 +30,21 @@ local maxInFlight = tonumber(ARGV[2])
 local rate = tonumber(ARGV[3])
 if maxInFlight > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if redis.call('ZCARD', KEYS[1]) >= maxInFlight then return 25 end
+  if redis.call('ZCARD', KEYS[1]) >= maxInFlight then return -1 end
 end
 if rate > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1000)
+  local window = tonumber(ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
   if redis.call('ZCARD', KEYS[2]) >= rate then
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return math.max(1, tonumber(oldest[2]) + 1000 - now)
+    local free = tonumber(oldest[2]) + window
+    local wake = math.max(free, tonumber(redis.call('GET', KEYS[3]) or '0'))
+    local nextWake = wake + math.ceil(window / rate)
+    redis.call('SET', KEYS[3], nextWake, 'PX', math.max(1000, nextWake - now + 1000))
+    return math.max(1, wake - now)
   end
   redis.call('ZADD', KEYS[2], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], 2000)
+  redis.call('PEXPIRE', KEYS[2], window * 2)
 end
 if maxInFlight > 0 then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[4])
@@ -41,6 +52,21 @@ if maxInFlight > 0 then
 end
 return 0
 `);
+
+/**
+ * How long a caller refused by maxInFlight waits: the end of a request cannot be foreseen, so it
+ * looks again soon, at a random moment so that waiters do not all look at once.
+ */
+const IN_FLIGHT_RECHECK_MIN_MS = 25;
+
+/**
+ * The rate is counted over a window a little longer than a second: a request reaches the
+ * receiver a few ms after its slot is taken, and that delay varies, so a window of exactly one
+ * second in Redis lets a request or two more into some second at the receiver. 5 % costs 5 % of
+ * the rate and keeps the promise at the receiver's end.
+ */
+const RATE_WINDOW_MS = 1_050;
+const IN_FLIGHT_RECHECK_SPREAD_MS = 225;
 
 /** A slot taken: hand it back with `release` when the request is over. */
 export interface Slot {
@@ -131,10 +157,26 @@ export class SubscriptionLimiter implements OnModuleInit, OnModuleDestroy {
     const waitMs = Number(
       await ACQUIRE.run(
         this.redis,
-        [this.inflightKey(subscription.id), this.startsKey(subscription.id)],
-        [this.leaseMs, subscription.maxInFlight ?? 0, subscription.rateLimitPerSecond ?? 0, token],
+        [
+          this.inflightKey(subscription.id),
+          this.startsKey(subscription.id),
+          this.wakeKey(subscription.id),
+        ],
+        [
+          this.leaseMs,
+          subscription.maxInFlight ?? 0,
+          subscription.rateLimitPerSecond ?? 0,
+          token,
+          RATE_WINDOW_MS,
+        ],
       ),
     );
+    if (waitMs < 0) {
+      return {
+        kind: 'wait',
+        delayMs: IN_FLIGHT_RECHECK_MIN_MS + Math.floor(Math.random() * IN_FLIGHT_RECHECK_SPREAD_MS),
+      };
+    }
     if (waitMs > 0) {
       return { kind: 'wait', delayMs: waitMs };
     }
@@ -188,5 +230,9 @@ export class SubscriptionLimiter implements OnModuleInit, OnModuleDestroy {
 
   private startsKey(subscriptionId: string): string {
     return redisKey(this.prefix, 'limit', subscriptionId, 'starts');
+  }
+
+  private wakeKey(subscriptionId: string): string {
+    return redisKey(this.prefix, 'limit', subscriptionId, 'wake');
   }
 }

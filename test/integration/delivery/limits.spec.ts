@@ -203,4 +203,33 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
     expect(grants.length).toBeGreaterThanOrEqual(45);
     expect(grants.length).toBeLessThanOrEqual(61);
   });
+
+  it('gives refused callers wake-up times spread at the rate, not one moment for all', async () => {
+    const config = loadConfig({
+      APP_ROLE: 'worker',
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+    });
+    const redis = new Redis(TEST_REDIS_URL);
+    clients.push(redis);
+    const limiter = new SubscriptionLimiter(
+      redis,
+      new SubscriptionsRepository(redis, config, pino({ level: 'silent' })),
+      config,
+    );
+    const subscription = { id: 'sub_backlog', rateLimitPerSecond: 20 };
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const acquired = await limiter.acquire(subscription);
+        return acquired.kind === 'wait' ? Date.now() + acquired.delayMs : undefined;
+      }),
+    );
+    const wakes = answers.filter((w): w is number => w !== undefined).sort((a, b) => a - b);
+    expect(answers.length - wakes.length).toBe(20);
+    expect(wakes.length).toBe(80);
+    // 80 waiters at 20 a second: spread over about four seconds, never more than the rate in
+    // any second (2 of slack for the clock read after each reply).
+    expect(wakes[wakes.length - 1] - wakes[0]).toBeGreaterThanOrEqual(3_800);
+    expect(maxPerSecond(wakes)).toBeLessThanOrEqual(22);
+  });
 });
