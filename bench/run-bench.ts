@@ -3,7 +3,7 @@
  * service against a bare BullMQ pipeline, all on loopback, every loop bounded. See
  * docs/BENCHMARKS.md for the method. Options (environment):
  *   BENCH_SMOKE=1            a few seconds per scenario with tiny counts (CI keeps the script working)
- *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s6)
+ *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s9)
  *   BENCH_S1_SECONDS=60      measured seconds per fixed rate in scenario 1
  *   BENCH_S1_RATES=500,1000  the fixed rates of scenario 1
  *   BENCH_CPU_PROF=s2,...    run the service of these scenarios with --cpu-prof (s1-1000, s2,
@@ -30,13 +30,14 @@ import {
   waitingEvents,
   withRig,
 } from './lib/rig';
-import { ServiceProcess } from './lib/service';
+import { ADMIN_API_KEY, ServiceProcess } from './lib/service';
 import { fmtBytes, fmtInt, fmtNum, nowMs, out, sleep, table, waitUntil } from './lib/util';
 import type { CountingReceiver } from './lib/counting-receiver';
+import { BenchStreamClient } from './lib/stream-client';
 
 const SMOKE = process.env.BENCH_SMOKE === '1' || process.argv.includes('--smoke');
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 's1,s2,s6,s3,s4,s5')
+  (process.env.BENCH_ONLY ?? 's1,s2,s6,s3,s4,s5,s7,s8,s9')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -58,6 +59,14 @@ const S = SMOKE
       tailMaxSeconds: 15,
       drainTimeoutMs: 30_000,
       slowTimeoutMs: 1_000,
+      orderCalls: 40,
+      orderRate: 200,
+      streamClients: 3,
+      streamRate: 100,
+      streamSeconds: 2,
+      limitRate: 30,
+      limitSeconds: 1,
+      limitPerSecond: 20,
     }
   : {
       payloadBytes: 1024,
@@ -73,6 +82,14 @@ const S = SMOKE
       tailMaxSeconds: 150,
       drainTimeoutMs: 240_000,
       slowTimeoutMs: 15_000,
+      orderCalls: 500,
+      orderRate: 1_000,
+      streamClients: 20,
+      streamRate: 1_000,
+      streamSeconds: 20,
+      limitRate: 150,
+      limitSeconds: 30,
+      limitPerSecond: 20,
     };
 
 interface Row {
@@ -91,6 +108,13 @@ interface Row {
   cost?: EventCost;
   /** Scenario 5: burst events ÷ (burst start → last burst event delivered). */
   burstDrainRate?: number;
+  /** Scenario 7: calls incomplete or out of order at the receiver. */
+  outOfOrder?: number;
+  ordering?: { mode: 'per-key' | 'none'; failing: boolean; completedS: number };
+  /** Scenario 8: frame sent -> stream client received. */
+  streamLatency?: LatencySummary;
+  /** Scenario 9: most requests in any one-second window at the receiver. */
+  peakPerSecond?: number;
   notes: string[];
 }
 
@@ -519,6 +543,249 @@ async function scenarioBurst(art: Artifacts, subject: Subject): Promise<void> {
   });
 }
 
+// --- scenario 7: per-key ordering under failures -----------------------------------------------
+
+const CALL_STATE_RANK: Record<string, number> = {
+  'call.initiated': 0,
+  'call.ringing': 1,
+  'call.live': 2,
+  'call.hangup': 3,
+  'call.destroyed': 4,
+};
+
+/** Calls whose states did not all arrive, or arrived out of lifecycle order. */
+function callsOutOfOrder(order: { key: string; type: string }[]): { calls: number; bad: number } {
+  const byCall = new Map<string, number[]>();
+  for (const { key, type } of order) {
+    const ranks = byCall.get(key) ?? [];
+    ranks.push(CALL_STATE_RANK[type] ?? -1);
+    byCall.set(key, ranks);
+  }
+  let bad = 0;
+  for (const ranks of byCall.values()) {
+    if (ranks.length !== 5 || ranks.some((rank, i) => rank !== i)) {
+      bad++;
+    }
+  }
+  return { calls: byCall.size, bad };
+}
+
+/** A stable 1-in-10 choice per webhook-id (FNV-1a). */
+function oneInTen(id: string): boolean {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return hash % 10 === 0;
+}
+
+async function scenarioOrdering(
+  art: Artifacts,
+  ordering: 'per-key' | 'none',
+  failing: boolean,
+): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const variant = failing ? '10 % fail' : 'no failures';
+    const runner = await launch(art, 'service', 'all', rig, {
+      label: `s7-${ordering}-${failing ? 'failing' : 'clean'}`,
+    });
+    try {
+      await subscribeReceivers(art, 'service', rig, runner as ServiceProcess, { ordering });
+      const [receiver] = rig.receivers;
+      receiver.recordOrder = true;
+      receiver.failFirstAttempt = failing ? oneInTen : undefined;
+      const mark0 = await costMark(rig.redis.url, [runner]);
+      const t0 = nowMs();
+      const { frames } = await rig.sim.emitAtRate({
+        ratePerSecond: S.orderRate,
+        count: S.orderCalls * 5,
+        calls: S.orderCalls,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      await waitUntil(() => receiver.delivered >= frames, S.drainTimeoutMs, 200);
+      const cost = costPerEvent(mark0, await costMark(rig.redis.url, [runner]), frames);
+      await sleep(500);
+      const { calls, bad } = callsOutOfOrder(receiver.order);
+      const span = (lastArrival(receiver) - t0) / 1000;
+      rows.push({
+        scenario: `7. ${fmtInt(S.orderCalls)} calls x 5, ${ordering}, ${variant}`,
+        subject: 'service',
+        eventsPerSec: receiver.delivered / span,
+        deliveriesPerSec: receiver.delivered / span,
+        latency: receiver.latency.summary(),
+        sent: frames,
+        lost: lostCount(rig),
+        duplicated: receiver.duplicates,
+        rssMaxBytes: runner.rss.max,
+        cost,
+        notes: [
+          `${fmtInt(S.orderCalls)} call lifecycles interleaved at ${fmtInt(S.orderRate)}/s; the receiver answered 500 to ${fmtInt(receiver.refused)} first attempts${failing ? " (1 in 10), retried after DELIVERY_RETRY_SCHEDULE's first step (5 s)" : ''}`,
+          `${fmtInt(bad)} of ${fmtInt(calls)} calls incomplete or out of order at the receiver`,
+          `events/s = delivered / (first frame sent -> last delivery)`,
+          costNote(cost, 'service'),
+        ],
+        outOfOrder: bad,
+        ordering: { mode: ordering, failing, completedS: span },
+      });
+    } finally {
+      await runner.stop();
+    }
+  });
+}
+
+// --- scenario 8: live stream clients -------------------------------------------------------------
+
+async function scenarioStream(art: Artifacts): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const runner = (await launch(art, 'service', 'all', rig, {
+      label: 's8-service',
+    })) as ServiceProcess;
+    try {
+      await subscribeReceivers(art, 'service', rig, runner);
+      const [receiver] = rig.receivers;
+      for (const clients of [0, S.streamClients]) {
+        const streams = await Promise.all(
+          Array.from({ length: clients }, () =>
+            BenchStreamClient.connect(runner.url, ADMIN_API_KEY),
+          ),
+        );
+        try {
+          const fromIndex = rig.sim.sentLog.length;
+          const deliveredBefore = receiver.delivered;
+          runner.rss.reset();
+          const mark0 = await costMark(rig.redis.url, [runner]);
+          const t0 = nowMs();
+          const { frames } = await rig.sim.emitAtRate({
+            ratePerSecond: S.streamRate,
+            durationMs: S.streamSeconds * 1000,
+            kind: 'call',
+            generation: 'newer',
+            payloadBytes: S.payloadBytes,
+          });
+          const ids = sentIds(rig.sim, fromIndex).map((e) => e.id);
+          await waitUntil(
+            () =>
+              receiver.delivered - deliveredBefore >= frames &&
+              streams.every((c) => c.closed || c.received >= frames),
+            S.drainTimeoutMs,
+            200,
+          );
+          const cost = costPerEvent(mark0, await costMark(rig.redis.url, [runner]), frames);
+          const webhook = new LatencyHistogram();
+          let last = 0;
+          for (const id of ids) {
+            const a = receiver.arrivals.get(id);
+            if (a?.sentAt !== undefined) {
+              webhook.recordMs(a.at - a.sentAt);
+              last = Math.max(last, a.at);
+            }
+          }
+          const stream = new LatencyHistogram();
+          streams.forEach((c) => stream.add(c.latency));
+          const keptUp = streams.filter((c) => !c.closed);
+          const streamMissing = keptUp.reduce((sum, c) => sum + c.missing(ids), 0);
+          const rate = (receiver.delivered - deliveredBefore) / ((last - t0) / 1000);
+          const streamSummary = stream.summary();
+          rows.push({
+            scenario: `8. ${fmtInt(S.streamRate)}/s, ${clients} stream clients`,
+            subject: 'service',
+            eventsPerSec: rate,
+            deliveriesPerSec: rate,
+            latency: webhook.summary(),
+            sent: frames,
+            lost: ids.filter((id) => !receiver.arrivals.has(id)).length + streamMissing,
+            duplicated: streams.reduce((sum, c) => sum + c.duplicates, 0),
+            rssMaxBytes: runner.rss.max,
+            cost,
+            notes: [
+              `latency columns: webhooks; ${S.streamSeconds} s at ${fmtInt(S.streamRate)}/s`,
+              ...(clients > 0
+                ? [
+                    `stream frame -> client: p50 ${fmtNum(streamSummary.p50)} ms, p99 ${fmtNum(streamSummary.p99)} ms, max ${fmtNum(streamSummary.max)} ms over ${fmtInt(streamSummary.count)} messages`,
+                    `${clients - keptUp.length} clients closed by the server (slow consumer); ${fmtInt(streamMissing)} messages missing at the clients that stayed`,
+                  ]
+                : []),
+              costNote(cost, 'service'),
+            ],
+            streamLatency: clients > 0 ? streamSummary : undefined,
+          });
+        } finally {
+          await Promise.all(streams.map((c) => c.close()));
+        }
+      }
+    } finally {
+      await runner.stop();
+    }
+  });
+}
+
+// --- scenario 9: per-subscription rate limit across three workers ------------------------------
+
+/** The most timestamps in any window of `windowMs` (two pointers over the sorted times). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end] - sorted[start] >= windowMs) {
+      start++;
+    }
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+async function scenarioRateLimit(art: Artifacts): Promise<void> {
+  await withRig(1, outDir, async (rig) => {
+    const [receiver] = rig.receivers;
+    await subscribeReceivers(art, 'service', rig, undefined, {
+      rateLimitPerSecond: S.limitPerSecond,
+    });
+    const ingest = await launch(art, 'service', 'ingest', rig, { label: 's9-ingest' });
+    const workers = await Promise.all(
+      [1, 2, 3].map((i) => launch(art, 'service', 'worker', rig, { label: `s9-worker-${i}` })),
+    );
+    try {
+      receiver.recordRequestTimes = true;
+      const t0 = nowMs();
+      const { frames } = await rig.sim.emitAtRate({
+        ratePerSecond: S.limitRate,
+        durationMs: S.limitSeconds * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      const bound = (frames / S.limitPerSecond) * 1000 * 1.5 + 30_000;
+      const complete = await waitUntil(() => receiver.delivered >= frames, bound, 500);
+      const span = (lastArrival(receiver) - t0) / 1000;
+      const peak = maxInWindow(receiver.requestTimes, 1000);
+      rows.push({
+        scenario: `9. limit ${S.limitPerSecond}/s, 3 workers`,
+        subject: 'service',
+        eventsPerSec: receiver.delivered / span,
+        deliveriesPerSec: receiver.delivered / span,
+        latency: receiver.latency.summary(),
+        sent: frames,
+        lost: lostCount(rig),
+        duplicated: receiver.duplicates,
+        rssMaxBytes: Math.max(...workers.map((w) => w.rss.max)),
+        notes: [
+          `${fmtInt(S.limitRate)} ev/s for ${S.limitSeconds} s into a subscription with rateLimitPerSecond ${S.limitPerSecond}, ingest + 3 worker processes`,
+          `at most ${peak} requests in any one-second window at the receiver (${fmtInt(receiver.requests)} requests)`,
+          complete
+            ? `all delivered ${fmtNum(span)} s after the first frame`
+            : `NOT all delivered within ${fmtNum(bound / 1000)} s`,
+        ],
+        peakPerSecond: peak,
+      });
+    } finally {
+      await Promise.all([ingest, ...workers].map((r) => r.stop()));
+    }
+  });
+}
+
 // --- report -------------------------------------------------------------------------------------
 
 function printRows(): void {
@@ -692,6 +959,54 @@ function printRatios(fanout?: FanoutResult, slow?: FanoutResult): void {
       `${fmtNum(cost * 100)} % (${fmtInt(slow.othersRate)} vs ${fmtInt(fanout.othersRate)} deliveries/s per subscription)`,
     ]);
   }
+  const s7 = (mode: string, failing: boolean): Row | undefined =>
+    rows.find((r) => r.ordering?.mode === mode && r.ordering.failing === failing);
+  const orderedFailing = s7('per-key', true);
+  if (orderedFailing) {
+    checks.push([
+      '7. per-key, 10 % fail: every call in order, nothing lost',
+      orderedFailing.outOfOrder === 0 && orderedFailing.lost === 0,
+      `${fmtInt(orderedFailing.outOfOrder)} calls out of order, ${fmtInt(orderedFailing.lost)} missing`,
+    ]);
+  }
+  for (const failing of [true, false]) {
+    const ordered = s7('per-key', failing);
+    const unordered = s7('none', failing);
+    if (ordered?.ordering && unordered?.ordering) {
+      const ratio = unordered.ordering.completedS / ordered.ordering.completedS;
+      checks.push([
+        `7. per-key throughput >= 0.8 x none (${failing ? '10 % fail' : 'no failures'})`,
+        ratio >= 0.8,
+        `all delivered after ${fmtNum(ordered.ordering.completedS)} vs ${fmtNum(unordered.ordering.completedS)} s = ${fmtNum(ratio, 2)}`,
+      ]);
+    }
+  }
+  const withStreams = rows.find((r) => r.scenario.startsWith('8.') && r.streamLatency);
+  const withoutStreams = rows.find((r) => r.scenario.startsWith('8.') && !r.streamLatency);
+  if (withStreams?.streamLatency) {
+    checks.push([
+      `8. stream p99 frame -> client <= 50 ms (${S.streamClients} clients)`,
+      (withStreams.streamLatency.p99 ?? Infinity) <= 50,
+      `${fmtNum(withStreams.streamLatency.p99)} ms`,
+    ]);
+    if (withoutStreams) {
+      const change =
+        Math.abs((withStreams.eventsPerSec ?? 0) / (withoutStreams.eventsPerSec ?? 1) - 1) * 100;
+      checks.push([
+        '8. webhook delivery rate within 10 % with the stream clients',
+        change <= 10,
+        `${fmtInt(withStreams.eventsPerSec)} vs ${fmtInt(withoutStreams.eventsPerSec)} ev/s (${fmtNum(change)} %)`,
+      ]);
+    }
+  }
+  const limited = find('9.', 'service');
+  if (limited?.peakPerSecond !== undefined) {
+    checks.push([
+      `9. <= ${S.limitPerSecond + 2} requests in any second, everything delivered`,
+      limited.peakPerSecond <= S.limitPerSecond + 2 && limited.lost === 0,
+      `peak ${limited.peakPerSecond}/s, ${fmtInt(limited.lost)} missing`,
+    ]);
+  }
   const lost = rows.reduce((sum, r) => sum + r.lost, 0);
   checks.push(['nothing missing in any scenario', lost === 0, `${fmtInt(lost)} missing`]);
   out(
@@ -758,6 +1073,21 @@ async function main(): Promise<number> {
     for (const subject of ['baseline', 'service'] as const) {
       await step(`scenario 5, ${subject}, burst`, () => scenarioBurst(art, subject));
     }
+  }
+  if (ONLY.has('s7')) {
+    for (const failing of [true, false]) {
+      for (const ordering of ['none', 'per-key'] as const) {
+        await step(`scenario 7, ordering ${ordering}, ${failing ? 'failing' : 'clean'}`, () =>
+          scenarioOrdering(art, ordering, failing),
+        );
+      }
+    }
+  }
+  if (ONLY.has('s8')) {
+    await step(`scenario 8, 0 then ${S.streamClients} stream clients`, () => scenarioStream(art));
+  }
+  if (ONLY.has('s9')) {
+    await step('scenario 9, rate limit across 3 workers', () => scenarioRateLimit(art));
   }
   out(
     `\nResults (latency = frame sent by the simulator -> receiver got it; total ${fmtNum((Date.now() - started) / 1000)} s)`,

@@ -34,6 +34,15 @@ export class CountingReceiver {
   badSignatures = 0;
   requests = 0;
   refused = 0;
+  /** When set: the first request for each webhook-id it returns true for is answered 500. */
+  failFirstAttempt?: (webhookId: string) => boolean;
+  /** Record `(data.callId, type)` of each first arrival, in arrival order (ordering checks). */
+  recordOrder = false;
+  readonly order: { key: string; type: string }[] = [];
+  /** Record the time of every request (rate-limit checks). */
+  recordRequestTimes = false;
+  readonly requestTimes: number[] = [];
+  private readonly failedOnce = new Set<string>();
   private verifier?: Webhook;
   private server?: Server;
   /** Set when this receiver is a path on another receiver's server (same origin). */
@@ -116,6 +125,9 @@ export class CountingReceiver {
     }
     const at = nowMs();
     this.requests++;
+    if (this.recordRequestTimes && this.requestTimes.length < MAX_RECORDED) {
+      this.requestTimes.push(at);
+    }
     if (this.mode === 'hang') {
       this.held.add(res);
       res.once('close', () => this.held.delete(res));
@@ -129,6 +141,13 @@ export class CountingReceiver {
     }
     const body = Buffer.concat(chunks).toString('utf8');
     const id = headerValue(req, 'webhook-id');
+    if (id !== undefined && this.failFirstAttempt?.(id) && !this.failedOnce.has(id)) {
+      this.failedOnce.add(id);
+      this.refused++;
+      res.statusCode = 500;
+      res.end();
+      return;
+    }
     if (this.verifier) {
       try {
         this.verifier.verify(body, flatHeaders(req));
@@ -150,10 +169,32 @@ export class CountingReceiver {
     }
     const sentAt = simSentAt(body);
     this.arrivals.set(id, { at, sentAt });
+    if (this.recordOrder && this.order.length < MAX_RECORDED) {
+      this.order.push(orderEntry(body));
+    }
     if (sentAt !== undefined && sentAt >= this.measureFromMs) {
       this.latency.recordMs(at - sentAt);
     }
   }
+}
+
+/** Bounds what one receiver records, whatever a scenario sends. */
+const MAX_RECORDED = 1_000_000;
+
+function orderEntry(body: string): { key: string; type: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isRecord(parsed) && isRecord(parsed.data)) {
+      const key = parsed.data.callId;
+      return {
+        key: typeof key === 'string' ? key : '',
+        type: typeof parsed.type === 'string' ? parsed.type : '',
+      };
+    }
+  } catch {
+    // not JSON
+  }
+  return { key: '', type: '' };
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

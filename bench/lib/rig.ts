@@ -141,6 +141,7 @@ export async function subscribeReceivers(
   subject: Subject,
   rig: Rig,
   api?: ServiceProcess,
+  fields: Record<string, unknown> = {},
 ): Promise<void> {
   if (subject === 'baseline') {
     return;
@@ -151,7 +152,7 @@ export async function subscribeReceivers(
     (own = (await launch(artifacts, 'service', 'api', rig, { label: 'api' })) as ServiceProcess);
   try {
     for (const receiver of rig.receivers) {
-      const created = await createSubscription(target.url, receiver.url);
+      const created = await createSubscription(target.url, receiver.url, fields);
       receiver.setSecret(created.secret);
     }
   } finally {

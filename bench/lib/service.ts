@@ -116,11 +116,12 @@ export interface CreatedSubscription {
 export async function createSubscription(
   apiUrl: string,
   url: string,
+  fields: Record<string, unknown> = {},
 ): Promise<CreatedSubscription> {
   const res = await fetch(`${apiUrl}/v1/subscriptions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url, eventTypes: ['*'] }),
+    body: JSON.stringify({ url, eventTypes: ['*'], ...fields }),
     signal: AbortSignal.timeout(10_000),
   });
   if (res.status !== 201) {
