@@ -14,7 +14,8 @@ import pino from 'pino';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/app-config';
 import { DemoReceiver } from '../src/demo/demo-receiver';
-import { OpentactSimulator } from '../src/simulator/opentact-simulator';
+import { OpentactSimulator, SIMULATOR_DEMO_LOGIN } from '../src/simulator/opentact-simulator';
+import { waitFor } from '../test/support/wait';
 import { provideRedis, type ProvidedRedis } from './redis-provider';
 
 const SCENARIOS = [
@@ -80,8 +81,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       OPENTACT_REST_URL: simulator.restUrl,
       OPENTACT_WSS_URL: simulator.wssUrl,
-      OPENTACT_EMAIL: 'demo@opentact.local',
-      OPENTACT_PASSWORD: 'demo-password',
+      OPENTACT_EMAIL: SIMULATOR_DEMO_LOGIN.email,
+      OPENTACT_PASSWORD: SIMULATOR_DEMO_LOGIN.password,
       OPENTACT_SUBSCRIBE: 'call_state,call_flow,sms,balance,tn_order',
       REDIS_URL: redis.url,
       QUEUE_PREFIX: 'otb-demo',
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     await waitFor(
       () => simulator!.stats.authenticated > 0,
       15_000,
-      'the bridge did not authenticate to the simulator',
+      'the bridge to authenticate to the simulator',
     );
     play();
     timer = setInterval(play, intervalMs);
@@ -139,16 +140,6 @@ async function main(): Promise<void> {
       `demo failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     await shutdown(1);
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(message);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
