@@ -149,3 +149,26 @@ export async function provideRedis(preferred?: string): Promise<ProvidedRedis> {
   }
   return startRedisServer();
 }
+
+/**
+ * Deletes every key under `prefix:` (SCAN, not KEYS, to be kind to a shared server); returns
+ * how many it deleted. The demo's clean-up and the tests' `deletePrefix`.
+ */
+export async function deleteKeysUnder(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        deleted += await redis.del(...keys);
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

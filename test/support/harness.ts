@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { deleteKeysUnder } from '../../scripts/redis-provider';
 import { createApp } from '../../src/app.factory';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 
@@ -47,19 +47,7 @@ export async function startApp(env: Record<string, string>): Promise<StartedApp>
 
 /** Deletes every key under the prefix (SCAN, not KEYS, to be kind to a shared server). */
 export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await redis.del(...keys);
-      }
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysUnder(url, prefix);
 }
 
 export function adminHeaders(): Record<string, string> {
