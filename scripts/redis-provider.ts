@@ -90,10 +90,13 @@ export async function spawnRedisServer(options: {
   dir: string;
   persistent?: boolean;
   password?: string;
+  /** More redis-server options (e.g. `--cluster-enabled yes`). */
+  extraArgs?: string[];
   timeoutMs?: number;
   onSpawn?: (child: ChildProcess) => void;
 }): Promise<ChildProcess> {
-  const child = spawn('redis-server', redisServerArgs(options), { stdio: 'ignore' });
+  const args = [...redisServerArgs(options), ...(options.extraArgs ?? [])];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
   options.onSpawn?.(child);
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   const url = `redis://${auth}127.0.0.1:${options.port}`;

@@ -182,7 +182,11 @@ describe('ingest: Opentact WSS to the event log', () => {
     const prefix = uniquePrefix('ingest-backpressure');
     try {
       const app = await startApp(
-        ingestEnv(sim, prefix, { REDIS_URL: redisServer.url, INGEST_BUFFER_MAX: '20' }),
+        ingestEnv(sim, prefix, {
+          REDIS_URL: redisServer.url,
+          REDIS_CLUSTER_NODES: '',
+          INGEST_BUFFER_MAX: '20',
+        }),
       );
       apps.push(app);
       const connection = app.app.get(OpentactConnection);
