@@ -6,6 +6,10 @@ const transform = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60000,
+  // Uses REDIS_URL (default 127.0.0.1:6379), or starts a private redis-server when nothing answers.
+  globalSetup: '<rootDir>/test/support/redis.global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/redis.global-teardown.ts',
+  transform,
   projects: [
     {
       displayName: 'unit',

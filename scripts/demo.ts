@@ -5,7 +5,10 @@
  * generations every few seconds. Redis: REDIS_URL, else 127.0.0.1:6379, else a private
  * redis-server on a free port when one is on the PATH.
  *
- * DEMO_DURATION_MS stops it by itself (used by the test that keeps this command working).
+ * The unhappy path too: a flaky endpoint (subscribed to SMS) refuses each first attempt and gets
+ * the retry; an endpoint that is down (subscribed to balance changes) lets its delivery die, then
+ * comes back and the dead delivery is replayed. Ctrl-C (or DEMO_DURATION_MS, used by the test
+ * that keeps this command working) prints a summary and removes the Redis keys the demo wrote.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -13,15 +16,19 @@ import { type INestApplication } from '@nestjs/common';
 import pino from 'pino';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/app-config';
+import { AdminApiClient } from '../src/cli/admin-api.client';
 import { DemoReceiver } from '../src/demo/demo-receiver';
-import { OpentactSimulator } from '../src/simulator/opentact-simulator';
-import { provideRedis, type ProvidedRedis } from './redis-provider';
+import { DemoUnhappyPath } from '../src/demo/demo-unhappy-path';
+import { OpentactSimulator, SIMULATOR_DEMO_LOGIN } from '../src/simulator/opentact-simulator';
+import { waitFor } from '../test/support/wait';
+import { deleteKeysUnder, provideRedis, type ProvidedRedis } from './redis-provider';
 
+// Balance first: its delivery to the endpoint that is down dies and is replayed early on.
 const SCENARIOS = [
+  'balance',
   'inbound-call',
   'outbound-sms',
   'inbound-sms',
-  'balance',
   'call-answered',
   'tn-order',
   'unknown-kind',
@@ -37,14 +44,45 @@ async function main(): Promise<void> {
   let redis: ProvidedRedis | undefined;
   let simulator: OpentactSimulator | undefined;
   let receiver: DemoReceiver | undefined;
+  let unhappy: DemoUnhappyPath | undefined;
   let app: INestApplication | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // This run's own keys, removed on the way out; a second demo on the same Redis has others.
+  const prefix = `otb-demo-${randomBytes(4).toString('hex')}`;
 
+  const summary = (): void => {
+    if (!receiver || !unhappy) {
+      return;
+    }
+    const requests = receiver.counts.requests + unhappy.received.requests;
+    const verified = receiver.counts.verified + unhappy.received.verified;
+    out(`\ndemo done: ${requests} webhook(s) received, ${verified} with a valid signature`);
+    out(`  every event      ${receiver.counts.verified} delivered to ${receiver.url}`);
+    for (const line of unhappy.summary()) {
+      out(line);
+    }
+  };
+  let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
     clearInterval(timer);
+    summary();
     await app?.close().catch(() => undefined);
+    await unhappy?.stop().catch(() => undefined);
     await receiver?.stop().catch(() => undefined);
     await simulator?.stop().catch(() => undefined);
+    if (redis) {
+      out(
+        await deleteKeysUnder(redis.url, prefix).then(
+          (count) => `cleanup    removed ${count} Redis key(s) under ${prefix}:`,
+          (error: unknown) =>
+            `cleanup    could not remove the Redis keys under ${prefix}: (${error instanceof Error ? error.message : String(error)})`,
+        ),
+      );
+    }
     await redis?.stop().catch(() => undefined);
     process.exit(code);
   };
@@ -53,7 +91,9 @@ async function main(): Promise<void> {
 
   try {
     redis = await provideRedis(process.env.REDIS_URL);
-    out(`redis      ${redis.url}${redis.started ? ' (started for this demo)' : ''}`);
+    out(
+      `redis      ${redis.url}${redis.started ? ' (started for this demo)' : ''}, keys under ${prefix}: (removed on exit)`,
+    );
 
     simulator = new OpentactSimulator({ port: 0, controlPort: 0 });
     await simulator.start();
@@ -80,14 +120,15 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       OPENTACT_REST_URL: simulator.restUrl,
       OPENTACT_WSS_URL: simulator.wssUrl,
-      OPENTACT_EMAIL: 'demo@opentact.local',
-      OPENTACT_PASSWORD: 'demo-password',
+      OPENTACT_EMAIL: SIMULATOR_DEMO_LOGIN.email,
+      OPENTACT_PASSWORD: SIMULATOR_DEMO_LOGIN.password,
       OPENTACT_SUBSCRIBE: 'call_state,call_flow,sms,balance,tn_order',
       REDIS_URL: redis.url,
-      QUEUE_PREFIX: 'otb-demo',
+      QUEUE_PREFIX: prefix,
       ADMIN_API_KEY: adminApiKey,
       DELIVERY_ALLOW_CIDRS: '127.0.0.1/32,::1/128',
-      DELIVERY_RETRY_SCHEDULE: '1s,5s,30s',
+      // Short, so a retry and a dead delivery happen within seconds (3 attempts in about 3 s).
+      DELIVERY_RETRY_SCHEDULE: '1s,2s',
     });
     app = await createApp(config, pino({ level: config.logLevel }));
     await app.listen(0, '127.0.0.1');
@@ -106,7 +147,18 @@ async function main(): Promise<void> {
     }
     const subscription = (await created.json()) as { id: string; secret: string };
     receiver.setSecret(subscription.secret);
-    out(`subscribed ${subscription.id} -> ${receiver.url} for every event type\n`);
+    out(`subscribed ${subscription.id} -> ${receiver.url} for every event type`);
+    unhappy = new DemoUnhappyPath({
+      api: new AdminApiClient({
+        baseUrl: apiUrl,
+        apiKey: adminApiKey,
+        timeoutMs: 5_000,
+        userAgent: 'opentact-bridge-demo',
+      }),
+      print: out,
+    });
+    await unhappy.start();
+    out('');
 
     let round = 0;
     const play = (): void => {
@@ -119,36 +171,20 @@ async function main(): Promise<void> {
     await waitFor(
       () => simulator!.stats.authenticated > 0,
       15_000,
-      'the bridge did not authenticate to the simulator',
+      'the bridge to authenticate to the simulator',
     );
     play();
     timer = setInterval(play, intervalMs);
     if (durationMs > 0) {
-      setTimeout(() => {
-        const verified = receiver!.received.filter((w) => w.verified).length;
-        out(
-          `\ndemo done: ${receiver!.received.length} webhook(s) received, ${verified} with a valid signature`,
-        );
-        void shutdown(verified > 0 ? 0 : 1);
-      }, durationMs);
+      setTimeout(() => void shutdown(receiver!.counts.verified > 0 ? 0 : 1), durationMs);
     } else {
-      out('(Ctrl-C to stop)');
+      out("(Ctrl-C to stop: prints a summary and removes the demo's Redis keys)");
     }
   } catch (error) {
     process.stderr.write(
       `demo failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     await shutdown(1);
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(message);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -80,25 +80,46 @@ export function redisServerArgs(options: {
   ];
 }
 
+/**
+ * The one way the demo, tests and bench start a redis-server: on `port` and `dir`, waited on
+ * until it answers PING (killed and an error thrown when it does not within `timeoutMs`).
+ * `onSpawn` sees the child before the wait, to track it for clean-up on Ctrl-C.
+ */
+export async function spawnRedisServer(options: {
+  port: number;
+  dir: string;
+  persistent?: boolean;
+  password?: string;
+  /** More redis-server options (e.g. `--cluster-enabled yes`). */
+  extraArgs?: string[];
+  timeoutMs?: number;
+  onSpawn?: (child: ChildProcess) => void;
+}): Promise<ChildProcess> {
+  const args = [...redisServerArgs(options), ...(options.extraArgs ?? [])];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  options.onSpawn?.(child);
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  const url = `redis://${auth}127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  while (!(await redisAnswers(url, 500))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${options.port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
+
 /** Starts a private redis-server on a free loopback port, in a temporary directory. */
 export async function startRedisServer(
   options: RedisServerOptions = {},
 ): Promise<ProvidedRedis & { process: ChildProcess; port: number; dir: string }> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'otb-redis-'));
-  const args = redisServerArgs({ port, dir, persistent: options.persistent });
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await redisAnswers(url))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const child = await spawnRedisServer({ port, dir, persistent: options.persistent });
   return {
-    url,
+    url: `redis://127.0.0.1:${port}`,
     port,
     dir,
     process: child,
@@ -130,4 +151,27 @@ export async function provideRedis(preferred?: string): Promise<ProvidedRedis> {
     );
   }
   return startRedisServer();
+}
+
+/**
+ * Deletes every key under `prefix:` (SCAN, not KEYS, to be kind to a shared server); returns
+ * how many it deleted. The demo's clean-up and the tests' `deletePrefix`.
+ */
+export async function deleteKeysUnder(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        deleted += await redis.del(...keys);
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }

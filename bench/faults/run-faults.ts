@@ -142,7 +142,7 @@ async function waitAuthenticated(world: World, atLeast = 1): Promise<void> {
 
 async function subscribe(world: World, api: ServiceProcess): Promise<void> {
   for (const receiver of world.receivers) {
-    receiver.setSecret((await createSubscription(api.url, receiver.url)).secret);
+    receiver.setSecret((await createSubscription(api, receiver.url)).secret);
   }
   await sleep(1_200);
 }
@@ -237,7 +237,7 @@ async function f1KillWorker(): Promise<void> {
         // Smoke: kill before the load (mechanics only). A read the dead worker had blocked in
         // Redis can still be handed entries until Redis notices the closed socket: those wait
         // out WORKER_LOCK_MS.
-        workerA.kill9();
+        workerA.kill();
         await workerA.exited;
         killedAt = nowMs();
         await load(world);
@@ -245,7 +245,7 @@ async function f1KillWorker(): Promise<void> {
       } else {
         const running = load(world);
         await atFault();
-        workerA.kill9();
+        workerA.kill();
         killedAt = nowMs();
         await running;
         notes.push(

@@ -1,5 +1,4 @@
 import { type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { errorMessage } from './util';
 
 type Cleanup = () => Promise<void>;
@@ -77,45 +76,4 @@ export function runMain(main: () => Promise<number>): void {
     });
 }
 
-/** Resident set size of a process in bytes, from /proc (Linux); undefined once it is gone. */
-export function rssBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Samples a child's RSS on an interval and keeps the maximum. */
-export class RssSampler {
-  max = 0;
-  last = 0;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly pid: number,
-    intervalMs = 250,
-  ) {
-    this.timer = setInterval(() => this.sample(), intervalMs);
-    this.timer.unref();
-    this.sample();
-  }
-
-  sample(): void {
-    const rss = rssBytes(this.pid);
-    if (rss !== undefined) {
-      this.last = rss;
-      this.max = Math.max(this.max, rss);
-    }
-  }
-
-  reset(): void {
-    this.max = this.last;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
+export { RssSampler, rssBytes } from '../../test/support/process-harness';

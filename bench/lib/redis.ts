@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +6,11 @@ import { Redis } from 'ioredis';
 import {
   freePort,
   hasRedisServer,
-  redisAnswers,
-  redisServerArgs,
+  spawnRedisServer,
   startRedisServer,
 } from '../../scripts/redis-provider';
 import { onCleanup, trackChild } from './processes';
-import { sleep, waitUntil } from './util';
+import { sleep } from './util';
 
 export interface BenchRedis {
   url: string;
@@ -88,12 +87,13 @@ export class RestartableRedis {
   }
 
   async launch(): Promise<void> {
-    const args = redisServerArgs({ port: this.port, dir: this.dir, persistent: true });
-    this.child = trackChild(spawn('redis-server', args, { stdio: 'ignore' }));
-    const up = await waitUntil(() => redisAnswers(this.url, 500), 20_000);
-    if (!up) {
-      throw new Error(`redis-server did not start on port ${this.port}`);
-    }
+    await spawnRedisServer({
+      port: this.port,
+      dir: this.dir,
+      persistent: true,
+      timeoutMs: 20_000,
+      onSpawn: (child) => (this.child = trackChild(child)),
+    });
   }
 
   kill9(): void {

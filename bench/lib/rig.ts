@@ -3,13 +3,13 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import { CountingReceiver } from './counting-receiver';
-import { NodeProcess } from './node-process';
+import type { NodeChild } from '../../test/support/process-harness';
+import { startNodeProcess } from './node-process';
 import { onCleanup } from './processes';
 import { type BenchRedis, startBenchRedis } from './redis';
 import {
   createSubscription,
-  SIM_EMAIL,
-  SIM_PASSWORD,
+  SIMULATOR_LOGIN,
   type ServiceProcess,
   SERVICE_PREFIX,
   type ServiceRole,
@@ -67,7 +67,7 @@ export interface Artifacts {
   baselineMain: string;
 }
 
-export type Runner = NodeProcess | ServiceProcess;
+export type Runner = NodeChild | ServiceProcess;
 
 export interface LaunchOptions {
   label: string;
@@ -98,7 +98,7 @@ export async function launch(
       cpuProfDir: options.cpuProfDir,
     });
   } else {
-    runner = new NodeProcess({
+    runner = startNodeProcess({
       script: artifacts.baselineMain,
       label: options.label,
       logFile,
@@ -108,8 +108,8 @@ export async function launch(
         REDIS_URL: rig.redis.url,
         SIM_REST_URL: rig.sim.restUrl,
         SIM_WSS_URL: rig.sim.wssUrl,
-        SIM_EMAIL,
-        SIM_PASSWORD,
+        SIM_EMAIL: SIMULATOR_LOGIN.email,
+        SIM_PASSWORD: SIMULATOR_LOGIN.password,
         TARGET_URL: rig.receivers[0].url,
         ...options.env,
       },
@@ -152,7 +152,7 @@ export async function subscribeReceivers(
     (own = (await launch(artifacts, 'service', 'api', rig, { label: 'api' })) as ServiceProcess);
   try {
     for (const receiver of rig.receivers) {
-      const created = await createSubscription(target.url, receiver.url, fields);
+      const created = await createSubscription(target, receiver.url, fields);
       receiver.setSecret(created.secret);
     }
   } finally {

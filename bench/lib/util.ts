@@ -1,31 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import { waitFor } from '../../test/support/wait';
 
 /** Epoch milliseconds with sub-ms precision, on the same clock as the simulator's `sim_sent_at`. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) {
-      return true;
-    }
-    if (Date.now() >= deadline) {
-      return false;
-    }
-    await sleep(intervalMs);
-  }
-}
+export { sleep, waitUntil } from '../../test/support/wait';
 
 /** Like waitUntil, but a timeout is an error naming what was awaited. */
 export async function mustWaitUntil(
@@ -33,9 +14,7 @@ export async function mustWaitUntil(
   timeoutMs: number,
   what: string,
 ): Promise<void> {
-  if (!(await waitUntil(check, timeoutMs))) {
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  }
+  await waitFor(check, timeoutMs, what, 100);
 }
 
 export function out(line = ''): void {

@@ -94,6 +94,33 @@ describe('loadConfig', () => {
     expect(problems({ ...base, QUEUE_PREFIX: 'otb:{x' }).join()).toMatch(/QUEUE_PREFIX/);
   });
 
+  it('reads Redis Cluster seed nodes, and insists on a hash-tag prefix with them', () => {
+    const config = loadConfig({
+      ...base,
+      REDIS_CLUSTER_NODES: 'r0:6379,r1:6380',
+      QUEUE_PREFIX: '{otb}',
+    });
+    expect(config.redis.clusterNodes).toEqual([
+      { host: 'r0', port: 6379 },
+      { host: 'r1', port: 6380 },
+    ]);
+    expect(loadConfig(base).redis.clusterNodes).toBeUndefined();
+    expect(problems({ ...base, REDIS_CLUSTER_NODES: 'r0:6379' })).toEqual([
+      expect.stringMatching(/^QUEUE_PREFIX: must be a hash tag such as \{otb\}/) as unknown,
+    ]);
+    expect(problems({ ...base, REDIS_CLUSTER_NODES: 'r0' }).join()).toMatch(
+      /REDIS_CLUSTER_NODES must be a comma-separated list of host:port/,
+    );
+    expect(
+      problems({
+        ...base,
+        QUEUE_PREFIX: '{otb}',
+        REDIS_CLUSTER_NODES: 'r0:6379',
+        REDIS_SENTINELS: 's0:26379',
+      }).join(),
+    ).toMatch(/REDIS_CLUSTER_NODES: cannot be used together with REDIS_SENTINELS/);
+  });
+
   it('parses retry schedules with units and Sentinel lists', () => {
     const config = loadConfig({
       ...base,

@@ -26,6 +26,8 @@ export interface RedisConfig {
   sentinels?: { host: string; port: number }[];
   sentinelName: string;
   sentinelPassword?: string;
+  /** Seed nodes of a Redis Cluster; every key then shares the prefix's hash tag (one slot). */
+  clusterNodes?: { host: string; port: number }[];
   prefix: string;
 }
 
@@ -122,6 +124,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch {
     // already reported by the schema
   }
+  if (vars.REDIS_CLUSTER_NODES !== '') {
+    if (vars.REDIS_SENTINELS !== undefined) {
+      problems.push('REDIS_CLUSTER_NODES: cannot be used together with REDIS_SENTINELS');
+    }
+    if (!/^\{.+\}$/.test(vars.QUEUE_PREFIX)) {
+      problems.push(
+        'QUEUE_PREFIX: must be a hash tag such as {otb} with REDIS_CLUSTER_NODES, so every key the bridge and its queues use is in one slot',
+      );
+    }
+  }
   if (vars.OPENTACT_RECONNECT_MAX_MS < vars.OPENTACT_RECONNECT_BASE_MS) {
     problems.push('OPENTACT_RECONNECT_MAX_MS: must not be smaller than OPENTACT_RECONNECT_BASE_MS');
   }
@@ -171,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       }),
       sentinelName: vars.REDIS_SENTINEL_NAME,
       sentinelPassword: vars.REDIS_SENTINEL_PASSWORD,
+      clusterNodes: (vars.REDIS_CLUSTER_NODES || undefined)?.split(',').map((hp) => {
+        const [host, port] = hp.split(':');
+        return { host, port: Number(port) };
+      }),
       prefix: vars.QUEUE_PREFIX,
     },
     ingestBufferMax: vars.INGEST_BUFFER_MAX,

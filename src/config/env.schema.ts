@@ -180,6 +180,13 @@ export class EnvironmentVariables {
   })
   REDIS_SENTINELS?: string;
 
+  @Transform(trim)
+  @IsString()
+  @Matches(/^([^\s,:]+:\d+(,[^\s,:]+:\d+)*)?$/, {
+    message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port',
+  })
+  REDIS_CLUSTER_NODES = '';
+
   @IsString()
   REDIS_SENTINEL_NAME = 'mymaster';
 

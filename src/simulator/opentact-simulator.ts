@@ -117,11 +117,16 @@ interface ClientState {
   authenticated: boolean;
 }
 
+/** The login the simulator accepts unless told otherwise (demo-only, never a real account). */
+export const SIMULATOR_DEMO_LOGIN: Readonly<{ email: string; password: string }> = {
+  email: 'demo@opentact.local',
+  password: 'demo-password',
+};
+
 const DEFAULTS = {
   port: 0,
   host: '127.0.0.1',
-  email: 'demo@opentact.local',
-  password: 'demo-password',
+  ...SIMULATOR_DEMO_LOGIN,
   tokenTtlSeconds: 86_400,
   authMode: 'accept' as AuthMode,
   authFailure: 'close' as AuthFailure,

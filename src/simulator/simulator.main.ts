@@ -1,5 +1,5 @@
 import { GENERATIONS } from './frame-factory';
-import { OpentactSimulator } from './opentact-simulator';
+import { OpentactSimulator, SIMULATOR_DEMO_LOGIN } from './opentact-simulator';
 
 /**
  * `npm run simulator`: a stand-alone Opentact for the demo and for manual runs. It is a dev tool
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
   });
   await simulator.start();
 
-  const email = process.env.SIMULATOR_EMAIL || 'demo@opentact.local';
-  const password = process.env.SIMULATOR_PASSWORD || 'demo-password';
+  const email = process.env.SIMULATOR_EMAIL || SIMULATOR_DEMO_LOGIN.email;
+  const password = process.env.SIMULATOR_PASSWORD || SIMULATOR_DEMO_LOGIN.password;
   const lines = [
     'Opentact simulator running',
     `  REST     ${simulator.restUrl}`,

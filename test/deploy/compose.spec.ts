@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { knownEnvVars, loadConfig } from '../../src/config/app-config';
+import { DemoReceiver } from '../../src/demo/demo-receiver';
+import { parseSubscriptionsFile } from '../../src/subscriptions/subscriptions-file.loader';
+import { isValidSecret, WebhookSigner } from '../../src/webhook-security/webhook-signer';
 import { ROOT } from './chart-render';
 
 /** compose.yaml, the laptop demo: Redis, the simulator, the receiver and the bridge. */
@@ -96,6 +99,82 @@ describe('compose.yaml', () => {
       redis: { condition: 'service_healthy' },
       simulator: { condition: 'service_healthy' },
       receiver: { condition: 'service_healthy' },
+    });
+  });
+
+  describe('the receiver is subscribed at start-up and can verify what it gets', () => {
+    const bridgeEnv = services.bridge.environment!;
+    const receiverEnv = services.receiver.environment!;
+    const mounts = (services.bridge.volumes as string[] | undefined) ?? [];
+    const mount = mounts
+      .map((m) => m.split(':'))
+      .find(([, target]) => target === bridgeEnv.SUBSCRIPTIONS_FILE);
+    const declared = (): ReturnType<typeof parseSubscriptionsFile> => {
+      const source = join(ROOT, mount![0]);
+      return parseSubscriptionsFile(read(source), source);
+    };
+
+    it('mounts a SUBSCRIPTIONS_FILE from the repository, read-only', () => {
+      expect(bridgeEnv.SUBSCRIPTIONS_FILE).toMatch(/^\/\S+\.ya?ml$/);
+      expect(mount).toBeDefined();
+      const [source, , mode] = mount!;
+      expect(source).toMatch(/^\.\//);
+      expect(existsSync(join(ROOT, source))).toBe(true);
+      expect(mode).toBe('ro');
+    });
+
+    it('declares one subscription to every event, at the receiver service and port', () => {
+      const subscriptions = declared();
+      expect(subscriptions).toHaveLength(1);
+      const [subscription] = subscriptions;
+      expect(subscription.eventTypes).toEqual(['*']);
+      const url = new URL(subscription.url);
+      expect(url.hostname).toBe('receiver');
+      expect(url.port).toBe(receiverEnv.RECEIVER_PORT);
+      expect(subscription.enabled).not.toBe(false);
+    });
+
+    it("gives the receiver the subscription's own signing secret", () => {
+      const [subscription] = declared();
+      expect(isValidSecret(subscription.secret!)).toBe(true);
+      expect(interpolated(String(receiverEnv.RECEIVER_SECRET))).toBe(subscription.secret);
+    });
+
+    it('a webhook signed as the bridge signs it is answered 204 by the receiver so configured', async () => {
+      const [subscription] = declared();
+      const receiver = new DemoReceiver({
+        port: 0,
+        host: '127.0.0.1',
+        secret: interpolated(String(receiverEnv.RECEIVER_SECRET)),
+      });
+      await receiver.start();
+      try {
+        const post = (secret: string): Promise<Response> => {
+          const body = JSON.stringify({ id: 'evt_compose', type: 'call.live', data: {} });
+          const timestampSec = Math.floor(Date.now() / 1000);
+          const signature = new WebhookSigner().sign({
+            msgId: 'evt_compose',
+            timestampSec,
+            body,
+            secrets: [secret],
+          });
+          return fetch(receiver.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'webhook-id': 'evt_compose',
+              'webhook-timestamp': String(timestampSec),
+              'webhook-signature': signature,
+            },
+            body,
+          });
+        };
+        expect((await post(subscription.secret!)).status).toBe(204);
+        // The check can fail: another secret is refused.
+        expect((await post('whsec_' + Buffer.alloc(32, 7).toString('base64'))).status).toBe(401);
+      } finally {
+        await receiver.stop();
+      }
     });
   });
 });

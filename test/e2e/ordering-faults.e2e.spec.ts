@@ -98,6 +98,9 @@ describe('per-key order holds through worker kill -9, scale-out and a Redis rest
     await Promise.all([sim?.stop(), receiver?.http.stop()]);
   });
 
+  // Four service processes start and a killed worker's lock must expire: allow a loaded machine.
+  jest.setTimeout(150_000);
+
   it('keeps every call in order while one worker is killed and two more join', async () => {
     const prefix = `{${uniquePrefix('e2e-order')}}`;
     try {
@@ -134,7 +137,7 @@ describe('per-key order holds through worker kill -9, scale-out and a Redis rest
       // The killed worker's events and jobs come back after WORKER_LOCK_MS.
       await until(
         () => receiver.uniqueAccepted() >= frames,
-        60_000,
+        90_000,
         `all ${frames} events accepted (have ${receiver.uniqueAccepted()})`,
       );
       const byCall = receiver.byCall();
@@ -197,7 +200,7 @@ describe('per-key order holds through worker kill -9, scale-out and a Redis rest
 
       await until(
         () => receiver.uniqueAccepted() >= calls.length * 5,
-        60_000,
+        90_000,
         `all ${calls.length * 5} events accepted (have ${receiver.uniqueAccepted()})`,
       );
       const byCall = receiver.byCall();

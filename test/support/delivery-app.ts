@@ -11,6 +11,7 @@ import type {
 } from '../../src/subscriptions/dto/subscription-response.dto';
 import { SubscriptionRegistry } from '../../src/subscriptions/subscription-registry.service';
 import { adminHeaders, startApp, type StartedApp, waitFor } from './harness';
+import { opentactEnv } from './simulator-login';
 import type { RecordedRequest } from './webhook-receivers';
 
 /** A compressed schedule: 4 attempts over 1.2 s instead of 8 over a day and a half. */
@@ -25,10 +26,7 @@ export function deliveryEnv(
 ): Record<string, string> {
   return {
     APP_ROLE: 'all',
-    OPENTACT_REST_URL: sim.restUrl,
-    OPENTACT_WSS_URL: sim.wssUrl,
-    OPENTACT_EMAIL: 'demo@opentact.local',
-    OPENTACT_PASSWORD: 'demo-password',
+    ...opentactEnv(sim),
     QUEUE_PREFIX: prefix,
     DELIVERY_RETRY_SCHEDULE: FAST_SCHEDULE.join(','),
     DELIVERY_RETRY_JITTER: '0',

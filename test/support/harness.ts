@@ -1,16 +1,42 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { deleteKeysUnder } from '../../scripts/redis-provider';
 import { createApp } from '../../src/app.factory';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 
+export { waitFor } from './wait';
+
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * Seed nodes when the specs run against a Redis Cluster (scripts/redis-cluster.ts sets it); the
+ * service under test then gets them as REDIS_CLUSTER_NODES and every prefix is a hash tag.
+ */
+export const TEST_REDIS_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES ?? '';
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
 
-/** A key prefix no other test file uses, so files run in parallel against one Redis. */
+/**
+ * A key prefix no other test file uses, so files run in parallel against one Redis; on a
+ * cluster a hash tag (`{t-...}`), as the service requires there.
+ */
 export function uniquePrefix(name: string): string {
-  return `t-${name}-${randomBytes(4).toString('hex')}`;
+  const prefix = `t-${name}-${randomBytes(4).toString('hex')}`;
+  return TEST_REDIS_CLUSTER_NODES ? `{${prefix}}` : prefix;
+}
+
+function clusterNodes(): { host: string; port: number }[] {
+  return TEST_REDIS_CLUSTER_NODES.split(',').map((hp) => {
+    const [host, port] = hp.split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+/** A client of the specs' Redis, a cluster client when they run on one (typed alike). */
+export function testRedis(): Redis {
+  return TEST_REDIS_CLUSTER_NODES
+    ? (new Cluster(clusterNodes()) as unknown as Redis)
+    : new Redis(TEST_REDIS_URL);
 }
 
 export interface StartedApp {
@@ -27,6 +53,7 @@ export async function startApp(env: Record<string, string>): Promise<StartedApp>
     PORT: '0',
     LOG_LEVEL: 'debug',
     REDIS_URL: TEST_REDIS_URL,
+    REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES,
     ADMIN_API_KEY: TEST_ADMIN_KEY,
     DELIVERY_ALLOW_CIDRS: '127.0.0.1/32,::1/128',
     SHUTDOWN_TIMEOUT_MS: '5000',
@@ -45,37 +72,27 @@ export async function startApp(env: Record<string, string>): Promise<StartedApp>
 
 /** Deletes every key under the prefix (SCAN, not KEYS, to be kind to a shared server). */
 export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
+  if (!TEST_REDIS_CLUSTER_NODES || url !== TEST_REDIS_URL) {
+    await deleteKeysUnder(url, prefix);
+    return;
+  }
+  // A hash-tag prefix keeps every key on one master; SCAN each to find it.
+  const cluster = new Cluster(clusterNodes());
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        await redis.del(...keys);
-      }
-    } while (cursor !== '0');
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', resolve);
+      cluster.once('error', reject);
+    });
+    await Promise.all(
+      cluster.nodes('master').map((node) => deleteKeysUnder(nodeUrl(node), prefix)),
+    );
   } finally {
-    redis.disconnect();
+    cluster.disconnect();
   }
 }
 
-export async function waitFor<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+function nodeUrl(node: Redis): string {
+  return `redis://${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`;
 }
 
 export function adminHeaders(): Record<string, string> {

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -17,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as ts from 'typescript';
 import { freePort } from '../../scripts/redis-provider';
+import { metricSum, parseMetrics, type Sample } from './metrics';
+import { waitFor, WaitTimeoutError } from './wait';
 
 /**
  * Runs the real service as a child process, as a container would: `node dist/main.js` with an
@@ -145,16 +149,25 @@ export interface HttpAnswer<T = unknown> {
   body: T;
 }
 
-export interface StartOptions {
-  /** Shown in failure messages and as the `name` of each captured line. */
+export interface NodeChildOptions {
+  /** Shown in failure messages. */
   name: string;
+  /** The JavaScript file node runs. */
+  script: string;
+  /** Added to the few variables node needs from the parent (PATH, HOME, TMPDIR, LANG). */
   env: Record<string, string>;
-  /** Wait for /health/live (default true). */
-  waitForLive?: boolean;
-  liveTimeoutMs?: number;
+  /** Options for node itself, before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /**
+   * Append stdout and stderr to this file instead of keeping them in memory: for long, busy runs
+   * (the bench) whose output would otherwise grow without bound. `output` stays empty then.
+   */
+  logFile?: string;
+  /** How long `stop()` waits after SIGTERM before SIGKILL (default 15 s). */
+  stopTimeoutMs?: number;
 }
 
-/** Only what node needs from the parent; the service's own variables all come from `env`. */
+/** Only what node needs from the parent; the child's own variables all come from `env`. */
 function baseEnv(): Record<string, string> {
   const pass: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT']) {
@@ -166,44 +179,61 @@ function baseEnv(): Record<string, string> {
   return pass;
 }
 
-const running = new Set<ServiceProcess>();
+const running = new Set<NodeChild>();
 
-export class ServiceProcess {
+/**
+ * A node child process as tests, the bench and the fault suite run one: its output (in memory
+ * or a log file), signals, an exit, and its resident memory and CPU time from /proc.
+ */
+export class NodeChild {
   /** Every line the process wrote, stdout and stderr interleaved in arrival order. */
   readonly output: string[] = [];
   readonly exited: Promise<ExitInfo>;
+  readonly child: ChildProcess;
+  /** Resident set size, sampled every 250 ms while the process runs. */
+  readonly rss: RssSampler;
+  readonly name: string;
   private lastSignalAt: number;
-  private exitInfo?: ExitInfo;
+  protected exitInfo?: ExitInfo;
   private partial = { stdout: '', stderr: '' };
 
-  constructor(
-    readonly name: string,
-    readonly port: number,
-    readonly child: ChildProcess,
-  ) {
+  constructor(readonly options: NodeChildOptions) {
+    this.name = options.name;
+    let fd: number | undefined;
+    if (options.logFile) {
+      mkdirSync(dirname(options.logFile), { recursive: true });
+      fd = openSync(options.logFile, 'a');
+    }
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
+      cwd: ROOT,
+      env: { ...baseEnv(), ...options.env },
+      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+    });
+    if (fd !== undefined) {
+      closeSync(fd);
+    }
     this.lastSignalAt = Date.now();
     for (const stream of ['stdout', 'stderr'] as const) {
-      const source = child[stream];
+      const source = this.child[stream];
       source?.setEncoding('utf8');
       source?.on('data', (chunk: string) => this.capture(stream, chunk));
     }
+    this.rss = new RssSampler(this.child.pid ?? -1);
+    running.add(this);
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      this.child.once('exit', (code, signal) => {
         for (const stream of ['stdout', 'stderr'] as const) {
           if (this.partial[stream] !== '') {
             this.output.push(this.partial[stream]);
             this.partial[stream] = '';
           }
         }
+        this.rss.stop();
         this.exitInfo = { code, signal, afterMs: Date.now() - this.lastSignalAt };
         running.delete(this);
         resolve(this.exitInfo);
       });
     });
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
   }
 
   get pid(): number {
@@ -212,6 +242,10 @@ export class ServiceProcess {
 
   get hasExited(): boolean {
     return this.exitInfo !== undefined;
+  }
+
+  get running(): boolean {
+    return !this.hasExited;
   }
 
   /** All output as one string (for secret scans and failure messages). */
@@ -243,7 +277,7 @@ export class ServiceProcess {
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`. */
-  async stop(timeoutMs = 15_000): Promise<ExitInfo> {
+  async stop(timeoutMs = this.options.stopTimeoutMs ?? 15_000): Promise<ExitInfo> {
     if (this.exitInfo) {
       return this.exitInfo;
     }
@@ -260,6 +294,50 @@ export class ServiceProcess {
     if (!this.hasExited) {
       this.child.kill('SIGKILL');
     }
+  }
+
+  /**
+   * CPU time the process has used so far (user + system, ms), from /proc; 0 once it has exited.
+   * Linux clock ticks are 10 ms (USER_HZ 100) on every distribution this runs on.
+   */
+  cpuMs(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The last lines of output, for failure messages. */
+  tail(lines = 15): string {
+    if (this.options.logFile) {
+      return `(output in ${this.options.logFile})`;
+    }
+    return this.output.slice(-lines).join('\n');
+  }
+
+  private capture(stream: 'stdout' | 'stderr', chunk: string): void {
+    const text = this.partial[stream] + chunk;
+    const lines = text.split('\n');
+    this.partial[stream] = lines.pop() ?? '';
+    this.output.push(...lines.filter((l) => l !== ''));
+  }
+}
+
+/** The service's main.js (or a build of it) in a child process, with its HTTP port. */
+export class ServiceProcess extends NodeChild {
+  constructor(
+    options: NodeChildOptions,
+    readonly port: number,
+  ) {
+    super(options);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   async get<T = unknown>(
@@ -317,6 +395,28 @@ export class ServiceProcess {
     }
   }
 
+  /** One scrape of /metrics, parsed. */
+  async scrape(): Promise<{ samples: Sample[]; types: Map<string, string> }> {
+    const answer = await this.get<string>('/metrics');
+    if (answer.status !== 200) {
+      throw new Error(`${this.name}: GET /metrics answered ${answer.status}`);
+    }
+    return parseMetrics(answer.body);
+  }
+
+  /**
+   * A metric summed over the samples whose labels include `labels`; `undefined` when the scrape
+   * failed or the metric has no sample yet.
+   */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+    try {
+      const { samples } = await this.scrape();
+      return samples.some((s) => s.name === name) ? metricSum(samples, name, labels) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async waitForLive(timeoutMs = 30_000): Promise<void> {
     await this.waitUntil(
       async () => {
@@ -348,37 +448,32 @@ export class ServiceProcess {
     await this.waitUntil(() => this.logs().some(match), timeoutMs, what);
   }
 
+  /** The kit's `waitFor`, failing at once (with the output's tail) if the process exits. */
   private async waitUntil(
     check: () => boolean | Promise<boolean>,
     timeoutMs: number,
     what: string,
   ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (this.hasExited) {
-        throw new Error(
-          `${this.name} exited (${JSON.stringify(this.exitInfo)}) while waiting for ${what}:\n${this.tail()}`,
-        );
+    try {
+      await waitFor(
+        async () => {
+          if (this.hasExited) {
+            throw new Error(
+              `${this.name} exited (${JSON.stringify(this.exitInfo)}) while waiting for ${what}:\n${this.tail()}`,
+            );
+          }
+          return check();
+        },
+        timeoutMs,
+        what,
+        50,
+      );
+    } catch (error) {
+      if (error instanceof WaitTimeoutError) {
+        throw new Error(`${this.name}: ${error.message}:\n${this.tail()}`);
       }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${this.name}: timed out after ${timeoutMs} ms waiting for ${what}:\n${this.tail()}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw error;
     }
-  }
-
-  /** The last lines of output, for failure messages. */
-  tail(lines = 15): string {
-    return this.output.slice(-lines).join('\n');
-  }
-
-  private capture(stream: 'stdout' | 'stderr', chunk: string): void {
-    const text = this.partial[stream] + chunk;
-    const lines = text.split('\n');
-    this.partial[stream] = lines.pop() ?? '';
-    this.output.push(...lines.filter((l) => l !== ''));
   }
 }
 
@@ -403,17 +498,37 @@ export function defaultServiceEnv(port: number): Record<string, string> {
   };
 }
 
+export interface StartOptions {
+  /** Shown in failure messages. */
+  name: string;
+  env: Record<string, string>;
+  /** Wait for /health/live (default true). */
+  waitForLive?: boolean;
+  liveTimeoutMs?: number;
+  /** The service's main.js; default the tests' transpiled copy of src/ (`serviceEntry()`). */
+  script?: string;
+  /** Start from `defaultServiceEnv` (default true); the bench sets its own environment. */
+  testDefaults?: boolean;
+  nodeArgs?: string[];
+  logFile?: string;
+  stopTimeoutMs?: number;
+}
+
 /** Spawns `node main.js` with a free port, and (by default) waits until /health/live answers. */
 export async function startService(options: StartOptions): Promise<ServiceProcess> {
   const port = await freePort();
-  const env = { ...baseEnv(), ...defaultServiceEnv(port), ...options.env, PORT: String(port) };
-  const child = spawn(process.execPath, [serviceEntry()], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const service = new ServiceProcess(options.name, port, child);
-  running.add(service);
+  const defaults = options.testDefaults === false ? {} : defaultServiceEnv(port);
+  const service = new ServiceProcess(
+    {
+      name: options.name,
+      script: options.script ?? serviceEntry(),
+      env: { ...defaults, ...options.env, PORT: String(port) },
+      nodeArgs: options.nodeArgs,
+      logFile: options.logFile,
+      stopTimeoutMs: options.stopTimeoutMs,
+    },
+    port,
+  );
   if (options.waitForLive ?? true) {
     try {
       await service.waitForLive(options.liveTimeoutMs ?? 30_000);
@@ -441,63 +556,65 @@ export async function runServiceToExit(
   }
 }
 
-/** SIGKILLs every service process still running (afterAll/afterEach, whatever happened). */
+/** SIGKILLs every child process still running (afterAll/afterEach, whatever happened). */
 export async function killAllServices(): Promise<void> {
   const alive = [...running];
-  for (const service of alive) {
-    service.kill();
+  for (const child of alive) {
+    child.kill();
   }
   await Promise.all(alive.map((s) => s.exited));
 }
 
-// A jest worker that dies must not leave services behind.
+// A jest worker (or a bench run) that dies must not leave children behind.
 process.once('exit', () => {
-  for (const service of running) {
-    service.kill();
+  for (const child of running) {
+    child.kill();
   }
 });
 
-// --- Prometheus exposition ----------------------------------------------------------------------
+// --- resident memory ---------------------------------------------------------------------------
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the text exposition format into samples (HELP/TYPE lines are kept apart). */
-export function parseMetrics(text: string): { samples: Sample[]; types: Map<string, string> } {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      const [name, type] = line.slice('# TYPE '.length).split(' ');
-      types.set(name, type);
-      continue;
-    }
-    if (line === '' || line.startsWith('#')) {
-      continue;
-    }
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!match) {
-      continue;
-    }
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]] = pair[2];
-    }
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+/** Resident set size of a process in bytes, from /proc (Linux); undefined once it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
-  return { samples, types };
 }
 
-/** Sum of the samples of `name` whose labels include `labels` (0 when there is none). */
-export function metricSum(
-  samples: Sample[],
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+/** Samples a process's RSS on an interval and keeps the maximum. */
+export class RssSampler {
+  max = 0;
+  last = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    intervalMs = 250,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+    this.sample();
+  }
+
+  sample(): void {
+    const rss = rssBytes(this.pid);
+    if (rss !== undefined) {
+      this.last = rss;
+      this.max = Math.max(this.max, rss);
+    }
+  }
+
+  reset(): void {
+    this.max = this.last;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
+
+export { metricSum, parseMetrics, type Sample } from './metrics';

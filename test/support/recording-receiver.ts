@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  ProgrammableReceiver,
+  type RecordedRequest,
+  type ScriptedReply,
+} from './webhook-receivers';
 
 export interface RecordedWebhook {
   /** The route it arrived on: `/<route>`. */
@@ -16,17 +19,25 @@ export interface RouteBehaviour {
   delayMs?: number;
 }
 
+function routeOf(path: string): string {
+  return path.replace(/^\//, '').split('?')[0];
+}
+
 /**
- * A customer endpoint for end-to-end tests: each route (`/ok`, `/fail`, ...) answers with its
- * configured status after an optional delay, and every request is recorded, including those it
- * answered with an error. Unknown routes answer 404.
+ * A customer endpoint for end-to-end tests, on the kit's `ProgrammableReceiver`: each route
+ * (`/ok`, `/fail`, ...) answers with its configured status after an optional delay, and every
+ * request is recorded with its parsed body, including those answered with an error. Unknown
+ * routes answer 404.
  */
-export class RecordingReceiver {
+export class RecordingReceiver extends ProgrammableReceiver {
   readonly received: RecordedWebhook[] = [];
-  private server?: Server;
   private readonly routes = new Map<string, RouteBehaviour>();
 
   constructor(routes: Record<string, RouteBehaviour> = {}) {
+    super((request) => {
+      const behaviour = this.routes.get(routeOf(request.path)) ?? { status: 404 };
+      return { status: behaviour.status, delayMs: behaviour.delayMs };
+    });
     for (const [route, behaviour] of Object.entries(routes)) {
       this.routes.set(route, behaviour);
     }
@@ -36,12 +47,9 @@ export class RecordingReceiver {
     this.routes.set(route, behaviour);
   }
 
-  url(route: string): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) {
-      throw new Error('receiver not started');
-    }
-    return `http://127.0.0.1:${address.port}/${route}`;
+  /** `http://127.0.0.1:<port>/<route>`. */
+  override url(route: string): string {
+    return super.url(`/${route}`);
   }
 
   /** Requests that arrived on `route` (any status). */
@@ -49,52 +57,21 @@ export class RecordingReceiver {
     return this.received.filter((r) => r.route === route);
   }
 
-  async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      void this.handle(req, res);
-    });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) {
-      chunks.push(chunk as Buffer);
-    }
-    const route = (req.url ?? '/').replace(/^\//, '').split('?')[0];
-    const behaviour = this.routes.get(route) ?? { status: 404 };
+  protected override recorded(request: RecordedRequest, reply: ScriptedReply): void {
     let body: Record<string, unknown> = {};
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      body = JSON.parse(request.body) as Record<string, unknown>;
     } catch {
       // recorded with an empty body
     }
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
-    );
-    if (behaviour.delayMs) {
-      await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
-    }
     this.received.push({
-      route,
-      webhookId: headers['webhook-id'] ?? '',
-      headers,
+      route: routeOf(request.path),
+      webhookId: request.headers['webhook-id'] ?? '',
+      headers: request.headers,
       body,
-      status: behaviour.status,
-      at: Date.now(),
+      status: reply.status ?? 200,
+      at: request.at,
     });
-    res.statusCode = behaviour.status;
-    res.end();
   }
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../../scripts/redis-provider';
 
 /** One request as the receiver saw it. */
 export interface RecordedRequest {
@@ -36,12 +37,21 @@ export type ReplyScript = ScriptedReply | ((request: RecordedRequest) => Scripte
  */
 export class ProgrammableReceiver {
   readonly requests: RecordedRequest[] = [];
+  /** TCP connections accepted so far (keep-alive reuse, or none at all for a refused target). */
+  connections = 0;
   private script: ReplyScript;
   private readonly oneShot: ScriptedReply[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private server?: Server;
 
-  constructor(script: ReplyScript = { status: 200 }) {
+  /**
+   * `keepAliveTimeoutMs` is what the server announces (`keep-alive: timeout=`); undici does not
+   * reuse a connection announced for under 2 s, so tests of connection reuse pass 5 s or more.
+   */
+  constructor(
+    script: ReplyScript = { status: 200 },
+    private readonly options: { keepAliveTimeoutMs?: number } = {},
+  ) {
     this.script = script;
   }
 
@@ -79,8 +89,11 @@ export class ProgrammableReceiver {
 
   async start(): Promise<this> {
     const server = createServer((req, res) => this.handle(req, res));
-    // Keep-alive sockets would otherwise keep close() waiting.
-    server.keepAliveTimeout = 1_000;
+    server.on('connection', () => {
+      this.connections++;
+    });
+    // Short by default: a stop() mid-test closes every socket anyway.
+    server.keepAliveTimeout = this.options.keepAliveTimeoutMs ?? 1_000;
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return this;
@@ -99,6 +112,9 @@ export class ProgrammableReceiver {
     }
   }
 
+  /** Called for every request once its reply is chosen (subclasses keep their own view). */
+  protected recorded(_request: RecordedRequest, _reply: ScriptedReply): void {}
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const at = Date.now();
     void readBody(req).then((body) => {
@@ -114,6 +130,7 @@ export class ProgrammableReceiver {
       const reply =
         this.oneShot.shift() ??
         (typeof this.script === 'function' ? this.script(request) : this.script);
+      this.recorded(request, reply);
       if (reply.hang) {
         return;
       }
@@ -146,13 +163,7 @@ export async function startReceivers(
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export const closedPort = freePort;
 
 function flatten(raw: IncomingMessage['headers']): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type {
   DeliveryAttempt as ServiceAttempt,
@@ -35,7 +34,7 @@ import {
   waitForRegistry,
 } from '../../support/delivery-app';
 import { deletePrefix, type StartedApp, TEST_ADMIN_KEY, uniquePrefix } from '../../support/harness';
-import { ProgrammableReceiver } from '../../support/webhook-receivers';
+import { closedPort, ProgrammableReceiver } from '../../support/webhook-receivers';
 import { binPath, type CliRun, CompiledCli } from './compiled-cli';
 import { deliveryIdOf } from '../../../src/queue/queue.constants';
 
@@ -51,15 +50,6 @@ export const contractChecks = {
 };
 
 const ROOT = join(__dirname, '..', '..', '..');
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 function parsed<T>(run: CliRun): T {
   expect(run.stderr).toBe('');

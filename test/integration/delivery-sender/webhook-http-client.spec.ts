@@ -1,12 +1,4 @@
 import type { LookupAddress } from 'node:dns';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { classifyAttempt } from '../../../src/delivery/delivery-outcome';
@@ -15,85 +7,20 @@ import {
   type WebhookHttpClientOptions,
 } from '../../../src/delivery/webhook-http.client';
 import { generateSecret, WebhookSigner } from '../../../src/webhook-security/webhook-signer';
-
-interface ReceivedRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A real HTTP receiver on 127.0.0.1 that records what reached it. */
-class Receiver {
-  readonly requests: ReceivedRequest[] = [];
-  connections = 0;
-  private readonly server: Server;
-
-  constructor(private readonly respond: (req: ReceivedRequest, res: ServerResponse) => void) {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const received = {
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        };
-        this.requests.push(received);
-        this.respond(received, res);
-      });
-    });
-    this.server.on('connection', () => {
-      this.connections++;
-    });
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function flat(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string') {
-      out[name] = value;
-    }
-  }
-  return out;
-}
-
-/** A port nothing listens on: bind one, note it, release it. */
-async function closedPort(): Promise<number> {
-  const receiver = await new Receiver(() => undefined).start();
-  const { port } = receiver;
-  await receiver.stop();
-  return port;
-}
+import {
+  closedPort,
+  ProgrammableReceiver,
+  type RecordedRequest,
+  type ScriptedReply,
+} from '../../support/webhook-receivers';
 
 describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
-  const receivers: Receiver[] = [];
+  const receivers: ProgrammableReceiver[] = [];
   const clients: WebhookHttpClient[] = [];
 
-  async function receiver(
-    respond: (req: ReceivedRequest, res: ServerResponse) => void,
-  ): Promise<Receiver> {
-    const started = await new Receiver(respond).start();
+  async function receiver(reply: ScriptedReply): Promise<ProgrammableReceiver> {
+    // Node's default keep-alive (5 s), so undici reuses connections as it would with most servers.
+    const started = await new ProgrammableReceiver(reply, { keepAliveTimeoutMs: 5_000 }).start();
     receivers.push(started);
     return started;
   }
@@ -117,11 +44,12 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   });
 
   it('delivers a POST and returns status, headers and body', async () => {
-    const target = await receiver((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-receiver': 'yes' });
-      res.end('thanks ✓');
+    const target = await receiver({
+      status: 200,
+      headers: { 'content-type': 'text/plain', 'x-receiver': 'yes' },
+      body: 'thanks ✓',
     });
-    const result = await client().post(target.url, { 'x-extra': '1' }, '{"id":"evt_1"}');
+    const result = await client().post(target.url(), { 'x-extra': '1' }, '{"id":"evt_1"}');
 
     expect(result.error).toBeUndefined();
     expect(result.statusCode).toBe(200);
@@ -132,7 +60,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     expect(target.requests).toHaveLength(1);
     expect(target.requests[0]).toMatchObject({
       method: 'POST',
-      url: '/hook',
+      path: '/hook',
       body: '{"id":"evt_1"}',
     });
     expect(target.requests[0].headers).toMatchObject({
@@ -145,8 +73,8 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   describe('Standard Webhooks signature', () => {
     const signer = new WebhookSigner();
 
-    async function sendSigned(secrets: string[]): Promise<ReceivedRequest> {
-      const target = await receiver((_req, res) => res.writeHead(204).end());
+    async function sendSigned(secrets: string[]): Promise<RecordedRequest> {
+      const target = await receiver({ status: 204 });
       const body = JSON.stringify({
         id: 'evt_42',
         type: 'call.answered',
@@ -155,7 +83,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
       const msgId = 'evt_42';
       const timestampSec = Math.floor(Date.now() / 1000);
       const result = await client().post(
-        target.url,
+        target.url(),
         {
           'webhook-id': msgId,
           'webhook-timestamp': String(timestampSec),
@@ -170,7 +98,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     it('verifies with the standardwebhooks and svix libraries', async () => {
       const secret = generateSecret();
       const received = await sendSigned([secret]);
-      const headers = flat(received.headers);
+      const { headers } = received;
 
       expect(new StandardWebhook(secret).verify(received.body, headers)).toMatchObject({
         id: 'evt_42',
@@ -187,7 +115,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
         generateSecret(),
       ];
       const received = await sendSigned([oldSecret, newSecret]);
-      const headers = flat(received.headers);
+      const { headers } = received;
 
       expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
       for (const secret of [oldSecret, newSecret]) {
@@ -200,11 +128,12 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   });
 
   it('does not follow a 302: the Location target is never hit', async () => {
-    const elsewhere = await receiver((_req, res) => res.writeHead(200).end());
-    const redirecting = await receiver((_req, res) => {
-      res.writeHead(302, { location: `http://127.0.0.1:${elsewhere.port}/stolen` }).end();
+    const elsewhere = await receiver({ status: 200 });
+    const redirecting = await receiver({
+      status: 302,
+      headers: { location: `http://127.0.0.1:${elsewhere.port}/stolen` },
     });
-    const result = await client().post(redirecting.url, {}, '{}');
+    const result = await client().post(redirecting.url(), {}, '{}');
 
     expect(result.statusCode).toBe(302);
     expect(result.headers.location).toContain('/stolen');
@@ -217,10 +146,10 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   });
 
   it('gives up on a receiver that never answers within timeoutMs', async () => {
-    const silent = await receiver(() => undefined);
+    const silent = await receiver({ hang: true });
     const timeoutMs = 500;
     const started = Date.now();
-    const result = await client({ timeoutMs }).post(silent.url, {}, '{}');
+    const result = await client({ timeoutMs }).post(silent.url(), {}, '{}');
     const wall = Date.now() - started;
 
     expect(result.statusCode).toBeUndefined();
@@ -241,8 +170,8 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   });
 
   it('reads at most maxResponseBytes of the body', async () => {
-    const chatty = await receiver((_req, res) => res.writeHead(500).end('é'.repeat(50_000)));
-    const result = await client({ maxResponseBytes: 1001 }).post(chatty.url, {}, '{}');
+    const chatty = await receiver({ status: 500, body: 'é'.repeat(50_000) });
+    const result = await client({ maxResponseBytes: 1001 }).post(chatty.url(), {}, '{}');
 
     expect(result.statusCode).toBe(500);
     expect(result.bodyTruncated).toBe(true);
@@ -252,22 +181,22 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
   });
 
   it('does not flag a body that fits exactly', async () => {
-    const exact = await receiver((_req, res) => res.writeHead(200).end('x'.repeat(1000)));
-    const result = await client({ maxResponseBytes: 1000 }).post(exact.url, {}, '{}');
+    const exact = await receiver({ status: 200, body: 'x'.repeat(1000) });
+    const result = await client({ maxResponseBytes: 1000 }).post(exact.url(), {}, '{}');
 
     expect(result.body).toHaveLength(1000);
     expect(result.bodyTruncated).toBe(false);
   });
 
   it('reuses one keep-alive connection for sequential posts', async () => {
-    const target = await receiver((_req, res) => res.writeHead(200).end('ok'));
+    const target = await receiver({ status: 200, body: 'ok' });
     const sender = client();
-    const first = await sender.post(target.url, {}, '{"n":1}');
+    const first = await sender.post(target.url(), {}, '{"n":1}');
     // With pipelining 1 undici hands a socket back to the pool one event-loop turn after the
     // response ends (client-h1 onMessageComplete: setImmediate(resume)), to catch receivers that
     // close despite keep-alive. A worker always has Redis I/O between jobs; here we yield once.
     await new Promise((resolve) => setImmediate(resolve));
-    const second = await sender.post(target.url, {}, '{"n":2}');
+    const second = await sender.post(target.url(), {}, '{"n":2}');
 
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
     expect(target.requests).toHaveLength(2);
@@ -276,8 +205,8 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
 
   describe('SSRF at connect time', () => {
     it('refuses 127.0.0.1 with an empty allow-list, and the receiver sees nothing', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
-      const result = await client({ allowCidrs: [] }).post(target.url, {}, '{}');
+      const target = await receiver({ status: 200 });
+      const result = await client({ allowCidrs: [] }).post(target.url(), {}, '{}');
 
       expect(result.statusCode).toBeUndefined();
       expect(result.error?.kind).toBe('ssrf');
@@ -287,15 +216,15 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     });
 
     it('lets 127.0.0.1 through when the allow-list holds 127.0.0.1/32', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
-      const result = await client({ allowCidrs: ['127.0.0.1/32'] }).post(target.url, {}, '{}');
+      const target = await receiver({ status: 200 });
+      const result = await client({ allowCidrs: ['127.0.0.1/32'] }).post(target.url(), {}, '{}');
 
       expect(result.statusCode).toBe(200);
       expect(target.requests).toHaveLength(1);
     });
 
     it('refuses localhost after resolving it', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
+      const target = await receiver({ status: 200 });
       const result = await client({ allowCidrs: [] }).post(
         `http://localhost:${target.port}/hook`,
         {},
@@ -313,7 +242,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
       'http://0x7f.1:{port}/',
       'http://[::ffff:127.0.0.1]:{port}/',
     ])('refuses the literal %s', async (template) => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
+      const target = await receiver({ status: 200 });
       const result = await client({ allowCidrs: [] }).post(
         template.replace('{port}', String(target.port)),
         {},
@@ -325,7 +254,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     });
 
     it('dials the checked address and keeps the name in the Host header', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
+      const target = await receiver({ status: 200 });
       const asked: string[] = [];
       const lookup = (hostname: string): Promise<LookupAddress[]> => {
         asked.push(hostname);
@@ -343,7 +272,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     });
 
     it('falls back to the next checked address when one refuses the connection', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
+      const target = await receiver({ status: 200 });
       // Nothing listens on 127.0.0.2 (the receiver binds 127.0.0.1 only), so it refuses.
       const lookup = (): Promise<LookupAddress[]> =>
         Promise.resolve([
@@ -361,7 +290,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     });
 
     it('refuses a name when any of its addresses is blocked', async () => {
-      const target = await receiver((_req, res) => res.writeHead(200).end());
+      const target = await receiver({ status: 200 });
       const lookup = (): Promise<LookupAddress[]> =>
         Promise.resolve([
           { address: '127.0.0.1', family: 4 },
@@ -381,9 +310,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     });
 
     it('checks again on a new connection, so a rebinding answer is refused', async () => {
-      const target = await receiver((_req, res) =>
-        res.writeHead(200, { connection: 'close' }).end(),
-      );
+      const target = await receiver({ status: 200, headers: { connection: 'close' } });
       const answers = ['127.0.0.1', '10.0.0.7'];
       let calls = 0;
       const lookup = (): Promise<LookupAddress[]> =>

@@ -17,7 +17,7 @@ import {
 import {
   deletePrefix,
   type StartedApp,
-  TEST_REDIS_URL,
+  testRedis,
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
@@ -217,7 +217,7 @@ describe('delivery: events a worker took and never finished are claimed by anoth
     // An ingest process, without a fan-out: entries wait in the log for a worker.
     ingest = await startBridge(sim, prefix, { APP_ROLE: 'ingest' });
     [receiver] = await startReceivers(1, { status: 204 });
-    redis = new Redis(TEST_REDIS_URL);
+    redis = testRedis();
   });
 
   afterAll(async () => {
@@ -225,7 +225,7 @@ describe('delivery: events a worker took and never finished are claimed by anoth
     await ingest?.app.close();
     await sim?.stop();
     await receiver?.stop();
-    redis?.disconnect();
+    await redis?.quit().catch(() => redis.disconnect());
     await deletePrefix(prefix);
   });
 

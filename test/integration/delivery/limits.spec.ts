@@ -15,7 +15,9 @@ import {
 import {
   deletePrefix,
   type StartedApp,
+  TEST_REDIS_CLUSTER_NODES,
   TEST_REDIS_URL,
+  testRedis,
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
@@ -162,7 +164,8 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
   const clients: Redis[] = [];
 
   afterAll(async () => {
-    clients.forEach((c) => c.disconnect());
+    // quit, not disconnect: a cluster client's disconnect() can leave a socket open.
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     await deletePrefix(prefix);
   });
 
@@ -170,10 +173,11 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
     const config = loadConfig({
       APP_ROLE: 'worker',
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES,
       QUEUE_PREFIX: prefix,
     });
     const limiters = Array.from({ length: 3 }, () => {
-      const redis = new Redis(TEST_REDIS_URL);
+      const redis = testRedis();
       clients.push(redis);
       return new SubscriptionLimiter(
         redis,

@@ -15,13 +15,11 @@ import {
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
+import { opentactEnv, SIMULATOR_LOGIN } from '../../support/simulator-login';
 
 const ingestEnv = (sim: OpentactSimulator, prefix: string, extra: Record<string, string> = {}) => ({
   APP_ROLE: 'ingest',
-  OPENTACT_REST_URL: sim.restUrl,
-  OPENTACT_WSS_URL: sim.wssUrl,
-  OPENTACT_EMAIL: 'demo@opentact.local',
-  OPENTACT_PASSWORD: 'demo-password',
+  ...opentactEnv(sim),
   OPENTACT_SUBSCRIBE: 'call_state,sms',
   QUEUE_PREFIX: prefix,
   ...extra,
@@ -90,7 +88,7 @@ describe('ingest: Opentact WSS to the event log', () => {
     // Appended in the order they were read off the socket.
     expect(events.map((e) => e.type)).toEqual(published.map((f) => f.expectedType));
     for (const entry of await eventLog(app).readAfter(undefined, 1_000)) {
-      expect(entry.body).not.toContain('demo-password');
+      expect(entry.body).not.toContain(SIMULATOR_LOGIN.password);
     }
   });
 
@@ -184,7 +182,11 @@ describe('ingest: Opentact WSS to the event log', () => {
     const prefix = uniquePrefix('ingest-backpressure');
     try {
       const app = await startApp(
-        ingestEnv(sim, prefix, { REDIS_URL: redisServer.url, INGEST_BUFFER_MAX: '20' }),
+        ingestEnv(sim, prefix, {
+          REDIS_URL: redisServer.url,
+          REDIS_CLUSTER_NODES: '',
+          INGEST_BUFFER_MAX: '20',
+        }),
       );
       apps.push(app);
       const connection = app.app.get(OpentactConnection);

@@ -17,24 +17,16 @@ import {
   type SimulatorOptions,
 } from '../../../src/simulator/opentact-simulator';
 
+import { SIMULATOR_LOGIN } from '../../support/simulator-login';
+import { waitFor as pollFor, sleep } from '../../support/wait';
+
 jest.setTimeout(20_000);
 
-const EMAIL = 'demo@opentact.local';
-const PASSWORD = 'demo-password';
+const { email: EMAIL, password: PASSWORD } = SIMULATOR_LOGIN;
 
-/** Polls `predicate` every 20 ms; fails after `timeoutMs`. */
+/** The kit's poller with this file's argument order and 20 ms interval. */
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(20);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  await pollFor(predicate, timeoutMs, what, 20);
 }
 
 /** The simulator's log id of a frame: the envelope `uuid`, or `sim_id` for older frames. */

@@ -8,6 +8,7 @@ import {
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
+import { opentactEnv, SIMULATOR_LOGIN } from '../../support/simulator-login';
 
 interface Readiness {
   status: string;
@@ -47,10 +48,7 @@ describe('ingest readiness and metrics while the event subscriptions cannot be e
     sim.setSubscriptionFault(503);
     app = await startApp({
       APP_ROLE: 'ingest',
-      OPENTACT_REST_URL: sim.restUrl,
-      OPENTACT_WSS_URL: sim.wssUrl,
-      OPENTACT_EMAIL: 'demo@opentact.local',
-      OPENTACT_PASSWORD: 'demo-password',
+      ...opentactEnv(sim),
       OPENTACT_SUBSCRIBE: 'call_state,sms',
       OPENTACT_RECONNECT_BASE_MS: '50',
       OPENTACT_RECONNECT_MAX_MS: '200',
@@ -66,7 +64,7 @@ describe('ingest readiness and metrics while the event subscriptions cannot be e
     expect(check?.status).toBe('down');
     expect(check?.message).toMatch(/could not ensure the Opentact event subscriptions/);
     expect(check?.message).toContain('HTTP 503');
-    expect(check?.message).not.toContain('demo-password');
+    expect(check?.message).not.toContain(SIMULATOR_LOGIN.password);
     expect(check?.message).not.toContain('eyJ');
 
     sim.setSubscriptionFault(undefined);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AppConfig, loadConfig } from '../../../src/config/app-config';
-import { deletePrefix } from '../../support/harness';
+import { deletePrefix, TEST_REDIS_URL } from '../../support/harness';
+import { waitFor } from '../../support/wait';
 
 export const ADMIN_KEY = 'k'.repeat(40);
 
@@ -10,7 +11,7 @@ export function testPrefix(): string {
 
 export function testConfig(prefix: string, env: Record<string, string> = {}): AppConfig {
   return loadConfig({
-    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     ADMIN_API_KEY: ADMIN_KEY,
     OPENTACT_TOKEN: 'a.b.c',
@@ -23,20 +24,13 @@ export function testConfig(prefix: string, env: Record<string, string> = {}): Ap
 /** Deletes every key under the prefix: the shared harness does it. */
 export const deleteKeys = (prefix: string): Promise<void> => deletePrefix(prefix);
 
+/** The kit's `waitFor`, polling every 10 ms, with how long it took. */
 export async function eventually<T>(
   probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs: number,
   intervalMs = 10,
 ): Promise<{ value: T; elapsedMs: number }> {
   const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return { value, elapsedMs: Date.now() - started };
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  const value = await waitFor(probe, timeoutMs, 'the condition', intervalMs);
+  return { value, elapsedMs: Date.now() - started };
 }

@@ -6,6 +6,7 @@ import {
   InvalidCursorError,
   SubscriptionsRepository,
 } from '../../../src/subscriptions/subscriptions.repository';
+import { TEST_REDIS_URL } from '../../support/harness';
 import { deleteKeys, eventually, testConfig, testPrefix } from './helpers';
 
 function sub(id: string, createdAt = '2026-03-01T12:00:00.000Z'): Subscription {
@@ -31,7 +32,7 @@ describe('SubscriptionsRepository (real Redis)', () => {
   let repo: SubscriptionsRepository;
 
   beforeAll(() => {
-    redis = new Redis('redis://127.0.0.1:6379');
+    redis = new Redis(TEST_REDIS_URL);
     repo = new SubscriptionsRepository(redis, testConfig(prefix), pino({ level: 'silent' }));
   });
 
