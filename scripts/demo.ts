@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     stopping = true;
     clearInterval(timer);
     summary();
+    // Its admin API calls first: they would keep the bridge's HTTP server from closing.
+    await unhappy?.stopWatching().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await unhappy?.stop().catch(() => undefined);
     await receiver?.stop().catch(() => undefined);

@@ -45,7 +45,7 @@ export class DemoUnhappyPath {
   private readonly replayedDeliveries = new Set<string>();
   private readonly replayedEvents = new Set<string>();
   private timer?: NodeJS.Timeout;
-  private polling = false;
+  private polling?: Promise<void>;
 
   constructor(private readonly options: DemoUnhappyPathOptions) {
     this.flaky = new DemoReceiver({ mode: 'flaky', onWebhook: (w) => this.onFlaky(w) });
@@ -68,11 +68,23 @@ export class DemoUnhappyPath {
     this.options.print(
       `subscribed ${down} -> ${this.down.url} for account.balance_changed (down until a delivery dies)`,
     );
-    this.timer = setInterval(() => void this.replayDead(), this.options.pollMs ?? 500);
+    this.timer = setInterval(() => {
+      this.polling ??= this.replayDead().finally(() => (this.polling = undefined));
+    }, this.options.pollMs ?? 500);
+  }
+
+  /**
+   * Stops looking for dead deliveries and waits for a look in progress. Call it before the
+   * bridge closes: its admin API calls would otherwise keep the HTTP server's connections busy.
+   */
+  async stopWatching(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.polling;
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    await this.stopWatching();
     await Promise.all([this.flaky.stop(), this.down.stop()]);
   }
 
@@ -140,10 +152,9 @@ export class DemoUnhappyPath {
 
   /** Finds deliveries to the endpoint that is down which died, brings it back and replays them. */
   private async replayDead(): Promise<void> {
-    if (this.polling || this.downSubscriptionId === undefined) {
+    if (this.downSubscriptionId === undefined) {
       return;
     }
-    this.polling = true;
     try {
       const page = await this.options.api.listDeliveries({
         subscriptionId: this.downSubscriptionId,
@@ -169,8 +180,6 @@ export class DemoUnhappyPath {
       this.options.print(
         `replay     could not list or replay dead deliveries: ${error instanceof Error ? error.message : String(error)}`,
       );
-    } finally {
-      this.polling = false;
     }
   }
 
