@@ -212,9 +212,10 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
     const config = loadConfig({
       APP_ROLE: 'worker',
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES,
       QUEUE_PREFIX: prefix,
     });
-    const redis = new Redis(TEST_REDIS_URL);
+    const redis = testRedis();
     clients.push(redis);
     const limiter = new SubscriptionLimiter(
       redis,
