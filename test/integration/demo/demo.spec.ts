@@ -41,6 +41,7 @@ describe('npm run demo', () => {
     expect(verified).toBe(received);
     expect(output).toMatch(/signature ok\s+call\.initiated/);
     expect(output).toMatch(/signature ok\s+sms\.(outbound|inbound)/);
+    expect(output).toMatch(/signature ok\s+sms\.inbound\s+\S+ \(recovered over REST\)/);
     expect(output).not.toMatch(/BAD SIGNATURE/);
     expect(code).toBe(0);
   });
