@@ -106,8 +106,12 @@ async function main(): Promise<void> {
     receiver = new DemoReceiver({
       onWebhook: (w) => {
         const data = JSON.stringify((w.body.data as Record<string, unknown> | undefined) ?? {});
+        const recovered =
+          (w.body.data as Record<string, unknown> | undefined)?.recovered === true
+            ? ' (recovered over REST)'
+            : '';
         out(
-          `webhook    ${w.verified ? 'signature ok ' : 'BAD SIGNATURE'} ${w.type.padEnd(24)} ${w.id}  ${data.length > 110 ? `${data.slice(0, 107)}...` : data}`,
+          `webhook    ${w.verified ? 'signature ok ' : 'BAD SIGNATURE'} ${w.type.padEnd(24)} ${w.id}${recovered}  ${data.length > 110 ? `${data.slice(0, 107)}...` : data}`,
         );
       },
     });
@@ -131,6 +135,9 @@ async function main(): Promise<void> {
       DELIVERY_ALLOW_CIDRS: '127.0.0.1/32,::1/128',
       // Short, so a retry and a dead delivery happen within seconds (3 attempts in about 3 s).
       DELIVERY_RETRY_SCHEDULE: '1s,2s',
+      // Quick reconnects, so the demo's outage is over soon after the simulator allows it.
+      OPENTACT_RECONNECT_BASE_MS: '200',
+      OPENTACT_RECONNECT_MAX_MS: '1000',
     });
     app = await createApp(config, pino({ level: config.logLevel }));
     await app.listen(0, '127.0.0.1');
@@ -164,6 +171,15 @@ async function main(): Promise<void> {
 
     let round = 0;
     const play = (): void => {
+      if (round === 2) {
+        // An outage: Opentact keeps nothing for the bridge, which recovers it over REST after.
+        simulator!.refuseConnections(1_500);
+        simulator!.recordInboundSms();
+        simulator!.recordCallState('init');
+        out('simulator  WSS refused for 1.5 s; an inbound SMS and a call arrive meanwhile');
+        round++;
+        return;
+      }
       const name = SCENARIOS[round % SCENARIOS.length];
       const generation = round % 2 === 0 ? 'newer' : 'older';
       const frames = simulator!.emitScenario(name, generation);

@@ -11,6 +11,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsApiModule, MetricsModule } from './metrics/metrics.module';
 import { HealthModule, LifecycleModule } from './health/health.module';
 import { QueueModule } from './queue/queue.module';
+import { RecoveryModule } from './recovery/recovery.module';
 import { RedisModule } from './redis/redis.module';
 import { StatusModule } from './status/status.module';
 import { StreamModule } from './stream/stream.module';
@@ -35,7 +36,7 @@ export class AppModule {
       MetricsApiModule,
     ];
     if (runsIngest(config.role)) {
-      imports.push(IngestModule);
+      imports.push(IngestModule, RecoveryModule);
     }
     if (runsWorker(config.role)) {
       imports.push(DeliveryWorkerModule);

@@ -3,7 +3,7 @@
  * injected; afterwards every event the simulator put on a live bridge socket must have reached
  * every subscription. Any loss fails the script (exit 1). Loopback only, every wait bounded.
  *   FAULTS_SMOKE=1        a few seconds per scenario (CI keeps the script working)
- *   FAULTS_ONLY=f1,f2...  run only these scenarios (f1, f2, f3a, f3b, f4, f5, f6)
+ *   FAULTS_ONLY=f1,f2...  run only these scenarios (f1, f2, f3a, f3b, f4, f5, f6, f7)
  *   FAULTS_OUT=<dir>      where service logs go (default: a temp dir)
  */
 import 'reflect-metadata';
@@ -24,11 +24,12 @@ import {
   startService,
 } from '../lib/service';
 import { fmtInt, fmtNum, mustWaitUntil, nowMs, out, sleep, table, waitUntil } from '../lib/util';
+import { runGapRecovery } from './gap-recovery.fault';
 import { TcpFaultProxy } from './tcp-proxy';
 
 const SMOKE = process.env.FAULTS_SMOKE === '1' || process.argv.includes('--smoke');
 const ONLY = new Set(
-  (process.env.FAULTS_ONLY ?? 'f1,f2,f3a,f3b,f4,f5,f6')
+  (process.env.FAULTS_ONLY ?? 'f1,f2,f3a,f3b,f4,f5,f6,f7')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -415,6 +416,19 @@ async function f6Proxy(): Promise<void> {
   });
 }
 
+async function f7GapRecovery(): Promise<void> {
+  await withWorld({}, async (world) => {
+    const outcome = await runGapRecovery(world, {
+      smoke: SMOKE,
+      settleMs: C.settleMs,
+      start: (w) => start(w, 'all', 'f7-service'),
+      waitAuthenticated: (w) => waitAuthenticated(w),
+      subscribe,
+    });
+    outcomes.push({ scenario: '7. WSS refused; the gap recovered over REST', ...outcome });
+  });
+}
+
 async function main(): Promise<number> {
   logDir = process.env.FAULTS_OUT ?? mkdtempSync(join(tmpdir(), 'otb-faults-'));
   mkdirSync(logDir, { recursive: true });
@@ -437,6 +451,7 @@ async function main(): Promise<number> {
     ['f4', f4Receiver500],
     ['f5', f5Sigterm],
     ['f6', f6Proxy],
+    ['f7', f7GapRecovery],
   ];
   for (const [id, run] of scenarios) {
     if (!ONLY.has(id)) {

@@ -21,6 +21,17 @@ export interface OpentactConfig {
   maxFrameBytes: number;
 }
 
+export interface RecoveryConfig {
+  /** The longest stretch recovered after an outage or at start-up; 0 turns recovery off. */
+  maxWindowMs: number;
+  /** Added on both sides of a gap, for clocks and frames in flight. */
+  marginMs: number;
+  /** Opentact REST searches started per second, at most. */
+  requestsPerSecond: number;
+  /** The link down this long (and no replica connected) emits bridge.opentact.disconnected. */
+  disconnectAlertMs: number;
+}
+
 export interface RedisConfig {
   url: string;
   sentinels?: { host: string; port: number }[];
@@ -67,6 +78,7 @@ export class AppConfig {
   opentact!: OpentactConfig;
   redis!: RedisConfig;
   ingestBufferMax!: number;
+  recovery!: RecoveryConfig;
   eventRetentionSeconds!: number;
   eventRetentionMaxCount!: number;
   quarantineMaxCount!: number;
@@ -190,6 +202,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       prefix: vars.QUEUE_PREFIX,
     },
     ingestBufferMax: vars.INGEST_BUFFER_MAX,
+    recovery: {
+      maxWindowMs: vars.RECOVERY_MAX_WINDOW_SECONDS * 1000,
+      marginMs: vars.RECOVERY_MARGIN_SECONDS * 1000,
+      requestsPerSecond: vars.RECOVERY_REQUESTS_PER_SECOND,
+      disconnectAlertMs: vars.OPS_DISCONNECT_ALERT_SECONDS * 1000,
+    },
     // An event must outlive its last scheduled retry, or that retry would find nothing to send:
     // the window stretches to the schedule's length plus an hour (28.5 h with the defaults).
     eventRetentionSeconds: Math.max(

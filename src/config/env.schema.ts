@@ -170,6 +170,31 @@ export class EnvironmentVariables {
   @IsInt()
   INGEST_BUFFER_MAX = 1_000;
 
+  // --- recovery of what the socket missed ------------------------------------------------------
+  @Transform(toInt)
+  @Min(0)
+  @Max(604_800)
+  @IsInt()
+  RECOVERY_MAX_WINDOW_SECONDS = 21_600;
+
+  @Transform(toInt)
+  @Min(0)
+  @Max(3_600)
+  @IsInt()
+  RECOVERY_MARGIN_SECONDS = 30;
+
+  @Transform(toNumber)
+  @Min(0.1)
+  @Max(1_000)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  RECOVERY_REQUESTS_PER_SECOND = 5;
+
+  @Transform(toInt)
+  @Min(1)
+  @Max(86_400)
+  @IsInt()
+  OPS_DISCONNECT_ALERT_SECONDS = 60;
+
   // --- Redis and retention -------------------------------------------------------------------
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL = 'redis://127.0.0.1:6379';

@@ -425,7 +425,7 @@ describe('EventNormalizer', () => {
       const event = eventOf(CALL_INITIATED_NULL_SLOTS_NEWER);
       expect(event.type).toBe(EventType.CallInitiated);
       expect(event.data).toMatchObject({
-        callId: '3b206fb6-a5b7-4d62-8a3a-02d9e188ad38',
+        callId: '4c3172a8-0b1e-4d5f-9a60-7b8c9d0e1f21',
         from: '+18389999168',
         to: '+18382049000',
         tn: '18382049000',

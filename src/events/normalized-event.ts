@@ -36,6 +36,8 @@ export interface CallEventData {
   answerOn?: string;
   hangupOn?: string;
   destroyOn?: string;
+  /** Set when the state was missed on the WSS and recovered over Opentact's REST searches. */
+  recovered?: boolean;
 }
 
 export interface SmsEventData {
@@ -55,6 +57,8 @@ export interface SmsEventData {
   thread?: string;
   accountId?: string;
   reason?: string;
+  /** Set when the message was missed on the WSS and recovered over Opentact's REST searches. */
+  recovered?: boolean;
 }
 
 export interface BalanceEventData {

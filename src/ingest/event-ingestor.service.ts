@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { TickBatcher } from '../common/tick-batcher';
+import { entityStateAlias } from '../events/entity-state-alias';
 import { EventLog, type EventToAppend } from '../events/event-log';
 import { EventNormalizer } from '../events/event-normalizer.service';
 import { frameTypeLabel } from '../events/frame-kind';
@@ -79,14 +80,44 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
         const body = isBinary
           ? webhookBody(event)
           : webhookBodyWithRawText(event, data.toString('utf8'));
-        const append: EventToAppend = { id: event.id, body };
-        const orderingKey = orderingKeyOf(event.type, event.data);
-        if (orderingKey !== undefined) {
-          append.orderingKey = orderingKey;
-        }
+        const append = this.toAppend(event, body, []);
         return this.batcher.add({ event, append }).then(() => undefined);
       }
     }
+  }
+
+  /**
+   * Events recovered over Opentact's REST searches, appended through the same batches, dedup and
+   * retries as frames read off the socket. `aliases` are the entity states each stands for.
+   * Resolves, per event, to its log entry id, or undefined when the WSS (or an earlier recovery)
+   * already delivered that state.
+   */
+  appendRecovered(
+    items: readonly { event: NormalizedEvent; aliases: readonly string[] }[],
+  ): Promise<(string | undefined)[]> {
+    return Promise.all(
+      items.map(({ event, aliases }) =>
+        this.batcher.add({ event, append: this.toAppend(event, webhookBody(event), aliases) }),
+      ),
+    );
+  }
+
+  /**
+   * The entity state an event stands for is claimed with it (see entity-state-alias.ts), so a
+   * state read here and recovered over REST, in either order, is one event.
+   */
+  private toAppend(event: NormalizedEvent, body: string, extra: readonly string[]): EventToAppend {
+    const append: EventToAppend = { id: event.id, body };
+    const alias = entityStateAlias(event.type, event.data);
+    const aliases = [...new Set([...(alias === undefined ? [] : [alias]), ...extra])];
+    if (aliases.length > 0) {
+      append.aliases = aliases;
+    }
+    const orderingKey = orderingKeyOf(event.type, event.data);
+    if (orderingKey !== undefined) {
+      append.orderingKey = orderingKey;
+    }
+    return append;
   }
 
   /**

@@ -61,6 +61,22 @@ export class MetricsService {
     help: 'Failed attempts to ensure the OPENTACT_SUBSCRIBE event subscriptions (each is retried)',
     registers: [this.registry],
   });
+  readonly recoveryGaps = new Counter({
+    name: 'otb_recovery_gaps_total',
+    help: 'Gaps in the Opentact event stream claimed for recovery over the REST searches',
+    registers: [this.registry],
+  });
+  readonly recoveryEvents = new Counter({
+    name: 'otb_recovery_events_total',
+    help: 'Events recovered over the REST searches, by event type and outcome (appended, duplicate)',
+    labelNames: ['event_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly recoveryErrors = new Counter({
+    name: 'otb_recovery_errors_total',
+    help: 'Failed Opentact REST searches while recovering a gap (each is retried with backoff)',
+    registers: [this.registry],
+  });
   readonly deadPeers = new Counter({
     name: 'otb_opentact_dead_peers_total',
     help: 'WSS connections terminated because a ping got no pong in time',

@@ -2,6 +2,7 @@ import { MockAgent } from 'undici';
 import { OpentactAuthError, OpentactRequestError } from './opentact-errors';
 import { SUBSCRIPTION_LIST } from '../../test/fixtures/opentact-frames';
 import {
+  EntitySearch,
   OpentactRestClient,
   SUBSCRIPTION_LIFETIME_MS,
   SUBSCRIPTION_RENEW_MARGIN_MS,
@@ -224,6 +225,51 @@ describe('OpentactRestClient', () => {
         .reply(401, { message: `expired ${TOKEN}` });
       const error = await client.listSubscriptions(TOKEN).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'OPENTACT_REQUEST_FAILED', status: 401 });
+      expect((error as Error).message).not.toContain(TOKEN);
+    });
+  });
+
+  describe('search', () => {
+    const window = {
+      modifiedFrom: new Date('2026-01-01T00:00:00.000Z'),
+      modifiedTo: new Date('2026-01-01T00:05:00.000Z'),
+    };
+
+    it('pages with take and skip in the query, the window in the body and the JWT in X-Auth-Token', async () => {
+      pool()
+        .intercept({
+          path: '/rest/sms/search/inbound?take=100&skip=200',
+          method: 'POST',
+          headers: { 'x-auth-token': TOKEN },
+          body: JSON.stringify({
+            modified_on_from: '2026-01-01T00:00:00.000Z',
+            modified_on_to: '2026-01-01T00:05:00.000Z',
+          }),
+        })
+        .reply(200, { success: true, payload: { total: 201, data: [{ uuid: 'a' }, 'junk'] } });
+      await expect(
+        client.search(TOKEN, EntitySearch.SmsInbound, { ...window, take: 500, skip: 200 }),
+      ).resolves.toEqual({ total: 201, data: [{ uuid: 'a' }] });
+    });
+
+    it('refuses an answer without payload.total and payload.data', async () => {
+      pool()
+        .intercept({ path: '/rest/sip/app/call/search?take=10&skip=0', method: 'POST' })
+        .reply(200, { success: true, payload: [] });
+      await expect(
+        client.search(TOKEN, EntitySearch.Calls, { ...window, take: 10, skip: 0 }),
+      ).rejects.toMatchObject({ code: 'OPENTACT_BAD_RESPONSE' });
+    });
+
+    it('reports a failed search with its status and without the token', async () => {
+      pool()
+        .intercept({ path: '/rest/sms/search/outbound?take=1&skip=0', method: 'POST' })
+        .reply(503, { message: `busy ${TOKEN}` });
+      const error = await client
+        .search(TOKEN, EntitySearch.SmsOutbound, { ...window, take: 1, skip: 0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpentactRequestError);
+      expect(error).toMatchObject({ code: 'OPENTACT_REQUEST_FAILED', status: 503 });
       expect((error as Error).message).not.toContain(TOKEN);
     });
   });

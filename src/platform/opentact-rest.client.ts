@@ -24,6 +24,33 @@ export const SUBSCRIPTION_LIFETIME_MS = 365 * 86_400_000;
 /** An entry expiring within this margin counts as missing, so it is renewed before it lapses. */
 export const SUBSCRIPTION_RENEW_MARGIN_MS = 5 * 60_000;
 
+/** One page of an entity search (`POST /sms/search/...`, `POST /sip/app/call/search`). */
+export interface SearchPage {
+  /** How many entities match in all, over every page. */
+  total: number;
+  /** This page's entities, as Opentact sent them. */
+  data: Record<string, unknown>[];
+}
+
+/** `modified_on_from` / `modified_on_to` of a search, and its page. */
+export interface SearchRequest {
+  modifiedFrom: Date;
+  modifiedTo: Date;
+  /** 1-100 (Opentact's bound). */
+  take: number;
+  skip: number;
+}
+
+/** The searches that can fill a gap (reference §7.1); the path says the SMS direction. */
+export enum EntitySearch {
+  SmsInbound = '/sms/search/inbound',
+  SmsOutbound = '/sms/search/outbound',
+  Calls = '/sip/app/call/search',
+}
+
+/** Opentact's largest page. */
+export const MAX_SEARCH_TAKE = 100;
+
 export interface OpentactRestClientOptions {
   /** Per-request bound for headers and for the body; keeps start-up from hanging on a dead API. */
   timeoutMs?: number;
@@ -92,7 +119,7 @@ function expiryOf(subscription: OpentactSubscription): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Opentact's REST API: login and WSS event subscriptions. */
+/** Opentact's REST API: login, WSS event subscriptions and the entity searches. */
 export class OpentactRestClient {
   private readonly timeoutMs: number;
   private readonly dispatcher?: Dispatcher;
@@ -215,6 +242,34 @@ export class OpentactRestClient {
       created,
       expiresAtMs: Number.isFinite(firstExpiry) ? firstExpiry : undefined,
     };
+  }
+
+  /**
+   * One page of a search over the entities modified within the window, with `take`/`skip` in the
+   * query and the time filters (ISO) in the body. Answers `{ payload: { total, data } }`.
+   */
+  async search(token: string, search: EntitySearch, request: SearchRequest): Promise<SearchPage> {
+    const take = Math.min(MAX_SEARCH_TAKE, Math.max(1, Math.floor(request.take)));
+    const skip = Math.max(0, Math.floor(request.skip));
+    const body = await this.authorized(token, 'POST', `${search}?take=${take}&skip=${skip}`, {
+      modified_on_from: request.modifiedFrom.toISOString(),
+      modified_on_to: request.modifiedTo.toISOString(),
+    });
+    const payload = isRecord(body) ? body.payload : undefined;
+    const total = isRecord(payload) ? payload.total : undefined;
+    const data = isRecord(payload) ? payload.data : undefined;
+    if (
+      typeof total !== 'number' ||
+      !Number.isSafeInteger(total) ||
+      total < 0 ||
+      !Array.isArray(data)
+    ) {
+      throw new OpentactRequestError(
+        'OPENTACT_BAD_RESPONSE',
+        `Opentact POST ${search} answered without payload.total and payload.data`,
+      );
+    }
+    return { total, data: data.filter(isRecord) };
   }
 
   private async authorized(

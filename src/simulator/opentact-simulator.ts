@@ -7,15 +7,16 @@ import {
   buildFrame,
   buildScenario,
   CALL_STATES,
-  CallState,
   FrameKind,
   frameLogId,
   FrameType,
   Generation,
   newCall,
   ScenarioName,
-  SimCall,
+  type CallState,
+  type SimCall,
 } from './frame-factory';
+import { EntityHistory, type HistorySearch } from './entity-history';
 import { issueJwt, JwtClaims, verifyJwt } from './jwt';
 import {
   readJsonBody,
@@ -99,6 +100,10 @@ export interface SimulatorStats {
   /** Types with an active, unexpired subscription. */
   subscriptions: string[];
   subscriptionRequests: number;
+  /** Requests to the SMS and call searches, failed ones included. */
+  searchRequests: number;
+  /** WSS upgrades refused while `refuseConnections` was in force. */
+  connectionsRefused: number;
 }
 
 export interface SubscriptionRecord {
@@ -147,6 +152,12 @@ const STOP_GRACE_MS = 1_000;
 const MAX_FRAMES_PER_TICK = 2_000;
 const MAX_RATE_PER_SECOND = 100_000;
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+const SEARCH_PATHS: ReadonlyMap<string, HistorySearch> = new Map([
+  ['/rest/sms/search/inbound', 'sms-inbound'],
+  ['/rest/sms/search/outbound', 'sms-outbound'],
+  ['/rest/sip/app/call/search', 'calls'],
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -246,6 +257,12 @@ export class OpentactSimulator {
   private readonly subscriptionList: SubscriptionRecord[] = [];
   private readonly rateRuns = new Set<AbortController>();
   private log: SentLogEntry[] = [];
+  /** What the REST searches answer from: every SMS and call sent or created. */
+  readonly history = new EntityHistory();
+  /** Calls created with `recordCallState`, by uuid, so later states continue the same call. */
+  private readonly historyCalls = new Map<string, SimCall>();
+  private refuseUntilMs = 0;
+  private searchFault?: { status: number; remaining: number };
   private logTotal = 0;
   private rawIdSeq = 0;
   private counters = {
@@ -256,6 +273,8 @@ export class OpentactSimulator {
     backpressuredSends: 0,
     framesFiltered: 0,
     subscriptionRequests: 0,
+    searchRequests: 0,
+    connectionsRefused: 0,
   };
   private startPromise?: Promise<void>;
   private stopPromise?: Promise<void>;
@@ -328,6 +347,8 @@ export class OpentactSimulator {
       framesFiltered: this.counters.framesFiltered,
       subscriptions: [...this.subscribedTypes()],
       subscriptionRequests: this.counters.subscriptionRequests,
+      searchRequests: this.counters.searchRequests,
+      connectionsRefused: this.counters.connectionsRefused,
     };
   }
 
@@ -363,6 +384,7 @@ export class OpentactSimulator {
       return this.send(Buffer.from(frame), opts.binary ?? false, this.rawLogId(frame));
     }
     const id = frameLogId(frame) ?? `sim-${++this.rawIdSeq}`;
+    this.history.recordFrame(frame);
     return this.send(Buffer.from(JSON.stringify(frame)), opts.binary ?? false, id);
   }
 
@@ -502,6 +524,58 @@ export class OpentactSimulator {
     return expired;
   }
 
+  /**
+   * An inbound SMS Opentact received, known to its REST searches, with no frame sent: what a
+   * bridge that was not connected would have missed. Returns the entity.
+   */
+  recordInboundSms(at: number = Date.now()): Record<string, unknown> {
+    const frame = buildFrame('sms_inbound', 'older', undefined, { at });
+    const entity = frame.payload as Record<string, unknown>;
+    this.history.recordSms(entity, 'inbound');
+    return { ...entity };
+  }
+
+  /**
+   * A call changing state with no frame sent (see recordInboundSms). A new inbound call unless
+   * `callId` names one made here before. Returns the call's uuid.
+   */
+  recordCallState(state: CallState, callId?: string, at: number = Date.now()): string {
+    const known = callId === undefined ? undefined : this.historyCalls.get(callId);
+    if (callId !== undefined && !known) {
+      throw new RangeError(`no call ${callId} was recorded here`);
+    }
+    const call = known ?? newCall('in', at - 1_000);
+    this.historyCalls.set(call.uuid, call);
+    const frame = buildFrame('call_state', 'older', undefined, { call, state, at });
+    this.history.recordCall(frame.payload as Record<string, unknown>);
+    return call.uuid;
+  }
+
+  /**
+   * Cuts every WSS connection now and refuses new ones (HTTP 503 on the upgrade) for `ms`: an
+   * outage of the event stream while REST still answers.
+   */
+  refuseConnections(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 3_600_000) {
+      throw new RangeError('ms must be between 0 and 3600000');
+    }
+    this.refuseUntilMs = Date.now() + ms;
+    if (ms > 0) {
+      this.dropAll();
+    }
+  }
+
+  /** The next `count` SMS and call search requests answer `status`; count 0 clears the fault. */
+  setSearchFault(status: number, count: number): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError('the fault status must be an HTTP error status (400-599)');
+    }
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError('count must be a non-negative integer');
+    }
+    this.searchFault = count === 0 ? undefined : { status, remaining: count };
+  }
+
   private baseUrl(scheme: 'http' | 'ws'): string {
     const address = this.server?.address();
     if (!address || typeof address === 'string') {
@@ -525,6 +599,14 @@ export class OpentactSimulator {
       server,
       autoPong: false,
       maxPayload: MAX_CLIENT_FRAME_BYTES,
+      verifyClient: (_info, done) => {
+        if (Date.now() < this.refuseUntilMs) {
+          this.counters.connectionsRefused++;
+          done(false, 503, 'event stream unavailable');
+          return;
+        }
+        done(true);
+      },
     });
     wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.server = server;
@@ -725,6 +807,7 @@ export class OpentactSimulator {
     );
     frame.sim_seq = seq;
     frame.sim_sent_at = epochMs();
+    this.history.recordFrame(frame);
     let text = JSON.stringify(frame);
     if (payloadBytes > 0) {
       const padLength = payloadBytes - text.length - ',"sim_pad":""'.length;
@@ -815,7 +898,62 @@ export class OpentactSimulator {
       }
       throw new HttpError(405, 'Method Not Allowed');
     }
+    const search = SEARCH_PATHS.get(url.pathname);
+    if (search !== undefined) {
+      if (method !== 'POST') {
+        throw new HttpError(405, 'Method Not Allowed');
+      }
+      this.requireJwt(req, url);
+      this.counters.searchRequests++;
+      if (this.searchFault) {
+        const { status } = this.searchFault;
+        if (--this.searchFault.remaining <= 0) {
+          this.searchFault = undefined;
+        }
+        throw new HttpError(status, 'search unavailable');
+      }
+      sendJson(res, 200, {
+        success: true,
+        payload: this.search(search, url, await readJsonBody(req, MAX_REST_BODY_BYTES)),
+      });
+      return;
+    }
     throw new HttpError(404, 'Not Found');
+  }
+
+  /** `take` (1-100) and `skip` in the query, `modified_on_from` / `_to` (ISO) in the body. */
+  private search(
+    search: HistorySearch,
+    url: URL,
+    body: unknown,
+  ): { total: number; data: Record<string, unknown>[] } {
+    const take = Number(url.searchParams.get('take') ?? '10');
+    const skip = Number(url.searchParams.get('skip') ?? '0');
+    if (!Number.isInteger(take) || take < 1 || take > 100) {
+      throw new HttpError(400, 'take must be an integer from 1 to 100');
+    }
+    if (!Number.isInteger(skip) || skip < 0) {
+      throw new HttpError(400, 'skip must be a non-negative integer');
+    }
+    const filters = isRecord(body) ? body : {};
+    const bound = (name: string): number | undefined => {
+      const value = filters[name];
+      if (value === undefined || value === null) {
+        return undefined;
+      }
+      const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+      if (!Number.isFinite(ms)) {
+        throw new HttpError(400, `${name} must be an ISO date`);
+      }
+      return ms;
+    };
+    return this.history.search(
+      search,
+      bound('modified_on_from'),
+      bound('modified_on_to'),
+      take,
+      skip,
+    );
   }
 
   private handleLogin(req: IncomingMessage, res: ServerResponse): void {

@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isGeneration, isScenarioName } from './frame-factory';
+import { CALL_STATES, type CallState, isGeneration, isScenarioName } from './frame-factory';
 import type {
   EmitAtRateOptions,
   EmitAtRateResult,
@@ -60,6 +60,10 @@ type ControlTarget = Pick<
   | 'setSubscriptionFiltering'
   | 'setSubscriptionFault'
   | 'expireSubscriptions'
+  | 'recordInboundSms'
+  | 'recordCallState'
+  | 'refuseConnections'
+  | 'setSearchFault'
   | 'stats'
   | 'sentCount'
 >;
@@ -223,6 +227,52 @@ export class SimulatorControlServer {
         sendJson(res, 200, { expired: this.simulator.expireSubscriptions(types) });
         return;
       }
+      case 'POST /control/history/sms': {
+        const count = (await this.body(req)).count ?? 1;
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+          throw badRequest('count must be an integer from 1 to 10000');
+        }
+        const uuids: string[] = [];
+        for (let i = 0; i < count; i++) {
+          uuids.push(String(this.simulator.recordInboundSms().uuid));
+        }
+        sendJson(res, 200, { created: count, uuids });
+        return;
+      }
+      case 'POST /control/history/call': {
+        const body = await this.body(req);
+        if (!isCallState(body.state)) {
+          throw badRequest(`state must be one of ${CALL_STATES.join(', ')}`);
+        }
+        if (body.callId !== undefined && typeof body.callId !== 'string') {
+          throw badRequest('callId must be a string');
+        }
+        try {
+          sendJson(res, 200, { callId: this.simulator.recordCallState(body.state, body.callId) });
+        } catch (error) {
+          throw badRequest(error instanceof Error ? error.message : String(error));
+        }
+        return;
+      }
+      case 'POST /control/refuse': {
+        const seconds = (await this.body(req)).seconds;
+        if (typeof seconds !== 'number' || !(seconds >= 0) || seconds > 3_600) {
+          throw badRequest('seconds must be a number from 0 to 3600');
+        }
+        this.simulator.refuseConnections(seconds * 1000);
+        sendJson(res, 200, { refusedForSeconds: seconds });
+        return;
+      }
+      case 'POST /control/search/fault': {
+        const body = await this.body(req);
+        try {
+          this.simulator.setSearchFault(body.status as number, body.count as number);
+        } catch (error) {
+          throw badRequest(error instanceof Error ? error.message : String(error));
+        }
+        sendJson(res, 200, { status: body.status, count: body.count });
+        return;
+      }
       default:
         throw new SimulatorHttpError(404, `no route ${route}`);
     }
@@ -318,4 +368,8 @@ export class SimulatorControlServer {
         }
       });
   }
+}
+
+function isCallState(value: unknown): value is CallState {
+  return typeof value === 'string' && (CALL_STATES as readonly string[]).includes(value);
 }

@@ -8,6 +8,7 @@ import {
   OperationalStatsRepository,
 } from '../metrics/operational-stats.repository';
 import { DeliveryQueue } from '../queue/delivery-queue';
+import { RecoveryStateRepository } from '../recovery/recovery-state.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { SERVICE_VERSION } from '../version';
 import type { StatusDto } from './dto/status.dto';
@@ -15,7 +16,8 @@ import type { StatusDto } from './dto/status.dto';
 /**
  * Everything an operator looks at first, from whichever process serves the request: the
  * Opentact connection of every ingest process, what waits in the event log and the deliveries
- * queue, the last hour of delivery outcomes across all workers, subscriptions and quarantine.
+ * queue, the last hour of delivery outcomes across all workers, subscriptions, quarantine, and the
+ * last gap in the event stream recovered over Opentact's REST searches.
  */
 @Injectable()
 export class StatusService {
@@ -25,18 +27,22 @@ export class StatusService {
     private readonly queue: DeliveryQueue,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly quarantine: QuarantineRepository,
+    private readonly recovery: RecoveryStateRepository,
   ) {}
 
   async status(nowMs = Date.now()): Promise<StatusDto> {
-    const [connections, log, jobs, perMinute, all, quarantine] = await Promise.all([
-      this.stats.connections(nowMs),
-      this.log.stats(),
-      this.queue.counts(),
-      this.stats.deliveriesPerMinute(nowMs),
-      this.subscriptions.listAll(),
-      // One entry read: the page carries the total.
-      this.quarantine.list(0, 1),
-    ]);
+    const [connections, log, jobs, perMinute, all, quarantine, lastGap, openGaps] =
+      await Promise.all([
+        this.stats.connections(nowMs),
+        this.log.stats(),
+        this.queue.counts(),
+        this.stats.deliveriesPerMinute(nowMs),
+        this.subscriptions.listAll(),
+        // One entry read: the page carries the total.
+        this.quarantine.list(0, 1),
+        this.recovery.lastReport(),
+        this.recovery.openClaims(),
+      ]);
     return {
       version: SERVICE_VERSION,
       time: new Date(nowMs).toISOString(),
@@ -61,6 +67,7 @@ export class StatusService {
         failing: all.filter((s) => s.enabled && s.failingSince !== undefined).length,
       },
       quarantine: { total: quarantine.total },
+      recovery: { lastGap: lastGap ?? null, openGaps },
     };
   }
 }

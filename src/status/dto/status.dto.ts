@@ -69,6 +69,36 @@ class QuarantineStatusDto {
   @ApiProperty() total!: number;
 }
 
+class RecoveredGapDto {
+  @ApiProperty({ format: 'date-time', description: 'The last moment a link was known to receive' })
+  gapFrom!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the next link authenticated' })
+  gapTo!: string;
+  @ApiProperty() gapSeconds!: number;
+  @ApiProperty({
+    description: 'Longer than RECOVERY_MAX_WINDOW_SECONDS: only that much was searched',
+  })
+  truncated!: boolean;
+  @ApiProperty({ enum: ['recovering', 'done', 'failed'] }) state!: string;
+  @ApiProperty({ description: 'SMS and calls read from the searches' }) entities!: number;
+  @ApiProperty({ description: 'Events delivered because the WSS had missed them' })
+  recovered!: number;
+  @ApiProperty({ description: 'Recovered states the WSS had already delivered' })
+  duplicates!: number;
+  @ApiProperty({ description: 'REST searches made' }) requests!: number;
+  @ApiProperty({ description: 'REST searches that failed (each retried)' }) errors!: number;
+  @ApiProperty({ required: false }) lastError?: string;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ required: false, format: 'date-time' }) finishedAt?: string;
+  @ApiProperty({ description: 'The ingest process that recovered it' }) instance!: string;
+}
+
+class RecoveryStatusDto {
+  @ApiProperty({ type: RecoveredGapDto, nullable: true, description: 'null before the first gap' })
+  lastGap!: RecoveredGapDto | null;
+  @ApiProperty({ description: 'Gaps claimed and not yet recovered' }) openGaps!: number;
+}
+
 /** GET /v1/status. */
 export class StatusDto {
   @ApiProperty() version!: string;
@@ -78,4 +108,5 @@ export class StatusDto {
   @ApiProperty({ type: DeliveriesStatusDto }) deliveries!: DeliveriesStatusDto;
   @ApiProperty({ type: SubscriptionsStatusDto }) subscriptions!: SubscriptionsStatusDto;
   @ApiProperty({ type: QuarantineStatusDto }) quarantine!: QuarantineStatusDto;
+  @ApiProperty({ type: RecoveryStatusDto }) recovery!: RecoveryStatusDto;
 }

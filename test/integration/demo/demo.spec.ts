@@ -52,6 +52,7 @@ describe('npm run demo', () => {
     expect(verified).toBe(received);
     expect(output).toMatch(/signature ok\s+call\.initiated/);
     expect(output).toMatch(/signature ok\s+sms\.(outbound|inbound)/);
+    expect(output).toMatch(/signature ok\s+sms\.inbound\s+\S+ \(recovered over REST\)/);
     expect(output).not.toMatch(/BAD SIGNATURE/);
     // The output's end says why, when the demo did not exit by itself.
     expect({ code, end: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, end: '' });

@@ -1,0 +1,28 @@
+import { entityStateAlias } from './entity-state-alias';
+
+describe('entityStateAlias', () => {
+  it('names a call state by call and state, whatever the event type spelling of the state', () => {
+    expect(entityStateAlias('call.live', { callId: 'c1', state: 'LIVE' })).toBe('call:c1:live');
+    expect(entityStateAlias('call.state_changed', { callId: 'c1', state: 'online' })).toBe(
+      'call:c1:online',
+    );
+  });
+
+  it('keeps a receipt and the message it updates apart, even in one state', () => {
+    const sent = entityStateAlias('sms.outbound', { messageId: 'm1', state: 'success' });
+    const receipt = entityStateAlias('sms.updated', { messageId: 'm1', state: 'success' });
+    expect(sent).toBe('sms:m1:sms.outbound:success');
+    expect(receipt).toBe('sms:m1:sms.updated:success');
+  });
+
+  it('has none for events REST cannot recover, or without an entity id or a state', () => {
+    expect(entityStateAlias('call.answered', { callId: 'c1', state: 'live' })).toBeUndefined();
+    expect(entityStateAlias('call.recording', { callId: 'c1', state: 'x' })).toBeUndefined();
+    expect(entityStateAlias('call.live', { state: 'live' })).toBeUndefined();
+    expect(entityStateAlias('sms.inbound', { messageId: 'm1' })).toBeUndefined();
+    expect(
+      entityStateAlias('call.live', { callId: 'x'.repeat(200), state: 'live' }),
+    ).toBeUndefined();
+    expect(entityStateAlias('call.live', null)).toBeUndefined();
+  });
+});
