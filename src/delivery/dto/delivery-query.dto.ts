@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsEnum,
@@ -19,7 +19,7 @@ export class ListDeliveriesQueryDto {
   @MaxLength(200)
   subscriptionId?: string;
 
-  @ApiPropertyOptional({ enum: DeliveryStatus })
+  @ApiPropertyOptional({ enum: DeliveryStatus, enumName: 'DeliveryStatus' })
   @IsOptional()
   @IsEnum(DeliveryStatus)
   status?: DeliveryStatus;
@@ -32,18 +32,23 @@ export class ListDeliveriesQueryDto {
 
   @ApiPropertyOptional({
     description: 'Only deliveries created at or after this time (ISO-8601)',
+    format: 'date-time',
     example: '2026-11-28T00:00:00Z',
   })
   @IsOptional()
   @IsISO8601({ strict: true })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Only deliveries created at or before this time (ISO-8601)' })
+  @ApiPropertyOptional({
+    description: 'Only deliveries created at or before this time (ISO-8601)',
+    format: 'date-time',
+    example: '2026-11-28T23:59:59Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -51,7 +56,7 @@ export class ListDeliveriesQueryDto {
   @Max(100)
   limit = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -59,22 +64,27 @@ export class ListDeliveriesQueryDto {
 }
 
 export class ReplayRequestDto {
-  @ApiPropertyOptional({
+  @ApiProperty({
     description: 'Start of the window (ISO-8601)',
+    format: 'date-time',
     example: '2026-11-28T00:00:00Z',
   })
   @IsISO8601({ strict: true })
   since!: string;
 
-  @ApiPropertyOptional({ description: 'End of the window (ISO-8601); default now' })
+  @ApiPropertyOptional({
+    description: 'End of the window (ISO-8601); default now',
+    format: 'date-time',
+    example: '2026-11-28T12:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
 
   @ApiPropertyOptional({
     enum: ['failed', 'all'],
-    default: 'failed',
-    description: '`failed`: failing and dead deliveries; `all`: every retained event of the window',
+    description:
+      '`failed` (when absent): failing and dead deliveries; `all`: every retained event of the window',
   })
   @IsOptional()
   @IsEnum({ failed: 'failed', all: 'all' })
