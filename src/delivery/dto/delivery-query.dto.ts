@@ -1,15 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsEnum,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { digitsToNumber, IsIsoTimestamp } from '../../api/validation';
 import { DeliveryStatus } from '../delivery.model';
 
 export class ListDeliveriesQueryDto {
@@ -36,7 +28,7 @@ export class ListDeliveriesQueryDto {
     example: '2026-11-28T00:00:00Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   since?: string;
 
   @ApiPropertyOptional({
@@ -45,12 +37,12 @@ export class ListDeliveriesQueryDto {
     example: '2026-11-28T23:59:59Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   until?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(digitsToNumber)
   @IsInt()
   @Min(1)
   @Max(100)
@@ -69,7 +61,7 @@ export class ReplayRequestDto {
     format: 'date-time',
     example: '2026-11-28T00:00:00Z',
   })
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   since!: string;
 
   @ApiPropertyOptional({
@@ -78,7 +70,7 @@ export class ReplayRequestDto {
     example: '2026-11-28T12:00:00Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   until?: string;
 
   @ApiPropertyOptional({
