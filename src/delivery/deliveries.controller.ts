@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { Audit } from '../api/audit.interceptor';
 import {
   ApiAdminAuth,
   ApiErrorResponse,
@@ -107,6 +108,7 @@ export class DeliveriesController {
     'delivery d_128dff9e-5f28-4a3c-9221-ee2593f71289~~sub_8fJk2LmN0pQrStUvWxYz01Ab is being attempted right now',
     'The delivery is being attempted right now; try again in a moment',
   )
+  @Audit('delivery.retry')
   retry(@Param('id') id: string): Promise<DeliveryRecord> {
     return this.admin.retry(id);
   }
@@ -135,6 +137,7 @@ export class SubscriptionDeliveriesController {
     'subscription sub_8fJk2LmN0pQrStUvWxYz01Ab is disabled; enable it before sending a test event',
     'The subscription is disabled',
   )
+  @Audit('subscription.test')
   test(@Param('id') id: string): Promise<{ eventId: string; deliveryId: string }> {
     return this.admin.sendTest(id);
   }
@@ -149,6 +152,7 @@ export class SubscriptionDeliveriesController {
   @ApiResponse({ status: 202, type: ReplayResponseDto, description: 'Queued' })
   @ApiValidationError({ field: 'until', problem: 'until must not be before since' })
   @SUBSCRIPTION_NOT_FOUND()
+  @Audit('subscription.replay')
   replay(@Param('id') id: string, @Body() body: ReplayRequestDto): Promise<{ replayed: number }> {
     const sinceMs = Date.parse(body.since);
     const untilMs = body.until ? Date.parse(body.until) : Date.now();

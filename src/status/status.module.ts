@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { AdminAuthModule } from '../api/admin-auth.module';
 import { EventsModule } from '../events/events.module';
 import { QueueModule } from '../queue/queue.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
@@ -8,8 +8,8 @@ import { StatusService } from './status.service';
 
 /** GET /v1/status, served by the api role. */
 @Module({
-  imports: [EventsModule, QueueModule, SubscriptionsModule],
+  imports: [AdminAuthModule, EventsModule, QueueModule, SubscriptionsModule],
   controllers: [StatusController],
-  providers: [StatusService, AdminApiKeyGuard],
+  providers: [StatusService],
 })
 export class StatusModule {}

@@ -22,6 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { Audit } from '../api/audit.interceptor';
 import {
   ApiAdminAuth,
   ApiErrorResponse,
@@ -72,6 +73,7 @@ export class SubscriptionsController {
     'MAX_SUBSCRIPTIONS (1000) subscriptions exist already: delete one, or raise the limit',
     'As many subscriptions as MAX_SUBSCRIPTIONS allows exist already',
   )
+  @Audit('subscription.create')
   async create(@Body() body: CreateSubscriptionDto): Promise<CreatedSubscriptionResponseDto> {
     return presentCreated(await this.subscriptions.create(body));
   }
@@ -106,6 +108,7 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: SubscriptionResponseDto, description: 'The subscription as stored' })
   @ApiValidationError()
   @NOT_FOUND()
+  @Audit('subscription.update')
   async update(
     @Param('id') id: string,
     @Body() body: UpdateSubscriptionDto,
@@ -122,6 +125,7 @@ export class SubscriptionsController {
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted.' })
   @NOT_FOUND()
+  @Audit('subscription.delete')
   async delete(@Param('id') id: string): Promise<void> {
     await this.subscriptions.delete(id);
   }
@@ -136,6 +140,7 @@ export class SubscriptionsController {
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: RotateSecretResponseDto, description: 'The new secret' })
   @NOT_FOUND()
+  @Audit('subscription.rotate-secret')
   async rotateSecret(@Param('id') id: string): Promise<RotateSecretResponseDto> {
     const { secret, previousSecretExpiresAt } = await this.subscriptions.rotateSecret(id);
     return { secret, previousSecretExpiresAt };
@@ -150,6 +155,7 @@ export class SubscriptionsController {
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: SubscriptionSecretResponseDto, description: 'The current secret' })
   @NOT_FOUND()
+  @Audit('subscription.read-secret')
   async secret(@Param('id') id: string): Promise<SubscriptionSecretResponseDto> {
     return { secret: await this.subscriptions.currentSecret(id) };
   }
