@@ -8,6 +8,7 @@ import { runsApi } from './config/app-role';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { createValidationPipe } from './api/validation';
 import { setupOpenApi } from './api/openapi';
+import { requestLogMiddleware } from './api/request-log.middleware';
 import { StreamWsAdapter } from './stream/stream-ws.adapter';
 import { SERVICE_VERSION } from './version';
 
@@ -23,6 +24,7 @@ export async function createApp(config: AppConfig, logger?: Logger): Promise<INe
   });
   app.useGlobalPipes(createValidationPipe());
   if (runsApi(config.role)) {
+    app.use(requestLogMiddleware(root));
     app.useWebSocketAdapter(new StreamWsAdapter(app));
     setupOpenApi(app, SERVICE_VERSION);
   }

@@ -1,14 +1,16 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { type AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
+import { EnvFileError, withEnvFile } from './config/env-file';
 import { Lifecycle } from './health/lifecycle.service';
 import { createRootLogger } from './logging/logger';
 
 function readConfig(): AppConfig {
   try {
-    return loadConfig();
+    // `.env` in the working directory, as .env.example promises; the environment wins.
+    return loadConfig(withEnvFile('.env', process.env));
   } catch (error) {
-    if (error instanceof ConfigValidationError) {
+    if (error instanceof ConfigValidationError || error instanceof EnvFileError) {
       // Plain stderr: the logger's level is itself configuration.
       process.stderr.write(`opentact-bridge: ${error.message}\n`);
       process.exit(1);

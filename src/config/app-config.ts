@@ -68,6 +68,12 @@ export interface DeliveryConfig {
   secretRotationOverlapMs: number;
 }
 
+export interface AdminAuthConfig {
+  /** Failed authentications from one client address within the window before it gets 429. */
+  maxFailures: number;
+  failureWindowMs: number;
+}
+
 /** The validated, typed configuration. Injected everywhere; nothing else reads `process.env`. */
 export class AppConfig {
   role!: AppRole;
@@ -86,6 +92,9 @@ export class AppConfig {
   quarantineMaxBytes!: number;
   adminApiKey?: string;
   subscriptionsFile?: string;
+  /** Subscriptions the admin API lets exist at once. */
+  maxSubscriptions!: number;
+  adminAuth!: AdminAuthConfig;
   stream!: StreamConfig;
   delivery!: DeliveryConfig;
 }
@@ -219,6 +228,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     quarantineMaxBytes: vars.QUARANTINE_MAX_BYTES,
     adminApiKey: vars.ADMIN_API_KEY,
     subscriptionsFile: vars.SUBSCRIPTIONS_FILE,
+    maxSubscriptions: vars.MAX_SUBSCRIPTIONS,
+    adminAuth: {
+      maxFailures: vars.ADMIN_AUTH_MAX_FAILURES,
+      failureWindowMs: vars.ADMIN_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
     stream: {
       apiKeys: (vars.STREAM_API_KEYS ?? '')
         .split(',')

@@ -258,6 +258,27 @@ export class EnvironmentVariables {
   @MaxLength(4096)
   SUBSCRIPTIONS_FILE?: string;
 
+  /** Subscriptions the admin API lets exist at once: each event is one delivery per match. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(1_000_000)
+  @IsInt()
+  MAX_SUBSCRIPTIONS = 1_000;
+
+  /** Failed admin API authentications from one client address before it is refused (429). */
+  @Transform(toInt)
+  @Min(1)
+  @Max(1_000_000)
+  @IsInt()
+  ADMIN_AUTH_MAX_FAILURES = 10;
+
+  /** The window those failures are counted over, and how long the address is then refused. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(86_400)
+  @IsInt()
+  ADMIN_AUTH_FAILURE_WINDOW_SECONDS = 300;
+
   // --- live stream -------------------------------------------------------------------------
   /** Read-only keys for GET /v1/stream (comma-separated, each at least 32 characters). */
   @IsOptional()

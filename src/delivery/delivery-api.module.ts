@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { AdminAuthModule } from '../api/admin-auth.module';
 import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries.controller';
 import { DeliveryModule } from './delivery.module';
 
 /** The api role's routes for deliveries, test events and replay. */
 @Module({
-  imports: [DeliveryModule],
+  imports: [AdminAuthModule, DeliveryModule],
   controllers: [DeliveriesController, SubscriptionDeliveriesController],
-  providers: [AdminApiKeyGuard],
 })
 export class DeliveryApiModule {}

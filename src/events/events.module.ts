@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { AdminAuthModule } from '../api/admin-auth.module';
 import { EventLog } from './event-log';
 import { EventNormalizer } from './event-normalizer.service';
 import { EventsController } from './events.controller';
@@ -13,8 +13,7 @@ export class EventsModule {}
 
 /** The api role's routes for retained events and quarantined frames. */
 @Module({
-  imports: [EventsModule],
+  imports: [AdminAuthModule, EventsModule],
   controllers: [EventsController],
-  providers: [AdminApiKeyGuard],
 })
 export class EventsApiModule {}

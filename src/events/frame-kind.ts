@@ -60,6 +60,15 @@ const LABELLED_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 export const OTHER_FRAME_TYPE_LABEL = 'other';
+/** The label of frames that could not be read at all (not JSON, binary, too large). */
+export const INVALID_FRAME_TYPE_LABEL = 'invalid';
+
+/** Every value frameTypeLabel can return, and the invalid-frame label. */
+export const FRAME_TYPE_LABELS: readonly string[] = [
+  ...LABELLED_KINDS,
+  OTHER_FRAME_TYPE_LABEL,
+  INVALID_FRAME_TYPE_LABEL,
+];
 
 /**
  * The value of a `frame_type` metric label: a known Opentact kind (normalised as frameKeyOf does,

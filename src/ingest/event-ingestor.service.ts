@@ -4,7 +4,7 @@ import { TickBatcher } from '../common/tick-batcher';
 import { entityStateAlias } from '../events/entity-state-alias';
 import { EventLog, type EventToAppend } from '../events/event-log';
 import { EventNormalizer } from '../events/event-normalizer.service';
-import { frameTypeLabel } from '../events/frame-kind';
+import { frameTypeLabel, INVALID_FRAME_TYPE_LABEL } from '../events/frame-kind';
 import { orderingKeyOf } from '../events/ordering-key';
 import { type NormalizedEvent, QuarantineReason } from '../events/normalized-event';
 import { QuarantineRepository } from '../events/quarantine.repository';
@@ -68,7 +68,7 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
         this.metrics.framesReceived.inc({ frame_type: frameTypeLabel(outcome.frameType) });
         return Promise.resolve();
       case 'quarantine':
-        this.metrics.framesReceived.inc({ frame_type: 'invalid' });
+        this.metrics.framesReceived.inc({ frame_type: INVALID_FRAME_TYPE_LABEL });
         return this.storeQuarantined(data, isBinary, receivedAtMs, outcome.reason, outcome.detail);
       case 'event': {
         const { event } = outcome;
@@ -125,7 +125,7 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
    * as an empty frame of at least that size, so it is counted and seen, not silently lost.
    */
   async recordUnreadableFrame(limitBytes: number | undefined, atMs: number): Promise<void> {
-    this.metrics.framesReceived.inc({ frame_type: 'invalid' });
+    this.metrics.framesReceived.inc({ frame_type: INVALID_FRAME_TYPE_LABEL });
     const size = limitBytes === undefined ? 0 : limitBytes + 1;
     try {
       await this.storeQuarantined(

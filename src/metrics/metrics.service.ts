@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  DELIVERY_OUTCOME_LABELS,
+  EVENT_TYPE_LABELS,
+  FRAME_TYPE_LABELS,
+  QUARANTINE_REASON_LABELS,
+  STREAM_CLOSE_REASON_LABELS,
+  SUBSCRIPTION_DISABLED_REASON_LABELS,
+} from './label-values';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -172,6 +180,33 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'otb_' });
+    this.startAtZero();
+  }
+
+  /**
+   * Every labelled counter starts at 0 for each label value it can take, so the series exist
+   * from the first scrape: `rate()` and `increase()` see the first event instead of a series
+   * appearing at 1, and alerts on "no deliveries" have something to compare.
+   */
+  private startAtZero(): void {
+    for (const frame_type of FRAME_TYPE_LABELS) {
+      this.framesReceived.inc({ frame_type }, 0);
+    }
+    for (const event_type of EVENT_TYPE_LABELS) {
+      this.eventsEnqueued.inc({ event_type }, 0);
+    }
+    for (const reason of QUARANTINE_REASON_LABELS) {
+      this.framesQuarantined.inc({ reason }, 0);
+    }
+    for (const labels of DELIVERY_OUTCOME_LABELS) {
+      this.deliveries.inc(labels, 0);
+    }
+    for (const reason of SUBSCRIPTION_DISABLED_REASON_LABELS) {
+      this.subscriptionsDisabled.inc({ reason }, 0);
+    }
+    for (const reason of STREAM_CLOSE_REASON_LABELS) {
+      this.streamClosed.inc({ reason }, 0);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { AdminAuthModule } from '../api/admin-auth.module';
 import { EventsModule } from '../events/events.module';
 import { QueueModule } from '../queue/queue.module';
 import { RecoveryStatusModule } from '../recovery/recovery.module';
@@ -9,8 +9,8 @@ import { StatusService } from './status.service';
 
 /** GET /v1/status, served by the api role. */
 @Module({
-  imports: [EventsModule, QueueModule, SubscriptionsModule, RecoveryStatusModule],
+  imports: [AdminAuthModule, EventsModule, QueueModule, SubscriptionsModule, RecoveryStatusModule],
   controllers: [StatusController],
-  providers: [StatusService, AdminApiKeyGuard],
+  providers: [StatusService],
 })
 export class StatusModule {}

@@ -5,11 +5,22 @@ import {
   ApiOperation,
   ApiQuery,
   ApiResponse,
+  type ApiResponseOptions,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../api/error-response.dto';
 import { WebhookEventDto } from '../events/dto/webhook-event.dto';
 import { AUTH_WINDOW_MS, STREAM_PATH } from './stream.gateway';
+
+/** An upgrade the WebSocket server refuses: the status line's reason is the message, in plain text. */
+function refusal(status: number, description: string, example: string): ApiResponseOptions {
+  return {
+    status,
+    description,
+    content: { 'text/plain': { schema: { type: 'string' }, example } },
+  };
+}
 
 /** Nest's HttpStatus has no 426. */
 const UPGRADE_REQUIRED = 426;
@@ -66,11 +77,32 @@ export class StreamController {
     description: 'Switching Protocols: each WebSocket text message is one event',
     schema: { $ref: getSchemaPath(WebhookEventDto) },
   })
-  @ApiResponse({ status: 400, description: '`types` or `since` is malformed' })
-  @ApiResponse({ status: 401, description: 'The key on the upgrade is not valid' })
-  @ApiResponse({ status: 404, description: '`since` names an event that is no longer retained' })
-  @ApiResponse({ status: 426, description: 'A plain GET: connect with a WebSocket client' })
-  @ApiResponse({ status: 503, description: 'This process serves STREAM_MAX_CLIENTS already' })
+  @ApiResponse(refusal(400, '`types` or `since` is malformed', 'types: "call.*x" is not a pattern'))
+  @ApiResponse(refusal(401, 'The key on the upgrade is not valid', 'invalid stream key'))
+  @ApiResponse(
+    refusal(
+      404,
+      '`since` names an event that is no longer retained',
+      'since: event 128dff9e-5f28-4a3c-9221-ee2593f71289 is not retained any more; connect without since',
+    ),
+  )
+  @ApiResponse({
+    status: 426,
+    description: 'A plain GET: connect with a WebSocket client',
+    type: ErrorResponseDto,
+    example: {
+      statusCode: UPGRADE_REQUIRED,
+      error: 'Upgrade Required',
+      message: `connect to ${STREAM_PATH} with a WebSocket client (see /docs)`,
+    },
+  })
+  @ApiResponse(
+    refusal(
+      503,
+      'This process serves STREAM_MAX_CLIENTS already',
+      'this process already serves 1000 stream clients',
+    ),
+  )
   upgradeRequired(): { statusCode: number; error: string; message: string } {
     return {
       statusCode: UPGRADE_REQUIRED,

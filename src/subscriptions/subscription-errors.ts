@@ -13,3 +13,16 @@ export class SubscriptionExistsError extends ConflictException {
     super({ statusCode: 409, error: 'Conflict', message: `subscription ${id} already exists` });
   }
 }
+
+export class TooManySubscriptionsError extends ConflictException {
+  readonly code = 'TOO_MANY_SUBSCRIPTIONS';
+  constructor(readonly maxCount: number) {
+    super({
+      statusCode: 409,
+      error: 'Conflict',
+      message:
+        `MAX_SUBSCRIPTIONS (${maxCount}) subscriptions exist already: delete one you no longer ` +
+        'need, or raise MAX_SUBSCRIPTIONS',
+    });
+  }
+}

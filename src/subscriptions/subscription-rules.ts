@@ -15,6 +15,26 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
 ]);
 
+/**
+ * Connection-level (hop-by-hop) headers, which belong to one connection rather than to the
+ * webhook: undici throws on Keep-Alive, Upgrade and Expect, so a subscription carrying one would
+ * fail every delivery; TE, Trailer and Proxy-* (matched by prefix) mean nothing to a receiver.
+ */
+export const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+
+function isTransportHeader(lower: string): boolean {
+  return TRANSPORT_HEADERS.has(lower) || lower.startsWith('proxy-');
+}
+
 /** `call`, `sms`, ... and `opentact` for passthrough kinds: what `<group>.*` may name. */
 export const EVENT_GROUPS: readonly string[] = [
   ...new Set([...KNOWN_EVENT_TYPES.map((t) => t.split('.')[0]), PASSTHROUGH_PREFIX.slice(0, -1)]),
@@ -72,6 +92,10 @@ export function headerProblems(headers: Readonly<Record<string, string>>): Field
       problems.push('is not a valid HTTP header name');
     } else if (RESERVED_HEADERS.has(lower)) {
       problems.push(`${lower} is set by the bridge itself and cannot be overridden`);
+    } else if (isTransportHeader(lower)) {
+      problems.push(
+        `${lower} is a connection-level header, which a webhook request cannot carry; remove it`,
+      );
     }
     if (seen.has(lower)) {
       problems.push('is given twice (header names are case-insensitive)');

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AdminApiKeyGuard } from '../api/admin-api-key.guard';
+import { AdminAuthModule } from '../api/admin-auth.module';
 import { Clock, SystemClock } from './clock';
 import { SubscriptionRegistry } from './subscription-registry.service';
 import { SubscriptionsFileLoader } from './subscriptions-file.loader';
@@ -16,7 +16,6 @@ import { SubscriptionsService } from './subscriptions.service';
 @Module({
   providers: [
     { provide: Clock, useClass: SystemClock },
-    AdminApiKeyGuard,
     SubscriptionsRepository,
     SubscriptionsService,
     SubscriptionRegistry,
@@ -29,8 +28,7 @@ export class SubscriptionsModule {}
 
 /** The admin routes under /v1/subscriptions: only the api role mounts them. */
 @Module({
-  imports: [SubscriptionsModule],
+  imports: [AdminAuthModule, SubscriptionsModule],
   controllers: [SubscriptionsController],
-  providers: [AdminApiKeyGuard],
 })
 export class SubscriptionsApiModule {}

@@ -17,6 +17,15 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** An insert refused because `maxCount` subscriptions exist already. */
+export class SubscriptionLimitError extends Error {
+  readonly code = 'SUBSCRIPTION_LIMIT';
+  constructor(readonly maxCount: number) {
+    super(`${maxCount} subscriptions exist already`);
+    this.name = 'SubscriptionLimitError';
+  }
+}
+
 export interface SubscriptionPage {
   items: Subscription[];
   /** Absent on the last page. */
@@ -42,6 +51,9 @@ const MAX_UPDATE_ATTEMPTS = 20;
 const WRITE = new LuaScript(`
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[5] == 'insert' and current then return -1 end
+if ARGV[5] == 'insert' and ARGV[7] ~= '' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
+  return -2
+end
 if ARGV[5] == 'replace' and current ~= ARGV[6] then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -290,9 +302,17 @@ export class SubscriptionsRepository {
     await this.write(sub, 'upsert');
   }
 
-  /** Creates only when the id is free; false when it is taken. */
-  async insert(sub: Subscription): Promise<boolean> {
-    return (await this.write(sub, 'insert')) !== -1;
+  /**
+   * Creates only when the id is free; false when it is taken. With `maxCount`, throws
+   * SubscriptionLimitError when that many exist already (checked in the same script, so two
+   * concurrent creates cannot both slip under the cap).
+   */
+  async insert(sub: Subscription, options: { maxCount?: number } = {}): Promise<boolean> {
+    const result = await this.write(sub, 'insert', '', options.maxCount);
+    if (result === -2) {
+      throw new SubscriptionLimitError(options.maxCount ?? 0);
+    }
+    return result !== -1;
   }
 
   /**
@@ -503,11 +523,12 @@ export class SubscriptionsRepository {
     sub: Subscription,
     mode: 'upsert' | 'insert' | 'replace',
     expected = '',
+    maxCount?: number,
   ): Promise<number> {
     const result = await WRITE.run(
       this.redis,
       [this.hashKey, this.indexKey, this.versionKey],
-      [sub.id, serialize(sub), scoreOf(sub), this.channel, mode, expected],
+      [sub.id, serialize(sub), scoreOf(sub), this.channel, mode, expected, maxCount ?? ''],
     );
     return Number(result);
   }

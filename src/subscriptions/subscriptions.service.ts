@@ -11,7 +11,11 @@ import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import type { DeclaredSubscriptionDto } from './dto/declared-subscription.dto';
 import type { SubscriptionFilterDto } from './dto/subscription-filter.dto';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto';
-import { SubscriptionExistsError, SubscriptionNotFoundError } from './subscription-errors';
+import {
+  SubscriptionExistsError,
+  SubscriptionNotFoundError,
+  TooManySubscriptionsError,
+} from './subscription-errors';
 import { eventTypeProblems, headerProblems } from './subscription-rules';
 import {
   DisabledReason,
@@ -21,7 +25,11 @@ import {
   type SubscriptionSecret,
   type SubscriptionSource,
 } from './subscription.model';
-import { InvalidCursorError, SubscriptionsRepository } from './subscriptions.repository';
+import {
+  InvalidCursorError,
+  SubscriptionLimitError,
+  SubscriptionsRepository,
+} from './subscriptions.repository';
 import { activeSecrets, isLiveSecret } from './subscription-secrets';
 
 /** Previous secrets kept signing at most, besides the current one (as Svix does). */
@@ -136,6 +144,7 @@ function configOf(sub: Subscription): string {
 export class SubscriptionsService {
   private readonly guard: SsrfGuard;
   private readonly overlapMs: number;
+  private readonly maxSubscriptions: number;
   private readonly logger: Logger;
 
   constructor(
@@ -146,6 +155,7 @@ export class SubscriptionsService {
   ) {
     this.guard = new SsrfGuard(config.delivery.allowCidrs);
     this.overlapMs = config.delivery.secretRotationOverlapMs;
+    this.maxSubscriptions = config.maxSubscriptions;
     this.logger = logger.child({ component: 'subscriptions' });
   }
 
@@ -182,7 +192,19 @@ export class SubscriptionsService {
   ): Promise<Subscription> {
     this.assertValid(input);
     const sub = this.build(input, options.id ?? newId(), options.source ?? 'api');
-    if (!(await this.store.insert(sub))) {
+    // Declared subscriptions count toward the cap but are never refused by it: the operator who
+    // wrote the file chose them, and refusing one would stop the process starting.
+    const maxCount = sub.source === 'api' ? this.maxSubscriptions : undefined;
+    let inserted: boolean;
+    try {
+      inserted = await this.store.insert(sub, { maxCount });
+    } catch (error) {
+      if (error instanceof SubscriptionLimitError) {
+        throw new TooManySubscriptionsError(error.maxCount);
+      }
+      throw error;
+    }
+    if (!inserted) {
       throw new SubscriptionExistsError(sub.id);
     }
     this.logger.info(

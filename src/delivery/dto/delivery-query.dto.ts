@@ -1,15 +1,7 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsEnum,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { digitsToNumber, IsIsoTimestamp } from '../../api/validation';
 import { DeliveryStatus } from '../delivery.model';
 
 export class ListDeliveriesQueryDto {
@@ -19,7 +11,7 @@ export class ListDeliveriesQueryDto {
   @MaxLength(200)
   subscriptionId?: string;
 
-  @ApiPropertyOptional({ enum: DeliveryStatus })
+  @ApiPropertyOptional({ enum: DeliveryStatus, enumName: 'DeliveryStatus' })
   @IsOptional()
   @IsEnum(DeliveryStatus)
   status?: DeliveryStatus;
@@ -32,26 +24,31 @@ export class ListDeliveriesQueryDto {
 
   @ApiPropertyOptional({
     description: 'Only deliveries created at or after this time (ISO-8601)',
+    format: 'date-time',
     example: '2026-11-28T00:00:00Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Only deliveries created at or before this time (ISO-8601)' })
+  @ApiPropertyOptional({
+    description: 'Only deliveries created at or before this time (ISO-8601)',
+    format: 'date-time',
+    example: '2026-11-28T23:59:59Z',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(digitsToNumber)
   @IsInt()
   @Min(1)
   @Max(100)
   limit = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -59,22 +56,27 @@ export class ListDeliveriesQueryDto {
 }
 
 export class ReplayRequestDto {
-  @ApiPropertyOptional({
+  @ApiProperty({
     description: 'Start of the window (ISO-8601)',
+    format: 'date-time',
     example: '2026-11-28T00:00:00Z',
   })
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   since!: string;
 
-  @ApiPropertyOptional({ description: 'End of the window (ISO-8601); default now' })
+  @ApiPropertyOptional({
+    description: 'End of the window (ISO-8601); default now',
+    format: 'date-time',
+    example: '2026-11-28T12:00:00Z',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTimestamp()
   until?: string;
 
   @ApiPropertyOptional({
     enum: ['failed', 'all'],
-    default: 'failed',
-    description: '`failed`: failing and dead deliveries; `all`: every retained event of the window',
+    description:
+      '`failed` (when absent): failing and dead deliveries; `all`: every retained event of the window',
   })
   @IsOptional()
   @IsEnum({ failed: 'failed', all: 'all' })

@@ -47,7 +47,7 @@ export class CreateSubscriptionDto {
   @Type(() => SubscriptionFilterDto)
   filter?: SubscriptionFilterDto;
 
-  @OrderingField()
+  @OrderingField(true)
   ordering?: SubscriptionOrdering;
 
   @LimitField(MAX_RATE_LIMIT_PER_SECOND, RATE_LIMIT_DESCRIPTION, false)

@@ -113,7 +113,12 @@ export function EventTypesField(required: boolean): PropertyDecorator {
 
 export function DescriptionField(): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH, nullable: true }),
+    ApiPropertyOptional({
+      type: String,
+      maxLength: MAX_DESCRIPTION_LENGTH,
+      nullable: true,
+      example: 'CRM call log',
+    }),
     IsOptional(),
     IsString(),
     MaxLength(MAX_DESCRIPTION_LENGTH),
@@ -141,15 +146,21 @@ export function EnabledField(): PropertyDecorator {
 export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 export const MAX_IN_FLIGHT = 1_000;
 
-export function OrderingField(): PropertyDecorator {
+/**
+ * No `default` keyword in request schemas: generated clients (openapi-typescript) make a property
+ * with a default required, and on PATCH an absent field keeps the stored value anyway.
+ */
+export function OrderingField(onCreate: boolean): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       enum: ORDERINGS,
-      default: 'none',
+      enumName: 'SubscriptionOrdering',
+      example: 'per-key',
       description:
         '`per-key`: deliveries that share an ordering key (data.callId for call.*, ' +
         'data.messageId for sms.*, data.orderId for tn.*, the account for account.*) are sent ' +
-        'one at a time, in the order the events were ingested.',
+        'one at a time, in the order the events were ingested. ' +
+        (onCreate ? 'Absent: `none`.' : 'Absent: unchanged.'),
     }),
     IsOptional(),
     IsIn(ORDERINGS, { message: `ordering must be one of ${ORDERINGS.join(', ')}` }),
@@ -159,7 +170,7 @@ export function OrderingField(): PropertyDecorator {
 /** A positive whole number up to `max`; `null` on update clears the limit. */
 export function LimitField(max: number, description: string, nullable: boolean): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: Number, minimum: 1, maximum: max, nullable, description }),
+    ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: max, nullable, description }),
     IsOptional(),
     IsInt(),
     Min(1),

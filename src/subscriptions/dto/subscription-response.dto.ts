@@ -6,10 +6,13 @@ export class PreviousSecretDto {
   @ApiProperty({ example: 'whsec_Q2x…' })
   secretPreview!: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiProperty({ description: 'Until then this secret still signs every delivery.' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Until then this secret still signs every delivery.',
+  })
   expiresAt!: string;
 }
 
@@ -18,60 +21,77 @@ export class SubscriptionResponseDto {
   @ApiProperty({ example: 'sub_8fJk2LmN0pQrStUvWxYz01Ab' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'https://example.com/webhooks/opentact' })
   url!: string;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], example: ['call.*', 'sms.inbound'] })
   eventTypes!: string[];
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'CRM call log' })
   description?: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'X-Tenant': 'acme' },
+  })
   headers!: Record<string, string>;
 
   @ApiPropertyOptional({ type: () => SubscriptionFilterDto })
   filter?: SubscriptionFilterDto;
 
-  @ApiProperty({ enum: ['none', 'per-key'] })
+  @ApiProperty({ enum: ['none', 'per-key'], enumName: 'SubscriptionOrdering', example: 'none' })
   ordering!: SubscriptionOrdering;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Requests started per second at most, every worker together',
+    example: 50,
   })
   rateLimitPerSecond?: number;
 
-  @ApiPropertyOptional({ description: 'Requests in flight at most, every worker together' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Requests in flight at most, every worker together',
+    example: 10,
+  })
   maxInFlight?: number;
 
   @ApiPropertyOptional({
+    format: 'date-time',
     description:
       'Deliveries are held back until then: the endpoint answered 429/503 with Retry-After',
   })
   pausedUntil?: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: true })
   enabled!: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    example: 'admin',
+    description: 'Why it is off: admin, file, gone, failing',
+  })
   disabledReason?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'date-time' })
   disabledAt?: string;
 
-  @ApiProperty({ enum: ['api', 'file'] })
+  @ApiProperty({ enum: ['api', 'file'], example: 'api' })
   source!: SubscriptionSource;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' })
   createdAt!: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' })
   updatedAt!: string;
 
-  @ApiPropertyOptional({ description: 'Start of the current run of failed deliveries.' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Start of the current run of failed deliveries.',
+  })
   failingSince?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'date-time' })
   lastSuccessAt?: string;
 
   @ApiProperty({ example: 'whsec_Q2x…', description: 'The start of the current signing secret.' })
@@ -87,6 +107,7 @@ export class SubscriptionResponseDto {
 export class CreatedSubscriptionResponseDto extends SubscriptionResponseDto {
   @ApiProperty({
     description: 'The signing secret; also available later from GET /v1/subscriptions/:id/secret.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   })
   secret!: string;
 }
@@ -104,47 +125,20 @@ export class SubscriptionListResponseDto {
 }
 
 export class RotateSecretResponseDto {
-  @ApiProperty({ description: 'The new current signing secret.' })
+  @ApiProperty({
+    description: 'The new current signing secret.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
   secret!: string;
 
-  @ApiProperty({ description: 'The previous secret keeps signing until then.' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The previous secret keeps signing until then.',
+  })
   previousSecretExpiresAt!: string;
 }
 
 export class SubscriptionSecretResponseDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
   secret!: string;
-}
-
-export class FieldProblemsDto {
-  @ApiProperty({ example: 'eventTypes[1]' })
-  field!: string;
-
-  @ApiProperty({ type: [String] })
-  problems!: string[];
-}
-
-export class ValidationErrorResponseDto {
-  @ApiProperty({ example: 400 })
-  statusCode!: number;
-
-  @ApiProperty({ example: 'Bad Request' })
-  error!: string;
-
-  @ApiProperty({ example: 'validation failed' })
-  message!: string;
-
-  @ApiProperty({ type: [FieldProblemsDto] })
-  errors!: FieldProblemsDto[];
-}
-
-export class ErrorResponseDto {
-  @ApiProperty({ example: 404 })
-  statusCode!: number;
-
-  @ApiProperty({ example: 'Not Found' })
-  error!: string;
-
-  @ApiProperty()
-  message!: string;
 }

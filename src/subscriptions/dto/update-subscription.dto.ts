@@ -41,7 +41,7 @@ export class UpdateSubscriptionDto {
   @Type(() => SubscriptionFilterDto)
   filter?: SubscriptionFilterDto | null;
 
-  @OrderingField()
+  @OrderingField(false)
   ordering?: SubscriptionOrdering;
 
   @LimitField(MAX_RATE_LIMIT_PER_SECOND, RATE_LIMIT_DESCRIPTION, true)
