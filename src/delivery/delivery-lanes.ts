@@ -43,6 +43,8 @@ export interface LaneEntry {
   deliveryId: string;
 }
 
+export type LanePlace = 'first' | 'waiting' | 'absent';
+
 export type Registration = { kind: 'wait' } | { kind: 'registered'; heads: boolean[] };
 
 /**
@@ -94,8 +96,16 @@ export class DeliveryLanes {
 
   /** Whether `deliveryId` is first in its lane (false when it is not in the lane any more). */
   async isFirst(subscriptionId: string, key: string, deliveryId: string): Promise<boolean> {
-    const [first] = await this.redis.zrange(this.laneKey(subscriptionId, key), 0, 0);
-    return first === deliveryId;
+    return (await this.place(subscriptionId, key, deliveryId)) === 'first';
+  }
+
+  /**
+   * Where `deliveryId` stands in its lane: first, waiting behind others, or not in it at all (it
+   * ended and was retried or replayed by hand since, or its lane expired with the retention).
+   */
+  async place(subscriptionId: string, key: string, deliveryId: string): Promise<LanePlace> {
+    const rank = await this.redis.zrank(this.laneKey(subscriptionId, key), deliveryId);
+    return rank === null ? 'absent' : rank === 0 ? 'first' : 'waiting';
   }
 
   /** `deliveryId` has ended; returns the delivery that is now first in its lane, if any. */

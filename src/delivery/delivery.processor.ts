@@ -76,10 +76,13 @@ export class DeliveryProcessor {
       await this.turns.end(data.subscriptionId, data.ordering, data.deliveryId);
       return undefined;
     }
-    // A delivery of an ordered subscription goes when it is first of its key.
+    // A delivery of an ordered subscription goes when it is first of its key. One that is no longer
+    // in its lane (it died and is retried or replayed by hand: the later events of its key have
+    // gone on without it) goes at once; waiting for a turn that will never come would hold it
+    // for ever.
     if (
       data.ordering !== undefined &&
-      !(await this.lanes.isFirst(subscription.id, data.ordering.key, data.deliveryId))
+      (await this.lanes.place(subscription.id, data.ordering.key, data.deliveryId)) === 'waiting'
     ) {
       return { postponeMs: PARKED_RECHECK_MS, reason: 'turn' };
     }

@@ -1,3 +1,4 @@
+import { DeliveryStatus } from '../../../src/delivery/delivery.model';
 import { CALL_STATES, buildFrame, newCall } from '../../../src/simulator/frame-factory';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import {
@@ -5,9 +6,11 @@ import {
   createSubscription,
   startBridge,
   startSimulator,
+  waitForDelivery,
   waitForIdle,
   waitForRegistry,
 } from '../../support/delivery-app';
+import { deliveryIdOf } from '../../../src/queue/queue.constants';
 import { deletePrefix, type StartedApp, uniquePrefix, waitFor } from '../../support/harness';
 import { ProgrammableReceiver, type RecordedRequest } from '../../support/webhook-receivers';
 
@@ -59,6 +62,7 @@ describe('delivery: per-key ordering', () => {
   let ordered: ProgrammableReceiver;
   let unordered: ProgrammableReceiver;
   let orderedId: string;
+  let unorderedId: string;
 
   beforeAll(async () => {
     sim = await startSimulator();
@@ -75,6 +79,7 @@ describe('delivery: per-key ordering', () => {
     });
     const b = await createSubscription(bridge, { url: unordered.url(), eventTypes: ['call.*'] });
     orderedId = a.id;
+    unorderedId = b.id;
     await waitForRegistry(bridge, [a.id, b.id]);
   });
 
@@ -126,5 +131,40 @@ describe('delivery: per-key ordering', () => {
       (states) => states.join() !== expected.join(),
     );
     expect(outOfOrder.length).toBeGreaterThan(0);
+  });
+
+  it('sends a dead delivery retried by hand at once, and the key goes on in order after it', async () => {
+    const down = await new ProgrammableReceiver({ status: 500 }).start();
+    try {
+      const sub = await createSubscription(bridge, {
+        url: down.url(),
+        eventTypes: ['call.*'],
+        ordering: 'per-key',
+      });
+      await waitForRegistry(bridge, [orderedId, unorderedId, sub.id]);
+      const call = newCall('in');
+      const [init] = [buildFrame('call_state', 'newer', undefined, { call, state: 'init' })];
+      sim.emit(init);
+      const deliveryId = deliveryIdOf(String(init.uuid), sub.id);
+      await waitForDelivery(bridge, deliveryId, (d) => d.status === DeliveryStatus.Dead, 15_000);
+
+      // The endpoint is back; the next state of the call goes (the dead one left the lane) ...
+      down.respondWith({ status: 204 });
+      const ringing = buildFrame('call_state', 'newer', undefined, { call, state: 'ringing' });
+      sim.emit(ringing);
+      await waitFor(() => down.webhookIds().includes(String(ringing.uuid)), 10_000, 'ringing');
+      // ... and the dead one, retried by hand, is sent now, not after a turn that never comes.
+      const retried = await api(bridge, 'POST', `/v1/deliveries/${deliveryId}/retry`);
+      expect(retried.status).toBe(202);
+      const done = await waitForDelivery(
+        bridge,
+        deliveryId,
+        (d) => d.status === DeliveryStatus.Succeeded,
+        5_000,
+      );
+      expect(done.status).toBe(DeliveryStatus.Succeeded);
+    } finally {
+      await down.stop();
+    }
   });
 });
