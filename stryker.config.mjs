@@ -31,7 +31,7 @@ export default {
   mutate,
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
-  timeoutMS: 10_000,
+  timeoutMS: Number(process.env.MUTATION_TIMEOUT_MS ?? 10_000),
   // Static mutants (module-level constants) would rerun every spec per mutant.
   ignoreStatic: true,
   reporters: ['clear-text', 'progress', 'json', 'html'],
