@@ -26,6 +26,8 @@ export interface GapRecoveryOutcome {
   delivered: number;
   lost: number;
   duplicated: number;
+  duplicatesAllowed: number;
+  badSignatures: number;
   recoveryS?: number;
   notes: string[];
 }
@@ -106,6 +108,9 @@ export async function runGapRecovery<W extends GapWorld>(
       duplicated:
         world.receivers.reduce((sum, r) => sum + r.duplicates, 0) +
         Math.max(0, delivered - expected),
+      // Recovery must deliver each missed state exactly once: no duplicate is explained.
+      duplicatesAllowed: 0,
+      badSignatures: world.receivers.reduce((sum, r) => sum + r.badSignatures, 0),
       recoveryS: done ? (Math.min(lastArrival, completeAt) - backAt) / 1000 : undefined,
       notes,
     };

@@ -1,13 +1,16 @@
 /**
  * `npm run faults` (and `npm run faults:smoke`): the service under steady load while one fault is
  * injected; afterwards every event the simulator put on a live bridge socket must have reached
- * every subscription. Any loss fails the script (exit 1). Loopback only, every wait bounded.
- *   FAULTS_SMOKE=1        a few seconds per scenario (CI keeps the script working)
+ * every subscription. The script fails (exit 1) on a lost event, on a request whose signature does
+ * not verify, or on more duplicates than the fault explains (requests in flight in a killed
+ * process, writes inside Redis's AOF window). Loopback only, every wait bounded.
+ *   FAULTS_SMOKE=1        a few seconds per scenario, each fault still injected while load flows
+ *                         (CI runs it: the gate keeps working)
  *   FAULTS_ONLY=f1,f2...  run only these scenarios (f1, f2, f3a, f3b, f4, f5, f6, f7)
  *   FAULTS_OUT=<dir>      where service logs go (default: a temp dir)
  */
 import 'reflect-metadata';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
@@ -17,6 +20,7 @@ import { machineLines } from '../lib/machine';
 import { onCleanup, runMain } from '../lib/processes';
 import { RestartableRedis } from '../lib/redis';
 import { sentIds } from '../lib/rig';
+import { waitForServiceIdle, waitForSubscriptionsLoaded } from '../lib/service-state';
 import {
   createSubscription,
   type ServiceProcess,
@@ -65,7 +69,27 @@ const SERVICE_ENV: Record<string, string> = {
   WORKER_LOCK_MS: '10000',
   DELIVERY_RETRY_SCHEDULE: '1s,2s,5s,10s,15s,15s,15s,15s,15s,15s,15s,15s,15s,15s,15s,15s',
   SHUTDOWN_TIMEOUT_MS: '10000',
+  FANOUT_CONCURRENCY: '50',
+  WORKER_CONCURRENCY: '50',
+  // The 'subscriptions loaded' line the scenarios wait for before the load starts.
+  LOG_LEVEL: 'info',
 };
+
+/**
+ * Requests one process can have in flight: an event per fan-out slot, to every subscription, and
+ * a job per delivery slot. A process killed (or cut from Redis) may have sent each of them without
+ * recording it, so each may be sent again: the most duplicates such a fault explains.
+ */
+const IN_FLIGHT_PER_PROCESS =
+  Number(SERVICE_ENV.FANOUT_CONCURRENCY) * SUBSCRIPTIONS + Number(SERVICE_ENV.WORKER_CONCURRENCY);
+
+/** How many duplicates a scenario's fault explains, and why. */
+interface DuplicateAllowance {
+  max: number;
+  why: string;
+}
+
+const NO_DUPLICATES: DuplicateAllowance = { max: 0, why: 'nothing in this fault resends' };
 
 interface World {
   redis: RestartableRedis;
@@ -83,6 +107,8 @@ interface Outcome {
   delivered: number;
   lost: number;
   duplicated: number;
+  duplicatesAllowed: number;
+  badSignatures: number;
   recoveryS?: number;
   notes: string[];
 }
@@ -141,11 +167,29 @@ async function waitAuthenticated(world: World, atLeast = 1): Promise<void> {
   );
 }
 
-async function subscribe(world: World, api: ServiceProcess): Promise<void> {
+/** Subscribes every receiver, then waits until each fan-out process has loaded them all. */
+async function subscribe(
+  world: World,
+  api: ServiceProcess,
+  fanOuts: ServiceProcess[] = [api],
+): Promise<void> {
   for (const receiver of world.receivers) {
     receiver.setSecret((await createSubscription(api, receiver.url)).secret);
   }
-  await sleep(1_200);
+  for (const p of fanOuts) {
+    // A change message, or the once-a-second version check, with room for a loaded machine.
+    const logFile = p.options.logFile ?? '';
+    const loaded = await waitForSubscriptionsLoaded(
+      () => (p.options.logFile ? readFileSync(logFile, 'utf8') : p.output.join('')),
+      world.receivers.length,
+      15_000,
+    );
+    if (!loaded) {
+      throw new Error(
+        `${p.options.name} did not load the subscriptions; see ${logFile || 'its output'}`,
+      );
+    }
+  }
 }
 
 function load(world: World): Promise<unknown> {
@@ -165,17 +209,27 @@ function load(world: World): Promise<unknown> {
  */
 async function settle(
   world: World,
+  api: ServiceProcess,
   scenario: string,
   faultEndMs: number,
   notes: string[],
+  allowance: DuplicateAllowance,
   tolerated: (at: number) => boolean = () => false,
 ): Promise<void> {
   const all = sentIds(world.sim);
   const required = all.filter((e) => !tolerated(e.at));
   const complete = (): boolean =>
     required.every((e) => world.receivers.every((r) => r.arrivals.has(e.id)));
+  const started = nowMs();
   const done = await waitUntil(complete, C.settleMs, 250);
-  await sleep(SMOKE ? 300 : 1_000); // late duplicates
+  // Then until nothing is left in fan-out or the queue: a late duplicate has arrived by then.
+  const idle = await waitForServiceIdle(
+    api.url,
+    Math.max(10_000, C.settleMs - (nowMs() - started)),
+  );
+  if (!idle) {
+    notes.push('the service did not go idle; late duplicates may be missing from the count');
+  }
   let lost = 0;
   let toleratedLost = 0;
   let delivered = 0;
@@ -203,13 +257,18 @@ async function settle(
       `${toleratedLost} deliveries of events sent <= 2 s before the kill missing (AOF everysec window, tolerated)`,
     );
   }
+  const duplicated = world.receivers.reduce((sum, r) => sum + r.duplicates, 0);
+  const badSignatures = world.receivers.reduce((sum, r) => sum + r.badSignatures, 0);
+  notes.push(`duplicates allowed ${allowance.max}: ${allowance.why}`);
   outcomes.push({
     scenario,
     events: all.length,
     expected: all.length * world.receivers.length,
     delivered,
     lost,
-    duplicated: world.receivers.reduce((sum, r) => sum + r.duplicates, 0),
+    duplicated,
+    duplicatesAllowed: allowance.max,
+    badSignatures,
     recoveryS: lost === 0 ? (recoveredAt - faultEndMs) / 1000 : undefined,
     notes,
   });
@@ -231,29 +290,21 @@ async function f1KillWorker(): Promise<void> {
     ]);
     try {
       await waitAuthenticated(world);
-      await subscribe(world, api);
-      let killedAt = nowMs();
-      const notes: string[] = [];
-      if (SMOKE) {
-        // Smoke: kill before the load (mechanics only). A read the dead worker had blocked in
-        // Redis can still be handed entries until Redis notices the closed socket: those wait
-        // out WORKER_LOCK_MS.
-        workerA.kill();
-        await workerA.exited;
-        killedAt = nowMs();
-        await load(world);
-        notes.push('smoke: worker killed before the load');
-      } else {
-        const running = load(world);
-        await atFault();
-        workerA.kill();
-        killedAt = nowMs();
-        await running;
-        notes.push(
-          `worker A kill -9 at ${C.faultAtSeconds} s; worker B carries on; what A held comes back after WORKER_LOCK_MS=${SERVICE_ENV.WORKER_LOCK_MS} ms`,
-        );
-      }
-      await settle(world, '1. kill -9 one of two workers', killedAt, notes);
+      await subscribe(world, api, [workerA, workerB]);
+      const running = load(world);
+      await atFault();
+      workerA.kill();
+      const killedAt = nowMs();
+      await running;
+      // A read the dead worker had blocked in Redis can still be handed entries until Redis
+      // notices the closed socket: those wait out WORKER_LOCK_MS too.
+      const notes = [
+        `worker A kill -9 at ${C.faultAtSeconds} s under load; worker B carries on; what A held comes back after WORKER_LOCK_MS=${SERVICE_ENV.WORKER_LOCK_MS} ms`,
+      ];
+      await settle(world, api, '1. kill -9 one of two workers', killedAt, notes, {
+        max: IN_FLIGHT_PER_PROCESS,
+        why: "the killed worker's requests in flight, sent again by the survivor",
+      });
     } finally {
       await Promise.all([ingest, workerA, workerB, api].map((p) => p.stop()));
     }
@@ -275,13 +326,27 @@ async function f2RedisRestart(): Promise<void> {
       await world.redis.launch();
       const restartedAt = nowMs();
       await running;
+      // Deliveries recorded in the AOF's last second(s) before the kill are forgotten, and made
+      // again; so are requests in flight when Redis vanished.
+      const inAofWindow = world.receivers.reduce(
+        (sum, r) =>
+          sum +
+          [...r.arrivals.values()].filter((a) => a.at > killedAt - 2_000 && a.at <= killedAt)
+            .length,
+        0,
+      );
       await settle(
         world,
+        service,
         '2. Redis kill -9, restart with AOF',
         restartedAt,
         [
           `Redis down ${fmtNum((restartedAt - killedAt) / 1000)} s; same service process throughout`,
         ],
+        {
+          max: inAofWindow + IN_FLIGHT_PER_PROCESS,
+          why: `${inAofWindow} deliveries in the 2 s AOF window before the kill, plus requests in flight`,
+        },
         (at) => at > killedAt - 2_000 && at <= killedAt,
       );
     } finally {
@@ -322,11 +387,13 @@ async function f3Wss(pongs: boolean): Promise<void> {
       const gap = world.sim.sentLog.filter((e) => e.sockets === 0).length;
       await settle(
         world,
+        service,
         pongs ? '3b. simulator stops answering pings' : '3a. simulator drops the WSS',
         backAt,
         [
           `reconnected ${fmtNum((backAt - faultAt) / 1000)} s after the fault; ${gap} frames sent while no socket was open (not expected)`,
         ],
+        NO_DUPLICATES,
       );
     } finally {
       await service.stop();
@@ -347,9 +414,16 @@ async function f4Receiver500(): Promise<void> {
       await sleep(Math.max(0, faultStart + C.errorSeconds * 1000 - nowMs()));
       failing.mode = 'ok';
       const recoveredAt = nowMs();
-      await settle(world, '4. one receiver answers 500, then recovers', recoveredAt, [
-        `receiver r1 answered 500 for ${C.errorSeconds} s (${fmtInt(failing.refused)} attempts refused); retry schedule ${SERVICE_ENV.DELIVERY_RETRY_SCHEDULE}`,
-      ]);
+      await settle(
+        world,
+        service,
+        '4. one receiver answers 500, then recovers',
+        recoveredAt,
+        [
+          `receiver r1 answered 500 for ${C.errorSeconds} s (${fmtInt(failing.refused)} attempts refused); retry schedule ${SERVICE_ENV.DELIVERY_RETRY_SCHEDULE}`,
+        ],
+        NO_DUPLICATES,
+      );
     } finally {
       await service.stop();
     }
@@ -371,9 +445,19 @@ async function f5Sigterm(): Promise<void> {
       await waitAuthenticated(world);
       const backAt = nowMs();
       await running;
-      await settle(world, '5. SIGTERM under load, fresh start', backAt, [
-        `stopped in ${fmtNum((stoppedAt - termAt) / 1000)} s with exit code ${code ?? 'signal'}; new process reading ${fmtNum((backAt - stoppedAt) / 1000)} s later`,
-      ]);
+      await settle(
+        world,
+        service,
+        '5. SIGTERM under load, fresh start',
+        backAt,
+        [
+          `stopped in ${fmtNum((stoppedAt - termAt) / 1000)} s with exit code ${code ?? 'signal'}; new process reading ${fmtNum((backAt - stoppedAt) / 1000)} s later`,
+        ],
+        // A clean stop finishes what it started; one that outlived SHUTDOWN_TIMEOUT_MS was killed.
+        code === 0
+          ? { max: 0, why: 'a clean stop finishes its requests in flight' }
+          : { max: IN_FLIGHT_PER_PROCESS, why: 'the stop was forced: its requests in flight' },
+      );
     } finally {
       await service.stop();
     }
@@ -387,13 +471,7 @@ async function f6Proxy(): Promise<void> {
       await waitAuthenticated(world);
       await subscribe(world, service);
       const notes: string[] = [];
-      let running: Promise<unknown> = Promise.resolve();
-      if (SMOKE) {
-        // Smoke: latency and cut before the load, so nothing waits out WORKER_LOCK_MS.
-        notes.push('smoke: fault injected before the load');
-      } else {
-        running = load(world);
-      }
+      const running = load(world);
       await sleep((C.faultAtSeconds / 2) * 1000);
       proxy!.latencyMs = 100; // each way: +200 ms per round trip
       await sleep((C.faultAtSeconds / 2) * 1000);
@@ -402,14 +480,14 @@ async function f6Proxy(): Promise<void> {
       proxy!.restore();
       proxy!.latencyMs = 0;
       const restoredAt = nowMs();
-      if (SMOKE) {
-        running = load(world);
-      }
       await running;
       notes.push(
         `+200 ms round trip for ${fmtNum(C.faultAtSeconds / 2)} s, then connections cut and black-holed for ${C.cutSeconds} s`,
       );
-      await settle(world, '6. Redis via proxy: +200 ms RTT, then cut', restoredAt, notes);
+      await settle(world, service, '6. Redis via proxy: +200 ms RTT, then cut', restoredAt, notes, {
+        max: IN_FLIGHT_PER_PROCESS,
+        why: 'requests answered while Redis was cut off, whose record could not be written',
+      });
     } finally {
       await service.stop();
     }
@@ -472,6 +550,8 @@ async function main(): Promise<number> {
         'delivered',
         'lost',
         'duplicated',
+        'allowed',
+        'bad signatures',
         'recovery s',
       ],
       ...outcomes.map((o) => [
@@ -481,19 +561,43 @@ async function main(): Promise<number> {
         fmtInt(o.delivered),
         fmtInt(o.lost),
         fmtInt(o.duplicated),
+        fmtInt(o.duplicatesAllowed),
+        fmtInt(o.badSignatures),
         o.recoveryS === undefined ? 'n/a' : fmtNum(o.recoveryS),
       ]),
     ]),
   );
   out();
   outcomes.forEach((o) => out(`${o.scenario}: ${o.notes.join('; ')}`));
-  const failed = outcomes.filter((o) => o.lost > 0);
+  const failures = outcomes.flatMap((o) => verdict(o).map((why) => `${o.scenario}: ${why}`));
+  if (outcomes.length === 0) {
+    failures.push(`no scenario ran (FAULTS_ONLY=${[...ONLY].join(',')})`);
+  }
   out(
-    failed.length === 0
-      ? '\nPASS: nothing lost'
-      : `\nFAIL: events lost in ${failed.map((o) => o.scenario).join(', ')}`,
+    failures.length === 0
+      ? '\nPASS: nothing lost, every signature verified, no duplicate the faults do not explain'
+      : `\nFAIL:\n${failures.map((f) => `  ${f}`).join('\n')}`,
   );
-  return failed.length === 0 ? 0 : 1;
+  return failures.length === 0 ? 0 : 1;
 }
 
-runMain(main);
+/** Why a scenario fails the suite; empty when it passes. */
+export function verdict(
+  o: Pick<Outcome, 'lost' | 'badSignatures' | 'duplicated' | 'duplicatesAllowed'>,
+): string[] {
+  const why: string[] = [];
+  if (o.lost > 0) {
+    why.push(`${o.lost} deliveries lost`);
+  }
+  if (o.badSignatures > 0) {
+    why.push(`${o.badSignatures} requests with a signature that does not verify`);
+  }
+  if (o.duplicated > o.duplicatesAllowed) {
+    why.push(`${o.duplicated} duplicates, more than the ${o.duplicatesAllowed} the fault explains`);
+  }
+  return why;
+}
+
+if (require.main === module) {
+  runMain(main);
+}

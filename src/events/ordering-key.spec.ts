@@ -17,3 +17,14 @@ describe('orderingKeyOf', () => {
     expect(orderingKeyOf(type, data)).toBe(expected);
   });
 });
+
+describe('orderingKeyOf, edges', () => {
+  it.each([null, undefined, 'c1', 42])('has no key for data that is not an object (%p)', (data) => {
+    expect(orderingKeyOf('call.live', data)).toBeUndefined();
+  });
+
+  it('keeps a key of exactly the longest length, drops one longer', () => {
+    expect(orderingKeyOf('call.live', { callId: 'c'.repeat(128) })).toBe(`call:${'c'.repeat(128)}`);
+    expect(orderingKeyOf('call.live', { callId: 'c'.repeat(129) })).toBeUndefined();
+  });
+});

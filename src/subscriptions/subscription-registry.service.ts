@@ -135,6 +135,13 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
       const snapshot = await this.repository.snapshot();
       this.enabled = snapshot.subscriptions.filter((s) => s.enabled).map(compileSubscription);
       this.enabledById = new Map(this.enabled.map((sub) => [sub.id, sub]));
+      if (snapshot.version !== this.version) {
+        // Rare (a subscription changed), and what an operator or a test waits for after a change.
+        this.logger.info(
+          { enabled: this.enabled.length, version: snapshot.version },
+          'subscriptions loaded',
+        );
+      }
       this.version = snapshot.version;
       this.loadedChanges = target;
     } while (this.loadedChanges !== this.changes);

@@ -1,6 +1,7 @@
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/harness';
 import { createSubscription, E2E_ADMIN_KEY, opentactEnv, until } from '../support/e2e-env';
+import { waitForSubscriptions } from '../support/service-conditions';
 import {
   killAllServices,
   metricSum,
@@ -80,6 +81,7 @@ describe('/metrics of the real service moves with the traffic', () => {
       createSubscription(app, { url: receiver.url('fail'), eventTypes: ['call.*'] }),
       createSubscription(app, { url: receiver.url('gone'), eventTypes: ['account.*'] }),
     ]);
+    await waitForSubscriptions(app, 3);
     const before = await scrape();
     for (const [name, type] of Object.entries(SERIES)) {
       expect({ name, type: before.types.get(name) }).toEqual({ name, type });

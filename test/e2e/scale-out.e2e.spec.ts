@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { OpentactSimulator } from '../../src/simulator/opentact-simulator';
-import { createSubscription, E2E_ADMIN_KEY, opentactEnv, sleep, until } from '../support/e2e-env';
+import { createSubscription, E2E_ADMIN_KEY, opentactEnv, until } from '../support/e2e-env';
 import { deletePrefix, TEST_REDIS_URL } from '../support/harness';
 import {
   killAllServices,
@@ -11,6 +11,7 @@ import {
   startService,
 } from '../support/process-harness';
 import { RecordingReceiver } from '../support/recording-receiver';
+import { waitForSettled, waitForSubscriptions } from '../support/service-conditions';
 
 const FRAMES = 500;
 const RATE = 200;
@@ -56,7 +57,8 @@ describe('scale-out: 2 ingest + 2 worker processes deliver exactly once per subs
       createSubscription(api, { url: receiver.url('a'), eventTypes: ['*'] }),
       createSubscription(api, { url: receiver.url('b'), eventTypes: ['*'] }),
     ]);
-    await sleep(300); // the workers' subscription snapshots pick up the change feed
+    // Both workers match events against both subscriptions before the load starts.
+    await Promise.all(workers.map((w) => waitForSubscriptions(w, 2)));
 
     await sim.emitAtRate({ ratePerSecond: RATE, count: FRAMES, kind: 'mixed' });
     const sent = sim.sentLog;
@@ -69,7 +71,8 @@ describe('scale-out: 2 ingest + 2 worker processes deliver exactly once per subs
       30_000,
       `${FRAMES} deliveries per receiver (a: ${receiver.on('a').length}, b: ${receiver.on('b').length})`,
     );
-    await sleep(1_000); // a late duplicate would arrive now
+    // Nothing left in fan-out or in the queue: a late duplicate would have arrived by now.
+    await waitForSettled(api, 20_000);
     for (const route of ['a', 'b']) {
       const ids = receiver.on(route).map((w) => w.webhookId);
       const unique = new Set(ids);

@@ -3,6 +3,7 @@ import { createSubscription, E2E_ADMIN_KEY, opentactEnv, sleep, until } from '..
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/harness';
 import { killAllServices, type ServiceProcess, startService } from '../support/process-harness';
 import { RecordingReceiver, simulatorId } from '../support/recording-receiver';
+import { waitForSettled, waitForSubscriptions } from '../support/service-conditions';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const WORKER_CONCURRENCY = 50;
@@ -46,9 +47,11 @@ describe('graceful shutdown under load loses nothing', () => {
     const first: ServiceProcess = await startService({ name: 'first', env: env() });
     await first.waitForReady(200);
     await createSubscription(first, { url: receiver.url('ok'), eventTypes: ['*'] });
+    await waitForSubscriptions(first, 1);
 
     const load = sim.emitAtRate({ ratePerSecond: RATE, count: FRAMES });
-    await sleep(2_500);
+    // Stop mid-load: once two seconds' worth was delivered, with most of the frames still to come.
+    await until(() => receiver.received.length >= 2 * RATE, 15_000, 'deliveries to flow');
     const receivedAtKill = receiver.received.length;
     first.signal('SIGTERM');
     const probes: (number | undefined)[] = [];
@@ -81,7 +84,8 @@ describe('graceful shutdown under load loses nothing', () => {
         `${missing.length} of ${expected.size} events never delivered (e.g. ${missing.slice(0, 3).join(', ')}); ${String(error)}`,
       );
     }
-    await sleep(500); // let any late duplicate arrive before counting
+    // Nothing left in fan-out or in the queue: any late duplicate has arrived before counting.
+    await waitForSettled(second, 20_000);
     const perId = new Map<string, number>();
     for (const webhook of receiver.received) {
       perId.set(webhook.webhookId, (perId.get(webhook.webhookId) ?? 0) + 1);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import type { RotateSecretResponseDto } from '../../../src/subscriptions/dto/subscription-response.dto';
+import { SubscriptionRegistry } from '../../../src/subscriptions/subscription-registry.service';
 import {
   api,
   createSubscription,
@@ -97,6 +98,14 @@ describe('delivery: Standard Webhooks signatures, checked with standardwebhooks 
     expect(shown.previousSecrets).toHaveLength(1);
     expect(shown.previousSecrets[0].expiresAt).toBe(rotated.body.previousSecretExpiresAt);
     expect(JSON.stringify(shown)).not.toContain(newSecret);
+    // The fan-out signs from its snapshot, which learns of the rotation a moment later.
+    const registry = bridge.app.get(SubscriptionRegistry);
+    await waitFor(
+      async () =>
+        (await registry.findEnabled(generated.id))?.subscription.secrets[0]?.secret === newSecret,
+      5_000,
+      'the fan-out to hold the rotated secret',
+    );
 
     const [during] = await deliverOne(1);
     expect(signatures(during)).toHaveLength(2);
