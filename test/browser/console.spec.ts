@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'puppeteer-core';
 import type { OpentactSimulator } from '../../src/simulator/opentact-simulator';
+import { OperationalStatsRepository } from '../../src/metrics/operational-stats.repository';
 import { launchChromium, screenshot, watchPageProblems } from '../support/browser';
 import { api, startBridge, startSimulator } from '../support/delivery-app';
 import {
@@ -109,7 +110,6 @@ describe('operator console (/console) in Chromium', () => {
     }));
     expect(storage).toEqual({ session: [TEST_ADMIN_KEY], local: 0, cookie: '' });
     expect(await textOf('main')).toMatch(/Deliveries, last hour/);
-    await screenshot(page, 'status');
   });
 
   it('creates a subscription', async () => {
@@ -298,6 +298,18 @@ describe('operator console (/console) in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'deliveries-phone');
     await page.setViewport({ width: 1280, height: 900 });
+  });
+
+  it('shows the last hour of deliveries in the status view', async () => {
+    // Counts reach Redis every few seconds; here, at once.
+    await bridge.app.get(OperationalStatsRepository).flush();
+    await go('status');
+    await page.waitForFunction(
+      () => Number(document.querySelector('#outcome-success dd')?.textContent) >= 2,
+      WAIT,
+    );
+    expect(Number(await textOf('#outcome-dead dd'))).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'status');
   });
 
   it('signs out when the API refuses the stored key', async () => {

@@ -21,7 +21,17 @@ describe('npm run demo', () => {
       },
     );
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // While it runs, the console it prints must answer, its bundle built from the sources.
+    let consoleCheck: Promise<number[]> | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /^console\s+(http:\/\/\S+\/console)\s/m.exec(output)?.[1];
+      if (url && !consoleCheck) {
+        consoleCheck = Promise.all(
+          [url, `${url}/assets/console.js`].map(async (u) => (await fetch(u)).status),
+        ).catch(() => [-1]);
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
@@ -32,6 +42,7 @@ describe('npm run demo', () => {
     });
 
     expect(output).toMatch(/subscribed sub_/);
+    expect(await consoleCheck).toEqual([200, 200]);
     const summary = /demo done: (\d+) webhook\(s\) received, (\d+) with a valid signature/.exec(
       output,
     );

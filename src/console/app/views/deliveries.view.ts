@@ -26,7 +26,8 @@ function subscriptionOptions(
 
 /** One delivery with every attempt: when, how long, the status code, the error, the body. */
 function detail(d: Delivery, onRetry: () => void): HTMLElement {
-  const attempts = [...(d.attempts ?? [])].sort((a, b) => b.attempt - a.attempt);
+  // Newest first, by time: a manual retry starts a new schedule, numbered from 1 again.
+  const attempts = [...(d.attempts ?? [])].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   return h(
     'section',
     {
@@ -79,7 +80,7 @@ function detail(d: Delivery, onRetry: () => void): HTMLElement {
                   a.responseBody + (a.responseTruncated ? '\n… (truncated)' : ''),
                 ),
           ]),
-          (i) => ({ 'data-attempt': attempts[i]?.attempt }),
+          (i) => ({ 'data-attempt': attempts.length - i }),
         ),
   );
 }

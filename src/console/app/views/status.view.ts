@@ -50,8 +50,8 @@ function minuteChart(status: Status): Element {
   return chart;
 }
 
-function stat(label: string, value: string | number, kind = ''): HTMLElement {
-  return h('div', { class: `stat ${kind}` }, h('dt', {}, label), h('dd', {}, String(value)));
+function stat(label: string, value: string | number, kind = '', id?: string): HTMLElement {
+  return h('div', { class: `stat ${kind}`, id }, h('dt', {}, label), h('dd', {}, String(value)));
 }
 
 function render(status: Status): HTMLElement[] {
@@ -93,9 +93,9 @@ function render(status: Status): HTMLElement[] {
       h(
         'dl',
         { class: 'stats' },
-        stat('Succeeded', hour.success, 'ok'),
+        stat('Succeeded', hour.success, 'ok', 'outcome-success'),
         stat('Failed, retrying', hour.retry, hour.retry > 0 ? 'warn' : ''),
-        stat('Dead', hour.dead, hour.dead > 0 ? 'bad' : ''),
+        stat('Dead', hour.dead, hour.dead > 0 ? 'bad' : '', 'outcome-dead'),
         stat('Disabled by 410', hour.disabled),
         stat('Skipped', hour.skipped),
       ),
