@@ -40,7 +40,7 @@ RUN --mount=type=cache,target=/root/.npm \
 
 # ---------------------------------------------------------------------------------------------
 # build: compile src/ to dist/ (dist/main.js, and the simulator and demo receiver that only the
-# demo image ships).
+# demo image ships), and bundle the operator console into dist/console/public with esbuild.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
     await app.listen(0, '127.0.0.1');
     const apiUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     out(`bridge     ${apiUrl}  (OpenAPI ${apiUrl}/docs, admin key ${adminApiKey})`);
+    out(`console    ${apiUrl}/console  (sign in with the admin key above)`);
 
     const created = await fetch(`${apiUrl}/v1/subscriptions`, {
       method: 'POST',

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type AppConfig } from './config/app-config';
 import { runsApi, runsIngest, runsWorker } from './config/app-role';
 import { ConfigModule } from './config/config.module';
+import { ConsoleModule } from './console/console.module';
 import { DeliveryApiModule } from './delivery/delivery-api.module';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { EventsApiModule, EventsModule } from './events/events.module';
@@ -19,7 +20,8 @@ import { SubscriptionsApiModule } from './subscriptions/subscriptions.module';
 
 /**
  * Composes the service for one process. APP_ROLE decides what runs: `ingest` holds the Opentact
- * WSS, `worker` fans out and delivers, `api` serves the admin API, `all` does everything.
+ * WSS, `worker` fans out and delivers, `api` serves the admin API, the live stream and the
+ * console, `all` does everything.
  */
 @Module({})
 export class AppModule {
@@ -48,6 +50,7 @@ export class AppModule {
         EventsApiModule,
         StreamModule,
         StatusModule,
+        ConsoleModule,
       );
     }
     return { module: AppModule, imports };

@@ -12,6 +12,8 @@ const ROOT = join(__dirname, '..', '..', '..');
 describe('npm run demo', () => {
   let output = '';
   let code: number | null = null;
+  // While it runs, the console it prints must answer, its bundle built from the sources.
+  let consoleCheck: Promise<number[]> | undefined;
 
   beforeAll(async () => {
     const child = spawn(
@@ -30,7 +32,15 @@ describe('npm run demo', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /^console\s+(http:\/\/\S+\/console)\s/m.exec(output)?.[1];
+      if (url && !consoleCheck) {
+        consoleCheck = Promise.all(
+          [url, `${url}/assets/console.js`].map(async (u) => (await fetch(u)).status),
+        ).catch(() => [-1]);
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
@@ -41,8 +51,9 @@ describe('npm run demo', () => {
     });
   }, 60_000);
 
-  it('plays the scenarios and every webhook arrives with a valid signature', () => {
+  it('plays the scenarios and every webhook arrives with a valid signature', async () => {
     expect(output).toMatch(/subscribed sub_\S+ -> \S+ for every event type/);
+    expect(await consoleCheck).toEqual([200, 200]);
     const summary = /demo done: (\d+) webhook\(s\) received, (\d+) with a valid signature/.exec(
       output,
     );
