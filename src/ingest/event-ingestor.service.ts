@@ -29,6 +29,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 interface Pending {
   event: NormalizedEvent;
   append: EventToAppend;
+  /** Recovered over REST: its outcome is counted by the recovery's own metric. */
+  recovered?: true;
 }
 
 /**
@@ -97,7 +99,11 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
   ): Promise<(string | undefined)[]> {
     return Promise.all(
       items.map(({ event, aliases }) =>
-        this.batcher.add({ event, append: this.toAppend(event, webhookBody(event), aliases) }),
+        this.batcher.add({
+          event,
+          append: this.toAppend(event, webhookBody(event), aliases),
+          recovered: true,
+        }),
       ),
     );
   }
@@ -150,9 +156,13 @@ export class EventIngestor implements FrameSink, BeforeApplicationShutdown {
     const entryIds = await this.log.append(items.map((i) => i.append));
     const debug = this.logger.isLevelEnabled('debug');
     for (let i = 0; i < items.length; i++) {
-      const { event } = items[i];
+      const { event, recovered } = items[i];
       if (entryIds[i] === undefined) {
-        this.metrics.duplicatesSuppressed.inc();
+        // A recovered state already delivered through the WSS is the recovery working, not a
+        // duplicate frame: otb_recovery_events_total{outcome="duplicate"} counts it.
+        if (!recovered) {
+          this.metrics.duplicatesSuppressed.inc();
+        }
         if (debug) {
           this.logger.debug(
             { eventId: event.id, eventType: event.type },

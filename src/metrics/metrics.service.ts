@@ -34,7 +34,7 @@ export class MetricsService {
   });
   readonly duplicatesSuppressed = new Counter({
     name: 'otb_events_duplicates_total',
-    help: 'Events not enqueued because an event with the same id is already retained',
+    help: 'Events read from the WSS and not enqueued because the same event is already retained (recovered ones: otb_recovery_events_total)',
     registers: [this.registry],
   });
   readonly framesQuarantined = new Counter({
