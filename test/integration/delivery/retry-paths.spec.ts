@@ -19,7 +19,7 @@ import {
 import {
   deletePrefix,
   type StartedApp,
-  TEST_REDIS_URL,
+  testRedis,
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
@@ -126,7 +126,7 @@ describe('delivery: queued retries (after the first attempt)', () => {
       DELIVERY_RETRY_SCHEDULE: SCHEDULE.join(','),
       DELIVERY_TIMEOUT_MS: '2000',
     });
-    redis = new Redis(TEST_REDIS_URL);
+    redis = testRedis();
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import {
   deletePrefix,
   startApp,
   type StartedApp,
-  TEST_REDIS_URL,
+  testRedis,
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
@@ -35,7 +35,7 @@ describe('ingest: a failed event-log write is retried, not dropped', () => {
   beforeAll(async () => {
     sim = new OpentactSimulator({ port: 0 });
     await sim.start();
-    redis = new Redis(TEST_REDIS_URL);
+    redis = testRedis();
     app = await startApp({
       APP_ROLE: 'ingest',
       OPENTACT_REST_URL: sim.restUrl,
