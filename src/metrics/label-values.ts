@@ -1,7 +1,6 @@
 import { KNOWN_EVENT_TYPES, PASSTHROUGH_PREFIX } from '../events/event-type.enum';
 import { FRAME_TYPE_LABELS } from '../events/frame-kind';
 import { QuarantineReason } from '../events/normalized-event';
-import type { CloseReason } from '../stream/stream-client';
 
 /**
  * Label values must come from a bounded set: every distinct value is a series kept in memory
@@ -44,6 +43,7 @@ export const DELIVERY_OUTCOME_LABELS: readonly { outcome: string; status_class: 
 
 export const SUBSCRIPTION_DISABLED_REASON_LABELS: readonly string[] = ['gone', 'failing'];
 
+/** Why the server closed a live-stream client; the stream's own CloseReason is this set. */
 export const STREAM_CLOSE_REASON_LABELS = [
   'slow',
   'catch_up',
@@ -51,4 +51,4 @@ export const STREAM_CLOSE_REASON_LABELS = [
   'since',
   'bad_message',
   'shutdown',
-] as const satisfies readonly CloseReason[];
+] as const;

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { EventTypeMatcher } from '../subscriptions/subscription-matcher';
 import type { StreamEvent, StreamSink } from './stream-hub.service';
+import type { STREAM_CLOSE_REASON_LABELS } from '../metrics/label-values';
 
 /** Close codes of the stream, documented in the OpenAPI description of GET /v1/stream. */
 export const StreamCloseCode = {
@@ -16,7 +17,8 @@ export const StreamCloseCode = {
   BadMessage: 4400,
 } as const;
 
-export type CloseReason = 'slow' | 'catch_up' | 'auth' | 'since' | 'bad_message' | 'shutdown';
+/** Why the server closed a client: a bounded set, because it is a metric label. */
+export type CloseReason = (typeof STREAM_CLOSE_REASON_LABELS)[number];
 
 export interface StreamClientOptions {
   maxBufferBytes: number;
