@@ -20,7 +20,8 @@ export interface GapWorld {
   receivers: CountingReceiver[];
 }
 
-export interface GapRecoveryOutcome {
+/** What one fault scenario measured; run-faults.ts adds the scenario's name and judges it. */
+export interface FaultOutcome {
   events: number;
   expected: number;
   delivered: number;
@@ -69,7 +70,7 @@ async function recordWhileDown(sim: OpentactSimulator, outageMs: number): Promis
 export async function runGapRecovery<W extends GapWorld>(
   world: W,
   deps: GapRecoveryDeps<W>,
-): Promise<GapRecoveryOutcome> {
+): Promise<FaultOutcome> {
   const service = await deps.start(world);
   try {
     await deps.waitAuthenticated(world);

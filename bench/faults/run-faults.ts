@@ -28,7 +28,7 @@ import {
   startService,
 } from '../lib/service';
 import { fmtInt, fmtNum, mustWaitUntil, nowMs, out, sleep, table, waitUntil } from '../lib/util';
-import { runGapRecovery } from './gap-recovery.fault';
+import { type FaultOutcome, runGapRecovery } from './gap-recovery.fault';
 import { TcpFaultProxy } from './tcp-proxy';
 
 const SMOKE = process.env.FAULTS_SMOKE === '1' || process.argv.includes('--smoke');
@@ -100,17 +100,8 @@ interface World {
   logDir: string;
 }
 
-interface Outcome {
+interface Outcome extends FaultOutcome {
   scenario: string;
-  events: number;
-  expected: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  duplicatesAllowed: number;
-  badSignatures: number;
-  recoveryS?: number;
-  notes: string[];
 }
 
 let logDir = '';
