@@ -1,13 +1,27 @@
 // Mutation testing (StrykerJS 9.x: 10.x needs Node 22). Slow, so not in CI: `npm run mutation`
 // mutates src/events, src/delivery and src/platform; MUTATE=src/delivery narrows it to one folder
 // (a glob or a comma-separated list), which is how the figures in docs/TESTING.md were measured.
-// Mutants are killed by the unit specs beside the code: they run in the Stryker process, so a
-// mutant is live in them, and perTest coverage runs only the specs that reach it.
+// Mutants are killed by the unit specs beside the code and by the integration specs that build
+// one component against real Redis, HTTP or the simulator (FOCUSED_INTEGRATION below): both run
+// in the Stryker process, so a mutant is live in them. Each mutant runs only the spec files that
+// import its file (findRelatedTests) and, within them, only the tests that reached it (perTest
+// coverage). Specs that boot the whole application (test/support/delivery-app) or spawn service
+// processes are left out: every file is related to them, so each mutant would pay for all of them,
+// and a spawned process never sees the active mutant. ingest/ingest.spec.ts (a whole ingest
+// against the simulator, 9 s) is left out for the same reason: write-errors covers its paths here.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const jestConfig = require('./jest.config.js');
-const unit = jestConfig.projects.find((p) => p.displayName === 'unit');
+
+const FOCUSED_INTEGRATION = [
+  'delivery-sender/webhook-http-client',
+  'events/event-log',
+  'events/quarantine-repository',
+  'ingest/write-errors',
+  'platform/opentact-connection',
+  'platform/subscription-health',
+];
 
 const FOLDERS = ['src/events', 'src/delivery', 'src/platform'];
 const selected = (process.env.MUTATE ?? FOLDERS.join(','))
@@ -25,8 +39,22 @@ export default {
   testRunner: 'jest',
   jest: {
     projectType: 'custom',
-    enableFindRelatedTests: false,
-    config: { ...jestConfig, projects: [{ ...unit, rootDir: '.' }] },
+    enableFindRelatedTests: true,
+    // One flat project: Stryker wraps the top-level test environment to see which test reaches
+    // which mutant, and a project inside `projects` would not get that wrapper.
+    config: {
+      testTimeout: jestConfig.testTimeout,
+      globalSetup: jestConfig.globalSetup,
+      globalTeardown: jestConfig.globalTeardown,
+      transform: jestConfig.transform,
+      testEnvironment: 'node',
+      rootDir: '.',
+      roots: ['<rootDir>/src', '<rootDir>/test/integration'],
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        ...FOCUSED_INTEGRATION.map((name) => `<rootDir>/test/integration/${name}.spec.ts`),
+      ],
+    },
   },
   mutate,
   coverageAnalysis: 'perTest',
