@@ -51,6 +51,11 @@ export class RecoveryFailedError extends Error {
   readonly code = 'RECOVERY_FAILED';
 }
 
+/** The process is shutting down: the gap stays claimable and the next process resumes it. */
+export class RecoveryInterruptedError extends Error {
+  readonly code = 'RECOVERY_INTERRUPTED';
+}
+
 /**
  * Recovers one claimed gap: pages through Opentact's SMS and call searches over the gap plus the
  * margin, paced and retried with backoff, turns each entity state into the event the WSS would
@@ -117,10 +122,18 @@ export class GapRecoverer {
         await this.recoverSearch(search, window, gap, owner, report, isRunning);
       }
     } catch (error) {
-      report.state = 'failed';
+      const interrupted = error instanceof RecoveryInterruptedError;
+      report.state = interrupted ? 'interrupted' : 'failed';
       report.lastError = error instanceof Error ? error.message : String(error);
       report.finishedAt = new Date().toISOString();
       await this.saveReport(report);
+      if (interrupted) {
+        log.info(
+          { recovered: report.recovered, entities: report.entities },
+          'gap recovery interrupted by shutdown; the gap stays claimable and is resumed',
+        );
+        throw error;
+      }
       log.error(
         { err: { message: report.lastError }, recovered: report.recovered, errors: report.errors },
         'gap recovery stopped; the gap stays claimable and is retried',
@@ -206,7 +219,9 @@ export class GapRecoverer {
   ): Promise<SearchPage> {
     for (let attempt = 1; ; attempt++) {
       if (!isRunning()) {
-        throw new RecoveryFailedError('stopped while recovering');
+        throw new RecoveryInterruptedError(
+          'stopped while recovering: the process is shutting down',
+        );
       }
       await this.pacer.next();
       report.requests++;

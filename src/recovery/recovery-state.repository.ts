@@ -24,7 +24,8 @@ export interface RecoveryReport {
   gapTo: string;
   gapSeconds: number;
   truncated: boolean;
-  state: 'recovering' | 'done' | 'failed';
+  /** interrupted: the process stopped mid-way; the gap stays claimable and is resumed. */
+  state: 'recovering' | 'done' | 'failed' | 'interrupted';
   /** Entities read from the searches. */
   entities: number;
   /** Events appended because the WSS had not delivered them. */

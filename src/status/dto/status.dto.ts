@@ -79,7 +79,7 @@ class RecoveredGapDto {
     description: 'Longer than RECOVERY_MAX_WINDOW_SECONDS: only that much was searched',
   })
   truncated!: boolean;
-  @ApiProperty({ enum: ['recovering', 'done', 'failed'] }) state!: string;
+  @ApiProperty({ enum: ['recovering', 'done', 'failed', 'interrupted'] }) state!: string;
   @ApiProperty({ description: 'SMS and calls read from the searches' }) entities!: number;
   @ApiProperty({ description: 'Events delivered because the WSS had missed them' })
   recovered!: number;
