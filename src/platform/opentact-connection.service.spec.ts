@@ -131,6 +131,8 @@ interface Harness {
     onOversizeFrame: jest.Mock<void, [number | undefined]>;
   };
   logs: string[];
+  /** Errors the socket factory throws, one per create(), before it creates sockets again. */
+  createErrors: Error[];
   sink: FrameSink & { onFrame: jest.Mock<Promise<void>, [Buffer, boolean, number]> };
   socket(i?: number): FakeSocket;
 }
@@ -144,6 +146,7 @@ function setup(
   const frames: string[] = [];
   const issued: string[] = [];
   const logs: string[] = [];
+  const createErrors: Error[] = [];
   const tokens = {
     canRefresh: true,
     getToken: jest.fn((_opts?: { fresh?: boolean }): Promise<OpentactToken> => {
@@ -183,6 +186,10 @@ function setup(
     rest,
     sockets: {
       create: (): LiveSocket => {
+        const error = createErrors.shift();
+        if (error) {
+          throw error;
+        }
         const s = new FakeSocket();
         sockets.push(s);
         return s;
@@ -204,6 +211,7 @@ function setup(
     rest,
     listener,
     logs,
+    createErrors,
     sink,
     socket: (i = sockets.length - 1) => sockets[i],
   };
@@ -212,6 +220,14 @@ function setup(
 /** Runs timers due within `ms` and the promise jobs they queue. */
 const advance = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms);
 const flush = (): Promise<void> => advance(0);
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+const logLines = (h: Harness, msg: string): LogLine[] =>
+  h.logs.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg === msg);
 
 async function connected(h: Harness): Promise<FakeSocket> {
   await h.conn.start();
@@ -933,7 +949,186 @@ describe('OpentactConnection', () => {
       await advance(1);
       await stopping;
       expect(done).toBe(true);
+      expect(logLines(h, 'stopped with sink calls still in flight')).toEqual([
+        expect.objectContaining({ level: 40, pendingFrames: 1 }),
+      ]);
       expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('failure paths', () => {
+    it('reconnects with the ordinary backoff when no socket can be created', async () => {
+      const h = make();
+      h.createErrors.push(new Error('invalid url'));
+      await h.conn.start();
+      await flush();
+      expect(h.sockets).toHaveLength(0);
+      expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 0 });
+      expect(logLines(h, 'could not open a socket to Opentact')).toEqual([
+        expect.objectContaining({
+          level: 40,
+          socket: 1,
+          err: expect.objectContaining({ message: 'invalid url' }) as unknown,
+        }),
+      ]);
+      await advance(499);
+      expect(h.sockets).toHaveLength(0);
+      await advance(1);
+      expect(h.sockets).toHaveLength(1);
+      expect(h.conn.status().reconnectCount).toBe(1);
+    });
+
+    it('logs an unreachable login with its code and keeps the token request non-fresh', async () => {
+      const h = make();
+      h.tokens.getToken.mockRejectedValueOnce(
+        new OpentactAuthError('OPENTACT_UNREACHABLE', 'no answer'),
+      );
+      await h.conn.start();
+      await flush();
+      expect(logLines(h, 'could not get an Opentact token')).toEqual([
+        expect.objectContaining({
+          level: 40,
+          err: expect.objectContaining({
+            message: 'no answer',
+            code: 'OPENTACT_UNREACHABLE',
+          }) as unknown,
+        }),
+      ]);
+      expect(h.listener.onAuthFailure).not.toHaveBeenCalled();
+      await advance(500);
+      expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: false });
+      expect(h.sockets).toHaveLength(1);
+    });
+
+    it('keeps the old socket when a fresh token cannot be had, and retries with growing backoff', async () => {
+      const h = make();
+      const old = await connected(h);
+      h.tokens.getToken
+        .mockRejectedValueOnce(new OpentactAuthError('OPENTACT_UNREACHABLE', 'no answer'))
+        .mockRejectedValueOnce('down');
+      await advance(HOUR - 600_000);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(2);
+      expect(h.sockets).toHaveLength(1);
+      expect(old.closedWith).toBeUndefined();
+      expect(h.conn.status()).toMatchObject({ state: 'open', authFailures: 0 });
+      expect(logLines(h, 'token refresh failed; keeping the old socket')).toEqual([
+        expect.objectContaining({
+          reason: 'could not get a fresh token: no answer',
+          retryInMs: 750,
+        }),
+      ]);
+      await advance(750);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(3);
+      expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: true });
+      expect(logLines(h, 'token refresh failed; keeping the old socket')[1]).toMatchObject({
+        reason: 'could not get a fresh token: down',
+        retryInMs: 1_500,
+      });
+      await advance(1_499);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(3);
+      await advance(1);
+      expect(h.sockets).toHaveLength(2);
+      h.socket().open();
+      h.socket().ack();
+      expect(old.closedWith).toEqual({ code: 1000, reason: 'token refresh' });
+    });
+
+    it('counts a refused refresh login as an auth failure', async () => {
+      const h = make();
+      await connected(h);
+      h.tokens.getToken.mockRejectedValueOnce(
+        new OpentactAuthError('OPENTACT_AUTH_REJECTED', 'Opentact rejected the credentials', 401),
+      );
+      await advance(HOUR - 600_000);
+      expect(h.conn.status()).toMatchObject({ state: 'open', authFailures: 1 });
+      expect(h.listener.onAuthFailure).toHaveBeenCalledWith('Opentact rejected the credentials');
+    });
+
+    it('keeps the old socket when the refresh socket cannot be created', async () => {
+      const h = make();
+      const old = await connected(h);
+      h.createErrors.push(new Error('invalid url'));
+      await advance(HOUR - 600_000);
+      expect(h.sockets).toHaveLength(1);
+      expect(old.closedWith).toBeUndefined();
+      expect(logLines(h, 'token refresh failed; keeping the old socket')).toEqual([
+        expect.objectContaining({ reason: 'could not open a socket', retryInMs: 750 }),
+      ]);
+      await advance(750);
+      expect(h.sockets).toHaveLength(2);
+    });
+
+    it('never refreshes a token without a known expiry', async () => {
+      const h = make();
+      h.tokens.getToken.mockResolvedValueOnce({ token: 'opaque' });
+      await connected(h);
+      await advance(10 * HOUR);
+      expect(h.sockets).toHaveLength(1);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('starts once however often it is asked, through the Nest hooks too', async () => {
+      const h = make();
+      await h.conn.onApplicationBootstrap();
+      await h.conn.start();
+      await flush();
+      expect(h.sockets).toHaveLength(1);
+      expect(h.tokens.getToken).toHaveBeenCalledTimes(1);
+      h.socket().open();
+      h.socket().ack();
+      await h.conn.onModuleDestroy();
+      expect(h.socket().closedWith).toEqual({ code: 1000, reason: 'shutdown' });
+      expect(h.conn.status().state).toBe('closed');
+    });
+
+    it('notifies listeners added later as well', async () => {
+      const h = make();
+      const states: ConnectionState[] = [];
+      h.conn.addListener({ onStateChange: (s) => void states.push(s) });
+      await connected(h);
+      expect(states).toEqual(['connecting', 'authenticating', 'open']);
+    });
+
+    it('bounds the bytes in flight at 64 MiB when the socket limit is unknown', async () => {
+      const h = make();
+      const sockets: FakeSocket[] = [];
+      const conn = new OpentactConnection({
+        config: baseConfig,
+        ingestBufferMax: 1_000,
+        tokens: h.tokens,
+        rest: h.rest,
+        sockets: { create: () => sockets[sockets.push(new FakeSocket()) - 1] },
+        sink: { onFrame: () => new Promise<void>(() => undefined) },
+        logger: pino({ level: 'silent' }),
+      });
+      harness = { ...h, conn };
+      await conn.start();
+      await flush();
+      const s = sockets[0];
+      s.open();
+      s.ack();
+      s.receive(Buffer.alloc(64 * 1024 * 1024 - 1));
+      expect(s.paused).toBe(false);
+      s.receive(Buffer.alloc(1));
+      expect(s.paused).toBe(true);
+      expect(conn.status().pendingBytes).toBe(64 * 1024 * 1024);
+    });
+
+    it('logs the subscriptions it created and caps a far renewal at the longest timer', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockResolvedValue({
+        created: [{ type: 'sms', channel: 'wss', is_active: true }],
+        expiresAtMs: Date.now() + 100 * 24 * HOUR,
+      });
+      await connected(h);
+      expect(logLines(h, 'created Opentact event subscriptions')).toEqual([
+        expect.objectContaining({ types: ['sms'], expiresAt: '2025-04-11T00:00:00.000Z' }),
+      ]);
+      expect(h.conn.status().subscriptions.nextAttemptAt).toBe(
+        new Date(Date.now() + 2 ** 31 - 1).toISOString(),
+      );
     });
   });
 
@@ -944,5 +1139,13 @@ describe('OpentactConnection', () => {
     });
     await connected(h);
     expect(h.conn.isAuthenticated()).toBe(true);
+    expect(logLines(h, 'connection listener threw')).toEqual([
+      expect.objectContaining({
+        hook: 'onStateChange',
+        err: expect.objectContaining({ message: 'metrics broke' }) as unknown,
+      }),
+      expect.objectContaining({ hook: 'onStateChange' }),
+      expect.objectContaining({ hook: 'onStateChange' }),
+    ]);
   });
 });
