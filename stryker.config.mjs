@@ -7,8 +7,10 @@
 // import its file (findRelatedTests) and, within them, only the tests that reached it (perTest
 // coverage). Specs that boot the whole application (test/support/delivery-app) or spawn service
 // processes are left out: every file is related to them, so each mutant would pay for all of them,
-// and a spawned process never sees the active mutant. ingest/ingest.spec.ts (a whole ingest
-// against the simulator, 9 s) is left out for the same reason: write-errors covers its paths here.
+// and a spawned process never sees the active mutant. The specs that run the Opentact link
+// against the simulator (test/integration/ingest, test/integration/platform) are left out for
+// the same cost: they import the connection, so every platform and event-log mutant would load
+// and run them (10-20 s each); src/platform is covered by unit specs with a fake socket.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -18,9 +20,6 @@ const FOCUSED_INTEGRATION = [
   'delivery-sender/webhook-http-client',
   'events/event-log',
   'events/quarantine-repository',
-  'ingest/write-errors',
-  'platform/opentact-connection',
-  'platform/subscription-health',
 ];
 
 const FOLDERS = ['src/events', 'src/delivery', 'src/platform'];
