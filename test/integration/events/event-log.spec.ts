@@ -1,33 +1,85 @@
 import 'reflect-metadata';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../../src/config/app-config';
-import { EventLog } from '../../../src/events/event-log';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../support/harness';
+import { encodeBody } from '../../../src/events/event-body.codec';
+import { EventLog, FAN_OUT_GROUP, parseEntryId } from '../../../src/events/event-log';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../../support/harness';
 
-function logFor(redis: Redis, prefix: string): EventLog {
+function logFor(redis: Redis, prefix: string, env: Record<string, string> = {}): EventLog {
   const config = loadConfig({
     APP_ROLE: 'worker',
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     EVENT_RETENTION_SECONDS: '3600',
+    ...env,
   });
   return new EventLog(redis, config);
 }
 
+/** Events `<tag>-0` .. `<tag>-<n-1>`, whose bodies name them. */
+const batch = (tag: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, body: `{"id":"${tag}-${i}"}` }));
+
+interface PendingRow {
+  id: string;
+  consumer: string;
+  idleMs: number;
+  deliveries: number;
+}
+
+/** The fan-out group's pending entries as Redis holds them. */
+async function pendingOf(redis: Redis, log: EventLog): Promise<PendingRow[]> {
+  const rows = (await redis.xpending(log.streamKey, FAN_OUT_GROUP, '-', '+', 1000)) as [
+    string,
+    string,
+    number,
+    number,
+  ][];
+  return rows.map(([id, consumer, idleMs, deliveries]) => ({ id, consumer, idleMs, deliveries }));
+}
+
+/** The names of the fan-out group's consumers. */
+async function consumerNames(redis: Redis, log: EventLog): Promise<string[]> {
+  const raw = (await redis.xinfo('CONSUMERS', log.streamKey, FAN_OUT_GROUP)) as unknown[][];
+  return raw.map((fields) => String(fields[fields.indexOf('name') + 1])).sort();
+}
+
 describe('EventLog against Redis', () => {
   const prefix = uniquePrefix('event-log');
+  const ownPrefixes: string[] = [];
   let redis: Redis;
+  /** A connection of its own for blocking reads, as the fan-out and live readers have. */
+  let reader: Redis;
   let log: EventLog;
 
   beforeAll(() => {
     redis = new Redis(TEST_REDIS_URL);
+    reader = new Redis(TEST_REDIS_URL);
     log = logFor(redis, prefix);
   });
 
   afterAll(async () => {
     redis.disconnect();
-    await deletePrefix(prefix);
+    reader.disconnect();
+    await Promise.all([prefix, ...ownPrefixes].map((p) => deletePrefix(p)));
   });
+
+  /** A log with a stream of its own, for tests that need it empty or need its own group. */
+  function ownLog(name: string, env: Record<string, string> = {}): EventLog {
+    const own = uniquePrefix(`event-log-${name}`);
+    ownPrefixes.push(own);
+    return logFor(redis, own, env);
+  }
+
+  /** The same log through another client. */
+  function sameLogOn(client: Redis, of: EventLog): EventLog {
+    return logFor(client, of.streamKey.slice(0, -':event-log'.length));
+  }
+
+  /** Hands every entry of the log to `consumer` in one read. */
+  async function readAllNew(of: EventLog, consumer: string): Promise<string[]> {
+    return (await of.readNew(reader, consumer, 1000, 10)).map((e) => e.entryId);
+  }
 
   it('appends new events in order and refuses an id it has seen, in another batch or the same', async () => {
     const first = await log.append([
@@ -109,5 +161,384 @@ describe('EventLog against Redis', () => {
     ][];
     expect(raw[0][1][0].toString()).toBe('z1');
     expect(raw[0][1][1].length).toBeLessThan(body.length / 4);
+  });
+
+  it('stores the target of a test event and the order sequence for the retention window', async () => {
+    const [targeted, plain] = await log.append([
+      { id: 'test-1', body: '{"id":"test-1"}', targetSubscriptionId: 'sub-9' },
+      { id: 'seq-1', body: '{"id":"seq-1"}', orderingKey: 'call:ttl' },
+    ]);
+    const [[, targetedFields], [, plainFields]] = await Promise.all(
+      [targeted!, plain!].map(async (id) => (await redis.xrange(log.streamKey, id, id))[0]),
+    );
+    expect(targetedFields.slice(2)).toEqual(['s', 'sub-9']);
+    expect(plainFields.slice(2)).toEqual(['k', 'call:ttl', 'q', '1']);
+    expect(await log.getEntry(targeted!)).toEqual({
+      entryId: targeted,
+      body: '{"id":"test-1"}',
+      targetSubscriptionId: 'sub-9',
+    });
+    expect(await redis.ttl(`${prefix}:order:call:ttl:seq`)).toBeGreaterThan(3500);
+  });
+
+  it('answers undefined for an id it never saw, or whose entry is gone', async () => {
+    expect(await log.get('never-seen')).toBeUndefined();
+    expect(await log.entryIdOf('never-seen')).toBeUndefined();
+    expect(await log.getEntry('1-1')).toBeUndefined();
+    const [entryId] = await log.append([{ id: 'trimmed', body: '{}' }]);
+    expect(await log.entryIdOf('trimmed')).toBe(entryId);
+    await redis.xdel(log.streamKey, entryId!);
+    // The dedup key outlives the entry: the event is still a duplicate, but has nothing to show.
+    expect(await log.get('trimmed')).toBeUndefined();
+    expect(await log.append([{ id: 'trimmed', body: '{}' }])).toEqual([undefined]);
+  });
+
+  it('appends nothing for an empty batch', async () => {
+    expect(await log.append([])).toEqual([]);
+  });
+
+  it('reads entries after a position, up to a count and up to a time', async () => {
+    const own = ownLog('read-after');
+    const [a, b, c] = (await own.append(batch('ra', 3))) as string[];
+    expect((await own.readAfter(a, 10)).map((e) => e.entryId)).toEqual([b, c]);
+    expect((await own.readAfter(undefined, 2)).map((e) => e.entryId)).toEqual([a, b]);
+    expect((await own.readAfter(c, 10)).map((e) => e.entryId)).toEqual([]);
+    const [firstMs] = parseEntryId(a);
+    const [lastMs] = parseEntryId(c);
+    expect(await own.readAfter(undefined, 10, firstMs - 1)).toEqual([]);
+    // A fractional time (a clock with sub-millisecond parts) still reads up to its millisecond.
+    const untilLast = await own.readAfter(undefined, 10, lastMs + 0.5);
+    expect(untilLast.map((e) => e.body)).toEqual([
+      '{"id":"ra-0"}',
+      '{"id":"ra-1"}',
+      '{"id":"ra-2"}',
+    ]);
+  });
+
+  it('feeds a live reader from the newest entry on, blocking when there is nothing new', async () => {
+    const own = ownLog('live');
+    expect(await own.lastEntryId()).toBe('0-0');
+    const [a, b, c] = (await own.append(batch('live', 3))) as string[];
+    expect(await own.lastEntryId()).toBe(c);
+    const next = await own.readLive(reader, a, 1, 10);
+    expect(next).toEqual([{ entryId: b, body: '{"id":"live-1"}' }]);
+    expect((await own.readLive(reader, a, 10, 10)).map((e) => e.entryId)).toEqual([b, c]);
+    expect(await own.readLive(reader, c, 10, 10)).toEqual([]);
+  });
+
+  it('reads what a body field of any known format holds, and says which entries it cannot read', async () => {
+    const own = ownLog('formats');
+    const add = async (...fields: (string | Buffer)[]) =>
+      (await own.getEntry((await redis.xadd(own.streamKey, '*', ...fields))!))!;
+    // The plain format of earlier builds, with a target and an ordering.
+    const plain = await add('b', '{"v":0}', 's', 'sub-1', 'k', 'call:x', 'q', '7');
+    expect(plain).toEqual({
+      entryId: plain.entryId,
+      body: '{"v":0}',
+      targetSubscriptionId: 'sub-1',
+      ordering: { key: 'call:x', seq: 7 },
+    });
+    // The first body field wins; a field this build does not know is passed over.
+    expect((await add('b', 'first', 'z1', encodeBody('second'))).body).toBe('first');
+    expect((await add('future', 'x', 'z1', encodeBody('known'))).body).toBe('known');
+    // An ordering needs both its key and a whole sequence number.
+    expect((await add('b', '{}', 'k', 'call:x')).ordering).toBeUndefined();
+    expect((await add('b', '{}', 'q', '3')).ordering).toBeUndefined();
+    expect((await add('b', '{}', 'k', 'call:x', 'q', 'x')).ordering).toBeUndefined();
+
+    const unknown = await add('future', 'x');
+    expect(unknown).toEqual({
+      entryId: unknown.entryId,
+      body: '',
+      unreadable: 'the entry has no body field this build knows',
+    });
+    const corrupt = await add('z1', 'not deflated');
+    expect(corrupt).toEqual({
+      entryId: corrupt.entryId,
+      body: '',
+      unreadable: 'event body in field z1 cannot be decoded',
+    });
+  });
+
+  it('creates the fan-out group once, reading from the oldest entry, and rethrows other errors', async () => {
+    const own = ownLog('group');
+    const [first] = (await own.append(batch('g', 2))) as string[];
+    await own.ensureGroup();
+    await own.ensureGroup();
+    const read = await own.readNew(reader, 'c1', 1, 10);
+    expect(read).toEqual([{ entryId: first, body: '{"id":"g-0"}', deliveries: 1 }]);
+
+    const empty = ownLog('group-empty');
+    await empty.ensureGroup();
+    expect(await redis.exists(empty.streamKey)).toBe(1);
+    expect(await empty.stats()).toEqual({ length: 0, backlog: 0, pending: 0 });
+
+    const wrong = ownLog('group-wrong');
+    await redis.set(wrong.streamKey, 'not a stream');
+    await expect(wrong.ensureGroup()).rejects.toThrow(/WRONGTYPE/);
+    await expect(wrong.readNew(reader, 'c1', 1, 10)).rejects.toThrow(/WRONGTYPE/);
+    await expect(wrong.removeIdleConsumers(0)).rejects.toThrow(/WRONGTYPE/);
+    await expect(wrong.stats()).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  it('recreates a lost fan-out group on the next read, then hands out what is new', async () => {
+    const own = ownLog('lost-group');
+    // No stream at all (a flushed Redis), then a stream without the group.
+    expect(await own.stats()).toEqual({ length: 0, backlog: 0, pending: 0 });
+    expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([]);
+    expect(await redis.xinfo('GROUPS', own.streamKey)).toHaveLength(1);
+    await redis.xgroup('DESTROY', own.streamKey, FAN_OUT_GROUP);
+    const [entryId] = (await own.append(batch('lost', 1))) as string[];
+    expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([]);
+    expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([
+      { entryId, body: '{"id":"lost-0"}', deliveries: 1 },
+    ]);
+  });
+
+  it('hands each entry to one consumer, up to a count, and acknowledges what is done', async () => {
+    const own = ownLog('read-new');
+    await own.ensureGroup();
+    const ids = (await own.append(batch('rn', 3))) as string[];
+    const first = await own.readNew(reader, 'c1', 2, 10);
+    expect(first.map((e) => [e.entryId, e.deliveries])).toEqual([
+      [ids[0], 1],
+      [ids[1], 1],
+    ]);
+    expect((await own.readNew(reader, 'c2', 10, 10)).map((e) => e.entryId)).toEqual([ids[2]]);
+    expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([]);
+    expect(await own.stats()).toEqual({ length: 3, backlog: 0, pending: 3 });
+
+    await own.ack([ids[0], ids[2]]);
+    await own.ack([]);
+    expect((await pendingOf(redis, own)).map((p) => [p.id, p.consumer])).toEqual([[ids[1], 'c1']]);
+    expect(await own.stats()).toEqual({ length: 3, backlog: 0, pending: 1 });
+  });
+
+  it('counts what no consumer has been handed yet as the backlog, and says when it cannot', async () => {
+    const own = ownLog('stats');
+    const ids = (await own.append(batch('st', 3))) as string[];
+    // Without the fan-out group (only another one), nothing has been handed out.
+    await redis.xgroup('CREATE', own.streamKey, 'other', '0');
+    expect(await own.stats()).toEqual({ length: 3, backlog: 3, pending: 0 });
+    await own.ensureGroup();
+    await own.readNew(reader, 'c1', 1, 10);
+    expect(await own.stats()).toEqual({ length: 3, backlog: 2, pending: 1 });
+    // An entry deleted before it was read leaves Redis unable to count the lag.
+    await redis.xdel(own.streamKey, ids[1]);
+    expect(await own.stats()).toEqual({ length: 2, backlog: undefined, pending: 1 });
+  });
+
+  it('keeps an entry with its consumer while it is touched, without counting a delivery', async () => {
+    const own = ownLog('touch');
+    await own.ensureGroup();
+    const [entryId] = (await own.append(batch('t', 1))) as string[];
+    await own.readNew(reader, 'c1', 1, 10);
+    await waitFor(async () => (await pendingOf(redis, own))[0].idleMs >= 100, 5000, 'idle entry');
+    await own.touch('c1', [entryId]);
+    await own.touch('c1', []);
+    const [row] = await pendingOf(redis, own);
+    expect(row).toMatchObject({ id: entryId, consumer: 'c1', deliveries: 1 });
+    expect(row.idleMs).toBeLessThan(100);
+    expect(await own.claimAbandoned('c2', 100, 10, 5)).toEqual({ claimed: [], exhausted: [] });
+  });
+
+  it('takes over entries left unacknowledged, counting each hand-out, up to a count', async () => {
+    const own = ownLog('claim');
+    await own.ensureGroup();
+    const ids = (await own.append(batch('cl', 3))) as string[];
+    await readAllNew(own, 'c1');
+    // Not idle long enough: still c1's.
+    expect(await own.claimAbandoned('c2', 60_000, 10, 5)).toEqual({ claimed: [], exhausted: [] });
+
+    const { claimed, exhausted } = await own.claimAbandoned('c2', 0, 10, 5);
+    expect(exhausted).toEqual([]);
+    expect(claimed).toEqual(
+      ids.map((entryId, i) => ({ entryId, body: `{"id":"cl-${i}"}`, deliveries: 2 })),
+    );
+    expect((await pendingOf(redis, own)).map((p) => [p.consumer, p.deliveries])).toEqual([
+      ['c2', 2],
+      ['c2', 2],
+      ['c2', 2],
+    ]);
+
+    const two = await own.claimAbandoned('c3', 0, 2, 5);
+    expect(two.claimed.map((e) => [e.entryId, e.deliveries])).toEqual([
+      [ids[0], 3],
+      [ids[1], 3],
+    ]);
+  });
+
+  it('gives up on entries handed out the most times allowed, leaving them pending', async () => {
+    const own = ownLog('exhausted');
+    await own.ensureGroup();
+    const [entryId] = (await own.append(batch('ex', 1))) as string[];
+    await readAllNew(own, 'c1');
+    expect((await own.claimAbandoned('c2', 0, 10, 2)).claimed).toHaveLength(1);
+    // Handed out twice now: the limit.
+    expect(await own.claimAbandoned('c3', 0, 10, 2)).toEqual({
+      claimed: [],
+      exhausted: [entryId],
+    });
+    expect(await pendingOf(redis, own)).toEqual([
+      expect.objectContaining({ id: entryId, consumer: 'c2', deliveries: 2 }),
+    ]);
+  });
+
+  it('drops pending entries trimmed away, and leaves alone one another consumer just claimed', async () => {
+    const own = ownLog('claim-gone');
+    await own.ensureGroup();
+    const [trimmed, raced, kept] = (await own.append(batch('cg', 3))) as string[];
+    await readAllNew(own, 'c1');
+    await redis.xdel(own.streamKey, trimmed);
+    await waitFor(
+      async () => (await pendingOf(redis, own)).every((p) => p.idleMs >= 50),
+      5000,
+      'idle entries',
+    );
+    // Another worker claims `raced` between this one's look at the pending list and its claim.
+    const racing = new Proxy(redis, {
+      get(target, property) {
+        if (property === 'xclaimBuffer') {
+          return async (...args: unknown[]) => {
+            await redis.xclaim(own.streamKey, FAN_OUT_GROUP, 'other', 0, raced);
+            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[
+              'xclaimBuffer'
+            ](...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const result = await sameLogOn(racing, own).claimAbandoned('c2', 50, 10, 5);
+    expect(result.claimed.map((e) => e.entryId)).toEqual([kept]);
+    expect((await pendingOf(redis, own)).map((p) => [p.id, p.consumer])).toEqual([
+      [raced, 'other'],
+      [kept, 'c2'],
+    ]);
+  });
+
+  it('acknowledges a pending entry whose data is gone when Redis answers its claim with nil', async () => {
+    // Redis before 7 keeps such an entry pending and answers nil for it; later ones drop it.
+    const own = ownLog('claim-nil');
+    await own.ensureGroup();
+    const [gone, kept] = (await own.append(batch('cn', 2))) as string[];
+    await readAllNew(own, 'c1');
+    const olderRedis = new Proxy(redis, {
+      get(target, property) {
+        if (property === 'xclaimBuffer') {
+          return async (...args: (string | number)[]) => {
+            const live = args.filter((arg) => arg !== gone);
+            const reply = await (
+              target as unknown as Record<string, (...a: unknown[]) => Promise<unknown[]>>
+            )['xclaimBuffer'](...live);
+            return [null, ...reply];
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const result = await sameLogOn(olderRedis, own).claimAbandoned('c2', 0, 10, 5);
+    expect(result.claimed.map((e) => e.entryId)).toEqual([kept]);
+    expect((await pendingOf(redis, own)).map((p) => p.id)).toEqual([kept]);
+  });
+
+  it('removes consumers that are idle with nothing pending, and only those', async () => {
+    const own = ownLog('consumers');
+    expect(await own.removeIdleConsumers(0)).toBe(0);
+    await own.append(batch('co', 2));
+    expect(await own.removeIdleConsumers(0)).toBe(0);
+    await own.ensureGroup();
+    const [done] = (await own.readNew(reader, 'finished', 1, 10)).map((e) => e.entryId);
+    await own.ack([done]);
+    await own.readNew(reader, 'busy', 1, 10);
+    await waitFor(
+      async () => {
+        const raw = (await redis.xinfo('CONSUMERS', own.streamKey, FAN_OUT_GROUP)) as unknown[][];
+        return raw.every((fields) => Number(fields[fields.indexOf('idle') + 1]) > 50);
+      },
+      5000,
+      'idle consumers',
+    );
+    expect(await own.removeIdleConsumers(60_000)).toBe(0);
+    expect(await own.removeIdleConsumers(50)).toBe(1);
+    expect(await consumerNames(redis, own)).toEqual(['busy']);
+  });
+
+  describe('trimming', () => {
+    const YEAR_MS = 365 * 24 * 3600 * 1000;
+    const CAP = { EVENT_RETENTION_MAX_COUNT: '100' };
+
+    /**
+     * Trimming is approximate: Redis removes whole stream nodes (at most 100 entries by default),
+     * so it removes at most the entries below its threshold, and some when a whole node is.
+     * Checks that `removed` of `ids` went, oldest first, and that it stayed within `atMost`.
+     */
+    async function expectTrimmed(own: EventLog, ids: string[], removed: number, atMost: number) {
+      expect(removed).toBeGreaterThan(0);
+      expect(removed).toBeLessThanOrEqual(atMost);
+      expect(await redis.xlen(own.streamKey)).toBe(ids.length - removed);
+      expect((await own.readAfter(undefined, 1))[0].entryId).toBe(ids[removed]);
+    }
+
+    async function filled(name: string, n: number): Promise<{ own: EventLog; ids: string[] }> {
+      const own = ownLog(name, CAP);
+      const ids = (await own.append(batch(name, n))) as string[];
+      return { own, ids };
+    }
+
+    it('removes nothing without the fan-out group, which has not read anything yet', async () => {
+      const { own } = await filled('trim-nogroup', 250);
+      expect(await own.trim(Date.now() + YEAR_MS)).toBe(0);
+      await redis.xgroup('CREATE', own.streamKey, 'other', '$');
+      expect(await own.trim(Date.now() + YEAR_MS)).toBe(0);
+      expect(await redis.xlen(own.streamKey)).toBe(250);
+    });
+
+    it('keeps acknowledged entries within the window and under the cap', async () => {
+      const own = ownLog('trim-young', CAP);
+      await own.ensureGroup();
+      await own.append(batch('young', 100));
+      await own.ack(await readAllNew(own, 'c1'));
+      expect(await own.trim(Date.now() + 1000)).toBe(0);
+      // A clock before the window starts removes nothing either.
+      expect(await own.trim(1000)).toBe(0);
+      expect(await redis.xlen(own.streamKey)).toBe(100);
+    });
+
+    it('drops acknowledged entries beyond the count cap, oldest first', async () => {
+      const { own, ids } = await filled('trim-cap', 250);
+      await own.ensureGroup();
+      await own.ack(await readAllNew(own, 'c1'));
+      await expectTrimmed(own, ids, await own.trim(Date.now() + 1000), 150);
+    });
+
+    it('drops every acknowledged entry older than the window, whatever the cap allows', async () => {
+      const { own } = await filled('trim-old', 250);
+      await own.ensureGroup();
+      await own.ack(await readAllNew(own, 'c1'));
+      expect(await own.trim(Date.now() + YEAR_MS)).toBe(250);
+      expect(await redis.xlen(own.streamKey)).toBe(0);
+    });
+
+    it('keeps old entries from the oldest one still pending on', async () => {
+      const { own, ids } = await filled('trim-pending', 250);
+      await own.ensureGroup();
+      const read = await readAllNew(own, 'c1');
+      await own.ack(read.filter((id) => id !== ids[120]));
+      await expectTrimmed(own, ids, await own.trim(Date.now() + YEAR_MS), 120);
+    });
+
+    it('keeps old entries the fan-out has not read yet', async () => {
+      const { own, ids } = await filled('trim-unread', 250);
+      await own.ensureGroup();
+      await own.ack((await own.readNew(reader, 'c1', 150, 10)).map((e) => e.entryId));
+      await expectTrimmed(own, ids, await own.trim(Date.now() + YEAR_MS), 150);
+      // Nothing read at all: nothing goes.
+      const fresh = await filled('trim-none-read', 150);
+      await fresh.own.ensureGroup();
+      expect(await fresh.own.trim(Date.now() + YEAR_MS)).toBe(0);
+    });
   });
 });
