@@ -17,6 +17,8 @@ const require = createRequire(import.meta.url);
 const jestConfig = require('./jest.config.js');
 
 const FOCUSED_INTEGRATION = [
+  'delivery-records/delivery-lanes',
+  'delivery-records/delivery-record-repository',
   'delivery-sender/webhook-http-client',
   'events/event-log',
   'events/quarantine-repository',
