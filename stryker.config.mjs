@@ -15,6 +15,7 @@ const require = createRequire(import.meta.url);
 const jestConfig = require('./jest.config.js');
 
 const FOCUSED_INTEGRATION = [
+  'delivery-limits/subscription-limiter',
   'delivery-sender/webhook-http-client',
   'events/event-log',
   'events/quarantine-repository',
