@@ -17,6 +17,7 @@ const require = createRequire(import.meta.url);
 const jestConfig = require('./jest.config.js');
 
 const FOCUSED_INTEGRATION = [
+  'delivery-limits/subscription-limiter',
   'delivery-records/delivery-lanes',
   'delivery-records/delivery-record-repository',
   'delivery-sender/webhook-http-client',

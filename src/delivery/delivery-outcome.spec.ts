@@ -20,7 +20,7 @@ describe('classifyAttempt', () => {
     expect(classifyAttempt(response(status), NOW, OPTS)).toEqual({ kind: 'success' });
   });
 
-  it.each([301, 302, 307, 308])('%i is retried as a redirect not followed', (status) => {
+  it.each([300, 301, 302, 307, 308, 399])('%i is retried as a redirect not followed', (status) => {
     expect(
       classifyAttempt(response(status, { location: 'http://169.254.169.254/' }), NOW, OPTS),
     ).toEqual({
@@ -86,7 +86,8 @@ describe('classifyAttempt', () => {
     ];
     for (const headers of cases) {
       const outcome = classifyAttempt(response(429, headers), NOW, OPTS);
-      expect(outcome).toEqual({ kind: 'retry', reason: 'receiver busy (status 429)' });
+      // No retryAfterMs key at all, not one set to undefined.
+      expect(outcome).toStrictEqual({ kind: 'retry', reason: 'receiver busy (status 429)' });
     }
   });
 
@@ -115,6 +116,21 @@ describe('classifyAttempt', () => {
     expect(classifyAttempt(failure(kind, 'boom'), NOW, OPTS)).toEqual({
       kind: 'retry',
       reason: `${kind} error: boom`,
+    });
+  });
+
+  it('an attempt that could not be made is retried as not sent', () => {
+    expect(classifyAttempt(failure('internal', 'secret cannot sign'), NOW, OPTS)).toEqual({
+      kind: 'retry',
+      reason: 'not sent: secret cannot sign',
+    });
+  });
+
+  it('a result with neither status nor error is retried, not lost', () => {
+    const result = { headers: {}, body: '', bodyTruncated: false, durationMs: 1 };
+    expect(classifyAttempt(result, NOW, OPTS)).toEqual({
+      kind: 'retry',
+      reason: 'no response and no error recorded',
     });
   });
 

@@ -68,6 +68,10 @@ describe('nextDelayMs', () => {
     expect(() => nextDelayMs(1.5, DEFAULT_SCHEDULE, 0.2)).toThrow(RangeError);
     expect(() => nextDelayMs(1, DEFAULT_SCHEDULE, 1)).toThrow(RangeError);
     expect(() => nextDelayMs(1, DEFAULT_SCHEDULE, -0.1)).toThrow(RangeError);
+    expect(() => nextDelayMs(-1, DEFAULT_SCHEDULE, 0.2)).toThrow(
+      'attemptsMade must be a whole number >= 0, got -1',
+    );
+    expect(() => nextDelayMs(1, DEFAULT_SCHEDULE, 1)).toThrow('jitter must be in [0, 1), got 1');
   });
 });
 
