@@ -1,4 +1,4 @@
-import pino from 'pino';
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { OperationalStatsRepository } from '../metrics/operational-stats.repository';
@@ -43,6 +43,15 @@ function target(over: Partial<AttemptTarget> = {}): AttemptTarget {
 
 function answer(statusCode: number, headers: Record<string, string> = {}): HttpAttemptResult {
   return { statusCode, headers, body: '', bodyTruncated: false, durationMs: 12 };
+}
+
+interface LoggerDouble {
+  child: (bindings: object) => LoggerDouble;
+  isLevelEnabled: (level: string) => boolean;
+  debug: jest.Mock;
+  info: jest.Mock;
+  warn: jest.Mock;
+  error: jest.Mock;
 }
 
 interface Recorded {
@@ -125,6 +134,14 @@ function setUp(reply: (url: string) => HttpAttemptResult | Promise<HttpAttemptRe
     },
   } as unknown as AppConfig;
   const metrics = new MetricsService();
+  const logger: LoggerDouble = {
+    child: jest.fn(() => logger),
+    isLevelEnabled: () => true,
+    debug: jest.fn(),
+    info: jest.fn(),
+    warn: jest.fn(),
+    error: jest.fn(),
+  };
   const attempt = new DeliveryAttempt(
     config,
     sender,
@@ -134,12 +151,13 @@ function setUp(reply: (url: string) => HttpAttemptResult | Promise<HttpAttemptRe
     stats,
     limiter,
     operational,
-    pino({ level: 'silent' }),
+    logger as unknown as Logger,
   );
   return {
     attempt,
     calls,
     metrics,
+    logger,
     noRecord: () => {
       existing = false;
     },
@@ -321,5 +339,154 @@ describe('DeliveryAttempt', () => {
       expect.any(Number),
       'subscription deleted',
     ]);
+  });
+
+  describe('metrics', () => {
+    /** The value of a counter or histogram series with exactly these labels. */
+    async function value(
+      metric: {
+        get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }>;
+      },
+      labels: object,
+      metricName?: string,
+    ): Promise<number | undefined> {
+      const { values } = await metric.get();
+      return values.find(
+        (v) =>
+          JSON.stringify(v.labels) === JSON.stringify(labels) &&
+          (metricName === undefined || v.metricName === metricName),
+      )?.value;
+    }
+
+    it('counts a success by status class and times the attempt and the whole way', async () => {
+      const { attempt, metrics } = setUp(() => answer(204));
+      const receivedAtMs = Date.now() - 3_000;
+      await attempt.run(target({ receivedAtMs }));
+      expect(await value(metrics.deliveries, { outcome: 'success', status_class: '2xx' })).toBe(1);
+      const dur = metrics.attemptDuration;
+      expect(
+        await value(dur, { status_class: '2xx' }, 'otb_delivery_attempt_duration_seconds_sum'),
+      ).toBeCloseTo(0.012, 6);
+      const latency = metrics.endToEndLatency;
+      expect(await value(latency, {}, 'otb_end_to_end_latency_seconds_count')).toBe(1);
+      const seconds = await value(latency, {}, 'otb_end_to_end_latency_seconds_sum');
+      expect(seconds).toBeGreaterThanOrEqual(3);
+      expect(seconds).toBeLessThan(4);
+    });
+
+    it('leaves the end-to-end latency to first, automatic attempts', async () => {
+      for (const over of [{ attemptNumber: 2 }, { manual: true }]) {
+        const { attempt, metrics } = setUp(() => answer(200));
+        await attempt.run(target(over));
+        expect(
+          await value(metrics.endToEndLatency, {}, 'otb_end_to_end_latency_seconds_count'),
+        ).toBe(0);
+      }
+    });
+
+    it('counts a retry, a dead delivery, a disabling and a skip by outcome', async () => {
+      const retry = setUp(() => answer(503));
+      await retry.attempt.run(target());
+      expect(await value(retry.metrics.deliveries, { outcome: 'retry', status_class: '5xx' })).toBe(
+        1,
+      );
+      expect(retry.calls.pauses).toEqual([]);
+      expect(await value(retry.metrics.subscriptionPauses, {})).toBe(0);
+
+      const dead = setUp(() => answer(500));
+      await dead.attempt.run(target({ attemptNumber: SCHEDULE_MS.length + 1 }));
+      expect(await value(dead.metrics.deliveries, { outcome: 'dead', status_class: '5xx' })).toBe(
+        1,
+      );
+
+      const gone = setUp(() => answer(410));
+      await gone.attempt.run(target());
+      expect(
+        await value(gone.metrics.deliveries, { outcome: 'disabled', status_class: '4xx' }),
+      ).toBe(1);
+
+      const skipped = setUp(() => answer(200));
+      await skipped.attempt.skip(identity, 'subscription disabled');
+      expect(
+        await value(skipped.metrics.deliveries, { outcome: 'skipped', status_class: 'none' }),
+      ).toBe(1);
+    });
+
+    it('counts a pause asked for with Retry-After', async () => {
+      const { attempt, metrics } = setUp(() => answer(429, { 'retry-after': '20' }));
+      await attempt.run(target());
+      expect(await value(metrics.subscriptionPauses, {})).toBe(1);
+    });
+  });
+
+  it('records no response body or truncation for an empty, whole answer', async () => {
+    const { attempt, calls } = setUp(() => answer(204));
+    await attempt.run(target());
+    expect(calls.recorded[0].attempt.responseBody).toBeUndefined();
+    expect(calls.recorded[0].attempt.responseTruncated).toBeUndefined();
+  });
+
+  it('records no response for an attempt that was never sent', async () => {
+    const { attempt, calls } = setUp(() => {
+      throw new Error('cannot sign');
+    });
+    await attempt.run(target());
+    expect(calls.recorded[0].attempt).toMatchObject({ error: 'internal: cannot sign' });
+    expect(calls.recorded[0].attempt.responseBody).toBeUndefined();
+    expect(calls.recorded[0].attempt.responseTruncated).toBeUndefined();
+  });
+
+  it('records the last attempt of a dead delivery with its status and reason', async () => {
+    const { attempt, calls } = setUp(() => answer(500));
+    await attempt.run(target({ attemptNumber: SCHEDULE_MS.length + 1 }));
+    expect(calls.recorded[0].attempt).toMatchObject({
+      attempt: SCHEDULE_MS.length + 1,
+      statusCode: 500,
+      error: 'status 500',
+    });
+  });
+
+  it('warns an operator of a dead delivery, with what identifies it', async () => {
+    const { attempt, logger } = setUp(() => answer(500));
+    await attempt.run(target({ attemptNumber: SCHEDULE_MS.length + 1 }));
+    expect(logger.child).toHaveBeenCalledWith({ component: 'delivery' });
+    expect(logger.warn).toHaveBeenCalledWith(
+      {
+        deliveryId: 'dlv_1',
+        subscriptionId: 'sub_1',
+        attempt: SCHEDULE_MS.length + 1,
+        statusCode: 500,
+        reason: 'status 500',
+      },
+      'delivery dead: every attempt failed',
+    );
+  });
+
+  it('logs a scheduled retry with when it is due', async () => {
+    const { attempt, logger } = setUp(() => answer(500));
+    const resolution = await attempt.run(target());
+    if (resolution.kind !== 'retry') {
+      throw new Error('expected a retry');
+    }
+    expect(logger.info).toHaveBeenCalledWith(
+      {
+        deliveryId: 'dlv_1',
+        subscriptionId: 'sub_1',
+        attempt: 1,
+        statusCode: 500,
+        reason: 'status 500',
+        nextAttemptAt: new Date(resolution.nextAttemptAtMs).toISOString(),
+      },
+      'delivery failed; retry scheduled',
+    );
+  });
+
+  it('logs a skipped delivery with its reason', async () => {
+    const { attempt, logger } = setUp(() => answer(200));
+    await attempt.skip(identity, 'event expired');
+    expect(logger.info).toHaveBeenCalledWith(
+      { deliveryId: 'dlv_1', reason: 'event expired' },
+      'delivery skipped',
+    );
   });
 });

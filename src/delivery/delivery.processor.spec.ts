@@ -65,6 +65,7 @@ function setUp(
     releases: [] as unknown[],
     getEntry: [] as string[],
     getById: [] as string[],
+    statuses: [] as string[][],
   };
   const log = {
     getEntry: (id: string) => {
@@ -77,7 +78,10 @@ function setUp(
     },
   } as unknown as EventLog;
   const records = {
-    statuses: () => Promise.resolve([opts.status]),
+    statuses: (ids: string[]) => {
+      calls.statuses.push(ids);
+      return Promise.resolve([opts.status]);
+    },
   } as unknown as DeliveryRecordRepository;
   const subs = { get: () => Promise.resolve(has('sub') ? opts.sub : subscription()) };
   const attempts = {
@@ -132,6 +136,8 @@ describe('DeliveryProcessor', () => {
     });
     expect(calls.releases).toEqual([slot]);
     expect(calls.ends).toEqual([[SUB_ID, undefined, 'dlv_1']]);
+    // The delivery's own record says whether it is still to be made.
+    expect(calls.statuses).toEqual([['dlv_1']]);
   });
 
   it('counts the fan-out inline attempt (attemptOffset) in the attempt number', async () => {
