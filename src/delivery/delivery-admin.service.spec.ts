@@ -17,6 +17,8 @@ import { type DeliveryRecord, DeliveryStatus } from './delivery.model';
 
 const NOW = Date.parse('2026-11-28T12:00:00.000Z');
 const SUB_ID = 'sub_admin';
+/** A replay cap small enough that hitting it costs little. */
+const SMALL_CAP = 1_200;
 
 function subscription(over: Partial<Subscription> = {}): Subscription {
   return {
@@ -69,7 +71,7 @@ function typed(entry: LoggedEvent, type: string): LoggedEvent {
 }
 
 /** The service with doubles for Redis-backed parts; each test says what they answer. */
-function setUp() {
+function setUp(maxReplay?: number) {
   const records = {
     get: jest.fn((): Promise<DeliveryRecord | undefined> => Promise.resolve(record())),
     list: jest.fn((_q: DeliveryQuery): Promise<{ data: DeliveryRecord[]; nextCursor?: string }> =>
@@ -105,6 +107,7 @@ function setUp() {
     queue as unknown as DeliveryQueue,
     log as unknown as EventLog,
     logger,
+    maxReplay,
   );
   return { service, records, subscriptions, queue, log, info };
 }
@@ -275,15 +278,22 @@ describe('DeliveryAdminService.replay failed', () => {
     expect(queue.requeue).toHaveBeenCalledTimes(1);
   });
 
-  it(`stops after ${MAX_REPLAY} deliveries however many more match`, async () => {
-    const { service, records, queue } = setUp();
+  it('caps a replay at 100,000 deliveries unless told otherwise', () => {
+    expect(MAX_REPLAY).toBe(100_000);
+  });
+
+  it.each([
+    [SMALL_CAP, SMALL_CAP],
+    [undefined, MAX_REPLAY],
+  ])('with cap %s, stops after %s deliveries however many more match', async (cap, expected) => {
+    const { service, records, queue } = setUp(cap);
     queue.requeue.mockResolvedValue(undefined);
     const data = Array.from({ length: 500 }, (_, i) => record({ id: `d${i}` }));
     records.list.mockResolvedValue({ data, nextCursor: 'more' });
     await expect(service.replay(SUB_ID, SINCE, UNTIL, 'failed')).resolves.toEqual({
-      replayed: MAX_REPLAY,
+      replayed: expected,
     });
-    expect(queue.requeue).toHaveBeenCalledTimes(MAX_REPLAY);
+    expect(queue.requeue).toHaveBeenCalledTimes(expected);
   });
 
   it('logs the replay with its scope, count and window', async () => {
@@ -409,23 +419,23 @@ describe('DeliveryAdminService.replay all', () => {
     expect(log.readAfter).toHaveBeenCalledWith('0-0', 500, 150_000);
   });
 
-  it(`stops after ${MAX_REPLAY} deliveries, also in the middle of a page`, async () => {
-    const { service, log, queue, records } = setUp();
+  it(`stops after the cap (${SMALL_CAP} here), also in the middle of a page`, async () => {
+    const { service, log, queue, records } = setUp(SMALL_CAP);
     let next = 0;
     const pageOf = (n: number): LoggedEvent[] =>
       Array.from({ length: n }, () => {
         next++;
         return { ...logged(`e${next}`, SINCE + 1), entryId: `${SINCE}-${next}` };
       });
-    // 300 first, then full pages: the limit falls 200 events into a page.
+    // 300 first, then full pages: the cap falls 400 events into the third page.
     log.readAfter.mockImplementation(() => Promise.resolve(pageOf(next === 0 ? 300 : 500)));
     await expect(service.replay(SUB_ID, SINCE, UNTIL, 'all')).resolves.toEqual({
-      replayed: MAX_REPLAY,
+      replayed: SMALL_CAP,
     });
     const queued = queue.addMany.mock.calls.reduce((sum, c) => sum + c[0].length, 0);
-    expect(queued).toBe(MAX_REPLAY);
-    expect(records.createPending).toHaveBeenCalledTimes(MAX_REPLAY);
-    expect(queue.addMany.mock.calls.at(-1)?.[0]).toHaveLength(200);
+    expect(queued).toBe(SMALL_CAP);
+    expect(records.createPending).toHaveBeenCalledTimes(SMALL_CAP);
+    expect(queue.addMany.mock.calls.at(-1)?.[0]).toHaveLength(400);
   });
 
   it('logs the replay with the scope all', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { EventLog } from '../events/event-log';
 import { EventType } from '../events/event-type.enum';
@@ -18,6 +18,8 @@ export type ReplayScope = 'failed' | 'all';
 
 /** Replays are bounded so one request cannot enqueue an unbounded amount of work. */
 export const MAX_REPLAY = 100_000;
+/** Overrides MAX_REPLAY where a smaller cap is wanted (specs, a small deployment). */
+export const MAX_REPLAY_TOKEN = Symbol('MAX_REPLAY');
 const REPLAY_PAGE = 500;
 
 /**
@@ -34,6 +36,7 @@ export class DeliveryAdminService {
     private readonly queue: DeliveryQueue,
     private readonly log: EventLog,
     @InjectLogger() logger: Logger,
+    @Optional() @Inject(MAX_REPLAY_TOKEN) private readonly maxReplay: number = MAX_REPLAY,
   ) {
     this.logger = logger.child({ component: 'delivery-admin' });
   }
@@ -143,7 +146,7 @@ export class DeliveryAdminService {
           cursor,
         });
         for (const record of page.data) {
-          if (replayed >= MAX_REPLAY) {
+          if (replayed >= this.maxReplay) {
             return replayed;
           }
           try {
@@ -198,7 +201,7 @@ export class DeliveryAdminService {
     // Entry ids start with the ms the event was appended, a few ms after it was received: start
     // a minute early and check receivedAt itself.
     let after: string | undefined = `${Math.max(0, sinceMs - 60_000)}-0`;
-    while (replayed < MAX_REPLAY) {
+    while (replayed < this.maxReplay) {
       const page = await this.log.readAfter(after, REPLAY_PAGE, untilMs + 60_000);
       if (page.length === 0) {
         break;
@@ -231,7 +234,7 @@ export class DeliveryAdminService {
           receivedAtMs: Date.now(),
           manual: true,
         });
-        if (replayed + jobs.length >= MAX_REPLAY) {
+        if (replayed + jobs.length >= this.maxReplay) {
           break;
         }
       }
