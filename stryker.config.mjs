@@ -33,7 +33,7 @@ const selected = (process.env.MUTATE ?? FOLDERS.join(','))
 // One report per run, so per-folder runs do not overwrite each other.
 const report = process.env.MUTATION_REPORT ?? 'mutation';
 const mutate = selected.flatMap((s) =>
-  s.endsWith('.ts') ? [s] : [`${s}/**/*.ts`, `!${s}/**/*.spec.ts`],
+  s.endsWith('.ts') ? [s] : [`${s}/**/*.ts`, `!${s}/**/*.spec.ts`, `!${s}/**/*.spec-fixture.ts`],
 );
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

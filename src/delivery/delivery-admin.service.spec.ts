@@ -14,6 +14,7 @@ import type {
   DeliveryRecordRepository,
 } from './delivery-record.repository';
 import { type DeliveryRecord, DeliveryStatus } from './delivery.model';
+import { subscriptionFixture } from './delivery.spec-fixture';
 
 const NOW = Date.parse('2026-11-28T12:00:00.000Z');
 const SUB_ID = 'sub_admin';
@@ -21,18 +22,7 @@ const SUB_ID = 'sub_admin';
 const SMALL_CAP = 1_200;
 
 function subscription(over: Partial<Subscription> = {}): Subscription {
-  return {
-    id: SUB_ID,
-    url: 'http://127.0.0.1:9/hook',
-    eventTypes: ['call.*'],
-    secrets: [{ secret: 'whsec_c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
-    headers: {},
-    enabled: true,
-    source: 'api',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
+  return subscriptionFixture({ id: SUB_ID, eventTypes: ['call.*'], ...over });
 }
 
 function record(over: Partial<DeliveryRecord> = {}): DeliveryRecord {

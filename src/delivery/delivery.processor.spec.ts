@@ -7,6 +7,7 @@ import type { DeliveryLanes, LanePlace } from './delivery-lanes';
 import type { DeliveryIdentity, DeliveryRecordRepository } from './delivery-record.repository';
 import type { DeliveryTurns } from './delivery-turns';
 import { DeliveryStatus } from './delivery.model';
+import { subscriptionFixture } from './delivery.spec-fixture';
 import { DeliveryProcessor, type DeliveryJob } from './delivery.processor';
 import { PARKED_RECHECK_MS } from './delivery-turns';
 import type { SubscriptionLimiter } from './subscription-limiter';
@@ -15,18 +16,7 @@ const SUB_ID = 'sub_processor';
 const BODY = '{"id":"evt_1","type":"call.live"}';
 
 function subscription(over: Partial<Subscription> = {}): Subscription {
-  return {
-    id: SUB_ID,
-    url: 'http://127.0.0.1:9/hook',
-    eventTypes: ['*'],
-    secrets: [{ secret: 'whsec_c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
-    headers: {},
-    enabled: true,
-    source: 'api',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
+  return subscriptionFixture({ id: SUB_ID, ...over });
 }
 
 function jobOf(over: Partial<DeliveryJobData> = {}, attemptsMade = 0): DeliveryJob {

@@ -16,6 +16,7 @@ import type { DeliveryLanes, LaneEntry, Registration } from './delivery-lanes';
 import type { DeliveryIdentity, DeliveryRecordRepository } from './delivery-record.repository';
 import { type DeliveryTurns, PARKED_RECHECK_MS } from './delivery-turns';
 import { DeliveryStatus } from './delivery.model';
+import { subscriptionFixture } from './delivery.spec-fixture';
 import type { EndpointHealth } from './endpoint-health';
 import { FanOut } from './fan-out.service';
 import type { SubscriptionLimiter } from './subscription-limiter';
@@ -37,18 +38,7 @@ function bodyOf(type: string, data: Record<string, unknown> = { direction: 'inbo
 }
 
 function sub(id: string, over: Partial<Subscription> = {}): Subscription {
-  return {
-    id,
-    url: `http://127.0.0.1:9/${id}`,
-    eventTypes: ['*'],
-    secrets: [{ secret: 'whsec_c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
-    headers: {},
-    enabled: true,
-    source: 'api',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
+  return subscriptionFixture({ id, url: `http://127.0.0.1:9/${id}`, ...over });
 }
 
 function logged(over: Partial<LoggedEvent> = {}): LoggedEvent {

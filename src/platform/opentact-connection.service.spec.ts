@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import type { OpentactConfig } from '../config/app-config';
-import { type LiveSocket, SocketState } from './live-socket';
+import { FakeSocket } from './live-socket.spec-fixture';
 import {
   type ConnectionState,
   type FrameSink,
@@ -11,79 +10,6 @@ import {
 import { OpentactAuthError } from './opentact-errors';
 import type { EnsuredSubscriptions } from './opentact-rest.client';
 import type { OpentactToken } from './token-provider.service';
-
-/** A `ws` stand-in driven by the test: `open()`, `ack()`, `receive()`, `serverClose()`. */
-class FakeSocket extends EventEmitter implements LiveSocket {
-  readyState: number = SocketState.CONNECTING;
-  readonly sent: string[] = [];
-  pings = 0;
-  paused = false;
-  terminated = false;
-  closedWith?: { code?: number; reason?: string };
-  /** When set, close() waits for serverClose() like a real closing handshake. */
-  holdClose = false;
-  /** Answer pings (asynchronously, like a real peer); off simulates a dead peer. */
-  autoPong = true;
-
-  send(data: string, cb?: (err?: Error) => void): void {
-    this.sent.push(data);
-    cb?.();
-  }
-  ping(): void {
-    this.pings++;
-    if (this.autoPong) {
-      void Promise.resolve().then(() => this.pong());
-    }
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  close(code?: number, reason?: string): void {
-    this.closedWith = { code, reason };
-    if (this.readyState === SocketState.OPEN) {
-      this.readyState = SocketState.CLOSING;
-    }
-    if (!this.holdClose) {
-      this.serverClose(code ?? 1005);
-    }
-  }
-  terminate(): void {
-    this.terminated = true;
-    this.serverClose(1006);
-  }
-
-  open(): void {
-    this.readyState = SocketState.OPEN;
-    this.emit('open');
-  }
-  receive(frame: unknown, isBinary = false): void {
-    const data = Buffer.isBuffer(frame) ? frame : Buffer.from(JSON.stringify(frame));
-    this.emit('message', data, isBinary);
-  }
-  ack(): void {
-    this.receive({ type: 'auth', message: 'WSS connection c1@127.0.0.1 - success auth demo' });
-  }
-  /** What `ws` does for a frame over maxPayload: 'error' first, 'close' once the socket ends. */
-  oversizeFrame(): void {
-    const error = Object.assign(new RangeError('Max payload size exceeded'), {
-      code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-    });
-    this.emit('error', error);
-  }
-  pong(): void {
-    this.emit('pong', Buffer.alloc(0));
-  }
-  serverClose(code = 1006, reason = ''): void {
-    if (this.readyState === SocketState.CLOSED) {
-      return;
-    }
-    this.readyState = SocketState.CLOSED;
-    this.emit('close', code, Buffer.from(reason));
-  }
-}
 
 function jwt(expMs: number, n: number): string {
   const part = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');

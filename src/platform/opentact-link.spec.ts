@@ -1,73 +1,7 @@
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { type LiveSocket, SocketState } from './live-socket';
+import { SocketState } from './live-socket';
+import { FakeSocket } from './live-socket.spec-fixture';
 import { type LinkEnd, type LinkHandlers, OpentactLink, type LinkTimings } from './opentact-link';
-
-/** A `ws` stand-in driven by the test; it records what the link asks of it. */
-class FakeSocket extends EventEmitter implements LiveSocket {
-  readyState: number = SocketState.CONNECTING;
-  readonly sent: string[] = [];
-  pings = 0;
-  pauses = 0;
-  resumes = 0;
-  terminates = 0;
-  closedWith?: { code?: number; reason?: string };
-  /** When set, send() reports this error to its callback. */
-  sendError?: Error;
-  pingThrows = false;
-  closeThrows = false;
-  terminateThrows = false;
-
-  send(data: string, cb?: (err?: Error) => void): void {
-    this.sent.push(data);
-    cb?.(this.sendError);
-  }
-  ping(): void {
-    if (this.pingThrows) {
-      throw new Error('not open');
-    }
-    this.pings++;
-  }
-  pause(): void {
-    this.pauses++;
-  }
-  resume(): void {
-    this.resumes++;
-  }
-  close(code?: number, reason?: string): void {
-    if (this.closeThrows) {
-      throw new Error('invalid close code');
-    }
-    this.closedWith = { code, reason };
-    this.readyState = SocketState.CLOSING;
-  }
-  terminate(): void {
-    this.terminates++;
-    if (this.terminateThrows) {
-      throw new Error('already gone');
-    }
-    this.serverClose(1006);
-  }
-
-  open(): void {
-    this.readyState = SocketState.OPEN;
-    this.emit('open');
-  }
-  receive(frame: unknown, isBinary = false): void {
-    const data = Buffer.isBuffer(frame) ? frame : Buffer.from(JSON.stringify(frame));
-    this.emit('message', data, isBinary);
-  }
-  ack(): void {
-    this.receive({ type: 'auth', message: 'WSS connection c1@127.0.0.1 - success auth demo' });
-  }
-  serverClose(code = 1006, reason = ''): void {
-    if (this.readyState === SocketState.CLOSED) {
-      return;
-    }
-    this.readyState = SocketState.CLOSED;
-    this.emit('close', code, Buffer.from(reason));
-  }
-}
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-token.sig';
 const timings: LinkTimings = {
@@ -86,7 +20,8 @@ interface Rig {
 }
 
 function rig(t: LinkTimings = timings): Rig {
-  const socket = new FakeSocket();
+  // The link alone: close() starts a handshake that only the test ends, and pings go unanswered.
+  const socket = Object.assign(new FakeSocket(), { holdClose: true, autoPong: false });
   const frames: Rig['frames'] = [];
   const ends: LinkEnd[] = [];
   const logs: Rig['logs'] = [];
