@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { OpentactConfig } from '../config/app-config';
+import type { LiveSocket } from './live-socket';
 import { FakeSocket } from './live-socket.spec-fixture';
 import {
   type ConnectionState,
