@@ -1,11 +1,16 @@
 import type {
+  CreatedSubscription,
   Delivery,
+  ReplayResult,
+  RotatedSecret,
+  TestSent,
   DeliveryPage,
   QuarantinePage,
   Status,
   Subscription,
   SubscriptionInput,
   SubscriptionPage,
+  SubscriptionPatch,
 } from './types';
 
 /** The admin API refused the key: the console signs out. */
@@ -102,26 +107,26 @@ export class ApiClient {
     return this.call('GET', `/v1/subscriptions${query({ limit: 100, cursor })}`);
   }
 
-  createSubscription(input: SubscriptionInput): Promise<Subscription & { secret: string }> {
+  createSubscription(input: SubscriptionInput): Promise<CreatedSubscription> {
     return this.call('POST', '/v1/subscriptions', input);
   }
 
-  updateSubscription(id: string, input: Partial<SubscriptionInput>): Promise<Subscription> {
+  updateSubscription(id: string, input: SubscriptionPatch): Promise<Subscription> {
     return this.call('PATCH', `/v1/subscriptions/${encodeURIComponent(id)}`, input);
   }
 
-  rotateSecret(id: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
+  rotateSecret(id: string): Promise<RotatedSecret> {
     return this.call('POST', `/v1/subscriptions/${encodeURIComponent(id)}/rotate-secret`);
   }
 
-  sendTest(id: string): Promise<{ eventId: string; deliveryId: string }> {
+  sendTest(id: string): Promise<TestSent> {
     return this.call('POST', `/v1/subscriptions/${encodeURIComponent(id)}/test`);
   }
 
   replay(
     id: string,
     window: { since: string; until?: string; scope: 'failed' | 'all' },
-  ): Promise<{ replayed: number }> {
+  ): Promise<ReplayResult> {
     return this.call('POST', `/v1/subscriptions/${encodeURIComponent(id)}/replay`, window);
   }
 

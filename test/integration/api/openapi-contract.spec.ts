@@ -190,6 +190,17 @@ describe('the OpenAPI document as a contract', () => {
     expect(doc.paths['/v1/stream']?.get?.description).toMatch(/Authorization: Bearer/);
   });
 
+  it('matches the wire types the console and the CLI compile against (npm run api:types)', async () => {
+    // As its own process: the script formats with prettier, whose ES modules jest cannot load.
+    const root = join(__dirname, '..', '..', '..');
+    const check = promisify(execFile)(
+      process.execPath,
+      [require.resolve('ts-node/dist/bin'), '--transpile-only', 'scripts/api-types.ts', '--check'],
+      { cwd: root },
+    );
+    await expect(check).resolves.toMatchObject({ stderr: '' });
+  });
+
   it('generates a typed client that compiles a call to every operation', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'otb-openapi-client-'));
     try {

@@ -45,7 +45,8 @@ export const contractChecks = {
   rotated: (r: RotateSecretResponseDto): RotatedSecret => r,
   delivery: (d: DeliveryRecord): Delivery => d,
   attempt: (a: ServiceAttempt): DeliveryAttempt => a,
-  event: (e: NormalizedEvent): BridgeEvent => e,
+  // Event data types are interfaces, which TypeScript does not match to an index signature.
+  event: (e: NormalizedEvent): BridgeEvent => ({ ...e, data: { ...e.data } }),
   frame: (f: ServiceQuarantinedFrame): QuarantinedFrame => f,
 };
 

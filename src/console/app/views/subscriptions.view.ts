@@ -1,7 +1,18 @@
 import { field, h, notice, replace, table } from '../dom';
 import { ago, formatTime, parseCount, splitList } from '../format';
-import { ORDERINGS, type Ordering, type Subscription, type SubscriptionInput } from '../types';
+import {
+  ORDERINGS,
+  type Ordering,
+  type Subscription,
+  type SubscriptionInput,
+  type SubscriptionPatch,
+} from '../types';
 import { attempt, type View, type ViewContext } from '../view';
+
+/** What the form hands on: a new subscription, or the changes to the one being edited. */
+type Submission =
+  | { editing?: undefined; create: SubscriptionInput }
+  | { editing: Subscription; patch: SubscriptionPatch };
 
 interface Form {
   element: HTMLFormElement;
@@ -9,9 +20,7 @@ interface Form {
 }
 
 /** The create / edit form. `editing` is the subscription being edited, if any. */
-function subscriptionForm(
-  onSubmit: (input: SubscriptionInput, editing?: Subscription) => Promise<void>,
-): Form {
+function subscriptionForm(onSubmit: (submission: Submission) => Promise<void>): Form {
   let editing: Subscription | undefined;
   const legend = h('legend', { id: 'sub-form-legend' }, 'New subscription');
   const url = h('input', {
@@ -69,18 +78,34 @@ function subscriptionForm(
           replace(outlet, notice('error', 'Limits are whole numbers, or empty for none.'));
           return;
         }
-        const input: SubscriptionInput = {
+        const fields = {
           url: url.value.trim(),
           eventTypes: splitList(types.value),
           ordering: ordering.value as Ordering,
           enabled: enabled.checked,
-          // On an edit, an empty field clears the value; on a create it is left out.
-          description: description.value.trim() || (editing ? null : undefined),
-          rateLimitPerSecond: limits.rate ?? (editing ? null : undefined),
-          maxInFlight: limits.inFlight ?? (editing ? null : undefined),
         };
+        const text = description.value.trim() || undefined;
+        // On an edit, an empty field clears the value; on a create it is left out.
+        const submission: Submission = editing
+          ? {
+              editing,
+              patch: {
+                ...fields,
+                description: text ?? null,
+                rateLimitPerSecond: limits.rate ?? null,
+                maxInFlight: limits.inFlight ?? null,
+              },
+            }
+          : {
+              create: {
+                ...fields,
+                description: text,
+                rateLimitPerSecond: limits.rate,
+                maxInFlight: limits.inFlight,
+              },
+            };
         submit.disabled = true;
-        void attempt(outlet, () => onSubmit(input, editing)).finally(() => {
+        void attempt(outlet, () => onSubmit(submission)).finally(() => {
           submit.disabled = false;
         });
       },
@@ -162,13 +187,13 @@ export const subscriptionsView: View = (root, ctx: ViewContext) => {
     }
   };
 
-  const form = subscriptionForm(async (input, editing) => {
-    if (editing) {
-      const saved = await ctx.api.updateSubscription(editing.id, input);
+  const form = subscriptionForm(async (submission) => {
+    if (submission.editing) {
+      const saved = await ctx.api.updateSubscription(submission.editing.id, submission.patch);
       form.fill();
       replace(outlet, notice('ok', `Saved ${saved.id}.`));
     } else {
-      const created = await ctx.api.createSubscription(input);
+      const created = await ctx.api.createSubscription(submission.create);
       form.fill();
       replace(
         outlet,
