@@ -243,6 +243,27 @@ describe('WebhookHttpClient without a network', () => {
       }
     });
 
+    it('closes the least recently used pool to open one beyond maxPools', async () => {
+      jest.useFakeTimers({
+        now: Date.parse('2026-03-01T12:00:00Z'),
+        doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+      });
+      const sender = client({ lookup, maxPools: 3 });
+      for (const key of ['sub_1', 'sub_2', 'sub_3', 'sub_1']) {
+        await sender.post('http://a.test/hook', {}, '{}', key);
+        jest.setSystemTime(Date.now() + 1_000);
+      }
+      // sub_2 is now the least recently used (sub_1 was used again after it).
+      await sender.post('http://a.test/hook', {}, '{}', 'sub_4');
+      expect(sender.poolCount).toBe(3);
+      sender.forget('sub_2');
+      expect(sender.poolCount).toBe(3);
+      for (const kept of ['sub_1', 'sub_3', 'sub_4']) {
+        sender.forget(kept);
+      }
+      expect(sender.poolCount).toBe(0);
+    });
+
     it('closes every pool on shutdown, once however often it is asked', async () => {
       const sender = client({ lookup });
       await sender.post('http://a.test/hook', {}, '{}', 'sub_1');

@@ -37,6 +37,8 @@ export interface WebhookHttpClientOptions {
   userAgent: string;
   /** Resolves a host name to all its addresses; replaceable so tests can play DNS answers. */
   lookup?: (hostname: string) => Promise<LookupAddress[]>;
+  /** Pools held at most (10,000 unless given); beyond it the least recently used is closed. */
+  maxPools?: number;
 }
 
 /** undici's default connect timeout; a shorter delivery timeout lowers it. */
@@ -44,7 +46,6 @@ const MAX_CONNECT_TIMEOUT_MS = 10_000;
 /** A pool unused this long is closed (its keep-alive sockets would have closed by then anyway). */
 const POOL_IDLE_MS = 5 * 60_000;
 const POOL_SWEEP_MS = 60_000;
-/** Pools held at most; beyond it the least recently used is closed. */
 const MAX_POOLS = 10_000;
 
 interface PoolEntry {
@@ -351,7 +352,7 @@ export class WebhookHttpClient {
       // The subscription moved to another origin: its old pool closes once its requests end.
       this.forget(key);
     }
-    if (this.pools.size >= MAX_POOLS) {
+    if (this.pools.size >= (this.options.maxPools ?? MAX_POOLS)) {
       this.evictLeastRecentlyUsed();
     }
     const pool = new Pool(origin, {

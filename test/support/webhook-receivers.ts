@@ -20,8 +20,11 @@ export interface RecordedRequest {
 export interface ScriptedReply {
   /** Default 200. */
   status?: number;
-  headers?: Record<string, string>;
+  /** An array value sends the header once per element (as Set-Cookie is). */
+  headers?: Record<string, string | string[]>;
   body?: string;
+  /** Announce the whole body, send its first half, then drop the connection. */
+  dropMidBody?: boolean;
   /** Wait this long before answering. */
   delayMs?: number;
   /** Never answer: the connection is held open until the receiver stops. */
@@ -138,8 +141,14 @@ export class ProgrammableReceiver {
         if (res.writableEnded || res.destroyed) {
           return;
         }
+        const body = Buffer.from(reply.body ?? '');
+        if (reply.dropMidBody) {
+          res.writeHead(reply.status ?? 200, { ...reply.headers, 'content-length': body.length });
+          res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
-        res.end(reply.body ?? '');
+        res.end(body);
       };
       if (reply.delayMs && reply.delayMs > 0) {
         const timer = setTimeout(() => {

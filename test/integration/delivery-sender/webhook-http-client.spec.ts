@@ -169,6 +169,29 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     expect(result.error?.message).toContain('ECONNREFUSED');
   });
 
+  it('joins a repeated response header, and lower-cases the names', async () => {
+    const target = await receiver({
+      status: 200,
+      headers: { 'Set-Cookie': ['a=1', 'b=2'], 'X-Trace': 'T1' },
+      body: 'ok',
+    });
+    const result = await client().post(target.url(), {}, '{}');
+
+    expect(result.headers['set-cookie']).toBe('a=1, b=2');
+    expect(result.headers['x-trace']).toBe('T1');
+  });
+
+  it('keeps the status and reports the error when the body breaks off', async () => {
+    const target = await receiver({ status: 200, body: 'x'.repeat(10_000), dropMidBody: true });
+    const result = await client().post(target.url(), {}, '{}');
+
+    expect(result.statusCode).toBe(200);
+    expect(result.error?.kind).toBe('reset');
+    expect(result.error?.message).toContain('UND_ERR_SOCKET');
+    expect(result.body).toBe('');
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('reads at most maxResponseBytes of the body', async () => {
     const chatty = await receiver({ status: 500, body: 'é'.repeat(50_000) });
     const result = await client({ maxResponseBytes: 1001 }).post(chatty.url(), {}, '{}');
