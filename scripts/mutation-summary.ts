@@ -2,13 +2,16 @@
  * Sums StrykerJS JSON reports into a score per folder and per file:
  *   npm run -s mutation:summary -- reports/mutation/*.json [--survivors]
  * A file measured in several reports counts once, from the newest report (so a rerun of one file
- * replaces its earlier figures). The score is Stryker's: (killed + timed out) over every mutant
+ * replaces its earlier figures). A run still going (or stopped) has no JSON report yet: with the
+ * `event-recorder` reporter it leaves one file per tested mutant in reports/mutation/events, and
+ * that folder can be given instead (`-- reports/mutation/events`): the figures so far. The score is Stryker's: (killed + timed out) over every mutant
  * that was tested or had no coverage; mutants that did not compile or were ignored do not count.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 interface ReportMutant {
+  fileName?: string;
   status: string;
   mutatorName: string;
   replacement?: string;
@@ -40,6 +43,17 @@ function row(name: string, t: Tally): string {
   return `| ${name} | ${score(t)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} |`;
 }
 
+/** The mutants tested so far, from the event-recorder's one-file-per-event folder. */
+function recordedEvents(dir: string): Report {
+  const files: Report['files'] = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('-onMutantTested.json'))) {
+    const mutant = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ReportMutant;
+    const file = mutant.fileName ?? 'unknown';
+    (files[file] ??= { mutants: [] }).mutants.push(mutant);
+  }
+  return { files };
+}
+
 function main(argv: string[]): void {
   const showSurvivors = argv.includes('--survivors');
   const paths = argv
@@ -52,7 +66,9 @@ function main(argv: string[]): void {
   // Newest report last, so it overwrites a file's earlier figures.
   const files = new Map<string, ReportMutant[]>();
   for (const path of paths) {
-    const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+    const report = statSync(path).isDirectory()
+      ? recordedEvents(path)
+      : (JSON.parse(readFileSync(path, 'utf8')) as Report);
     for (const [file, { mutants }] of Object.entries(report.files)) {
       files.set(file.replace(/^.*?(?=src\/)/, ''), mutants);
     }
