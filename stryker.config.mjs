@@ -64,7 +64,10 @@ export default {
   timeoutMS: Number(process.env.MUTATION_TIMEOUT_MS ?? 10_000),
   // Static mutants (module-level constants) would rerun every spec per mutant.
   ignoreStatic: true,
-  reporters: ['clear-text', 'progress', 'json', 'html'],
+  // event-recorder leaves one file per tested mutant as the run goes, so a run stopped early
+  // still has figures: npm run -s mutation:summary -- reports/mutation/<report>-events
+  reporters: ['clear-text', 'progress', 'json', 'html', 'event-recorder'],
+  eventReporter: { baseDir: `reports/mutation/${report}-events` },
   jsonReporter: { fileName: `reports/mutation/${report}.json` },
   htmlReporter: { fileName: `reports/mutation/${report}.html` },
   tempDirName: '.stryker-tmp',
