@@ -90,7 +90,8 @@ function setUp(maxReplay?: number) {
     ),
   };
   const info = jest.fn();
-  const logger = { child: () => ({ info }) } as unknown as Logger;
+  const child = jest.fn(() => ({ info }));
+  const logger = { child } as unknown as Logger;
   const service = new DeliveryAdminService(
     records as unknown as DeliveryRecordRepository,
     subscriptions as unknown as SubscriptionsRepository,
@@ -99,7 +100,7 @@ function setUp(maxReplay?: number) {
     logger,
     maxReplay,
   );
-  return { service, records, subscriptions, queue, log, info };
+  return { service, records, subscriptions, queue, log, info, child };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -287,7 +288,8 @@ describe('DeliveryAdminService.replay failed', () => {
   });
 
   it('logs the replay with its scope, count and window', async () => {
-    const { service, records, info } = setUp();
+    const { service, records, info, child } = setUp();
+    expect(child).toHaveBeenCalledWith({ component: 'delivery-admin' });
     records.list.mockImplementation((q: DeliveryQuery) =>
       Promise.resolve({ data: q.status === DeliveryStatus.Dead ? [record()] : [] }),
     );

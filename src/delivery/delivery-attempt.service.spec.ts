@@ -481,6 +481,26 @@ describe('DeliveryAttempt', () => {
     );
   });
 
+  it('logs a success at debug level, with what identifies it', async () => {
+    const { attempt, logger } = setUp(() => answer(200));
+    await attempt.run(target());
+    expect(logger.debug).toHaveBeenCalledWith(
+      { deliveryId: 'dlv_1', attempt: 1, statusCode: 200 },
+      'delivered',
+    );
+  });
+
+  it('builds no success or retry log line when its level is off', async () => {
+    const { attempt, logger } = setUp(() => answer(200));
+    logger.isLevelEnabled = () => false;
+    await attempt.run(target());
+    const failing = setUp(() => answer(500));
+    failing.logger.isLevelEnabled = () => false;
+    await expect(failing.attempt.run(target())).resolves.toMatchObject({ kind: 'retry' });
+    expect(logger.debug).not.toHaveBeenCalled();
+    expect(failing.logger.info).not.toHaveBeenCalled();
+  });
+
   it('logs a skipped delivery with its reason', async () => {
     const { attempt, logger } = setUp(() => answer(200));
     await attempt.skip(identity, 'event expired');
