@@ -3,6 +3,7 @@ import { OpentactAuthError, OpentactRequestError } from './opentact-errors';
 import { SUBSCRIPTION_LIST } from '../../test/fixtures/opentact-frames';
 import {
   EntitySearch,
+  MAX_SEARCH_TAKE,
   OpentactRestClient,
   SUBSCRIPTION_LIFETIME_MS,
   SUBSCRIPTION_RENEW_MARGIN_MS,
@@ -271,6 +272,225 @@ describe('OpentactRestClient', () => {
       expect(error).toBeInstanceOf(OpentactRequestError);
       expect(error).toMatchObject({ code: 'OPENTACT_REQUEST_FAILED', status: 503 });
       expect((error as Error).message).not.toContain(TOKEN);
+    });
+  });
+
+  describe('what an error says', () => {
+    const coded = (code: string): Error => Object.assign(new Error('socket'), { code });
+    const failure = (promise: Promise<unknown>): Promise<Error> =>
+      promise.then(
+        () => {
+          throw new Error('expected a rejection');
+        },
+        (e: unknown) => e as Error,
+      );
+
+    it('names the cause of a login without an answer by its code, else by its name', async () => {
+      pool().intercept({ path: '/rest/auth', method: 'GET' }).replyWithError(coded('ECONNRESET'));
+      await expect(failure(client.login('a@b.c', PASSWORD))).resolves.toMatchObject({
+        message: 'Opentact login failed: no answer (ECONNRESET)',
+        status: undefined,
+      });
+      pool().intercept({ path: '/rest/auth', method: 'GET' }).replyWithError(new TypeError('x'));
+      await expect(failure(client.login('a@b.c', PASSWORD))).resolves.toMatchObject({
+        message: 'Opentact login failed: no answer (TypeError)',
+      });
+    });
+
+    it('says whether the credentials were refused, with the server message, secrets redacted', async () => {
+      const basic = Buffer.from(`a@b.c:${PASSWORD}`).toString('base64');
+      pool()
+        .intercept({ path: '/rest/auth', method: 'GET' })
+        .reply(403, { message: `no (${basic})` });
+      const refused = await failure(client.login('a@b.c', PASSWORD));
+      expect(refused).toMatchObject({ code: 'OPENTACT_AUTH_REJECTED', status: 403 });
+      expect(refused.message).toBe('Opentact rejected the credentials (HTTP 403): no ([redacted])');
+    });
+
+    it('counts 300 as a failed login and 299 as an answer', async () => {
+      pool().intercept({ path: '/rest/auth', method: 'GET' }).reply(300, { message: 'moved' });
+      await expect(failure(client.login('a@b.c', PASSWORD))).resolves.toMatchObject({
+        code: 'OPENTACT_AUTH_FAILED',
+        status: 300,
+        message: 'Opentact login failed (HTTP 300): moved',
+      });
+      pool()
+        .intercept({ path: '/rest/auth', method: 'GET' })
+        .reply(299, { payload: { token: TOKEN } });
+      await expect(client.login('a@b.c', PASSWORD)).resolves.toBe(TOKEN);
+    });
+
+    it('adds the server message only when it is a string in an object, cut at 200 characters', async () => {
+      const answers: [unknown, string][] = [
+        [{ message: 'm'.repeat(250) }, `: ${'m'.repeat(200)}`],
+        [[{ message: 'in an array' }], ''],
+        [{ message: 42 }, ''],
+        ['not json', ''],
+      ];
+      for (const [body, suffix] of answers) {
+        pool().intercept({ path: '/rest/auth', method: 'GET' }).reply(500, body);
+        await expect(failure(client.login('a@b.c', PASSWORD))).resolves.toMatchObject({
+          message: `Opentact login failed (HTTP 500)${suffix}`,
+        });
+      }
+    });
+
+    it('refuses a login answer whose token is empty or not under payload', async () => {
+      for (const body of [{ payload: { token: '' } }, { token: TOKEN }, { payload: TOKEN }]) {
+        pool().intercept({ path: '/rest/auth', method: 'GET' }).reply(200, body);
+        await expect(failure(client.login('a@b.c', PASSWORD))).resolves.toMatchObject({
+          code: 'OPENTACT_AUTH_BAD_RESPONSE',
+          status: 200,
+          message: 'Opentact login answered without payload.token',
+        });
+      }
+    });
+
+    it('names the method, path and status of a failed call, and a call without an answer', async () => {
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'GET' })
+        .reply(300, { message: `see ${TOKEN}` });
+      await expect(failure(client.listSubscriptions(TOKEN))).resolves.toMatchObject({
+        code: 'OPENTACT_REQUEST_FAILED',
+        status: 300,
+        message: 'Opentact GET /event/subscription failed (HTTP 300): see [redacted]',
+      });
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'POST' })
+        .replyWithError(coded('ETIMEDOUT'));
+      await expect(failure(client.createSubscription(TOKEN, 'sms'))).resolves.toMatchObject({
+        code: 'OPENTACT_UNREACHABLE',
+        message: 'Opentact POST /event/subscription: no answer (ETIMEDOUT)',
+      });
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'GET' })
+        .reply(200, { success: true });
+      await expect(failure(client.listSubscriptions(TOKEN))).resolves.toMatchObject({
+        code: 'OPENTACT_BAD_RESPONSE',
+        message: 'Opentact subscription list is neither an array nor { payload: [...] }',
+      });
+    });
+  });
+
+  describe('reading what Opentact answers', () => {
+    it('reads each field of a listed subscription only when it has the expected type', async () => {
+      pool()
+        .intercept({ path: '/rest/event/subscription', method: 'GET' })
+        .reply(200, {
+          payload: [
+            { uuid: 7, type: 'sms', is_active: 'true', expired_on: 1_700_000_000 },
+            { uuid: 'u', type: 5 },
+            null,
+          ],
+        });
+      await expect(client.listSubscriptions(TOKEN)).resolves.toEqual([
+        { uuid: undefined, type: 'sms', channel: '', is_active: false },
+      ]);
+    });
+
+    it('sends JSON only with a body, and accepts JSON back', async () => {
+      pool()
+        .intercept({
+          path: '/rest/event/subscription',
+          method: 'GET',
+          headers: (h: Record<string, string>) =>
+            h.accept === 'application/json' && h['content-type'] === undefined,
+        })
+        .reply(200, []);
+      await expect(client.listSubscriptions(TOKEN)).resolves.toEqual([]);
+      pool()
+        .intercept({
+          path: '/rest/event/subscription',
+          method: 'POST',
+          headers: { accept: 'application/json', 'content-type': 'application/json' },
+        })
+        .reply(200, '');
+      // An empty answer: the subscription asked for stands.
+      await expect(
+        client.createSubscription(TOKEN, 'sms', new Date('2027-01-01T00:00:00.000Z')),
+      ).resolves.toEqual({
+        type: 'sms',
+        channel: 'wss',
+        is_active: true,
+        expired_on: '2027-01-01T00:00:00.000Z',
+      });
+    });
+
+    it('asks a new subscription to last a year from now unless told otherwise', async () => {
+      const now = Date.parse('2026-05-01T00:00:00.000Z');
+      jest.spyOn(Date, 'now').mockReturnValue(now);
+      try {
+        const posted: unknown[] = [];
+        pool()
+          .intercept({ path: '/rest/event/subscription', method: 'POST' })
+          .reply(200, (opts) => {
+            posted.push(JSON.parse(opts.body as string));
+            return {};
+          });
+        await client.createSubscription(TOKEN, 'sms');
+        expect(posted).toEqual([
+          expect.objectContaining({
+            expired_on: new Date(now + SUBSCRIPTION_LIFETIME_MS).toISOString(),
+          }),
+        ]);
+      } finally {
+        jest.restoreAllMocks();
+      }
+    });
+
+    it('keeps take within 1..MAX_SEARCH_TAKE and skip at 0 or more, in whole numbers', async () => {
+      const window = {
+        modifiedFrom: new Date('2026-01-01T00:00:00.000Z'),
+        modifiedTo: new Date('2026-01-01T00:05:00.000Z'),
+      };
+      const asked: string[] = [];
+      pool()
+        .intercept({
+          path: (p: string) => p.startsWith('/rest/sms/search/inbound'),
+          method: 'POST',
+        })
+        .reply(200, (opts) => {
+          asked.push(opts.path);
+          return { payload: { total: 0, data: [] } };
+        })
+        .persist();
+      for (const [take, skip] of [
+        [0, -5],
+        [2.9, 3.7],
+        [MAX_SEARCH_TAKE + 1, 0],
+      ]) {
+        await client.search(TOKEN, EntitySearch.SmsInbound, { ...window, take, skip });
+      }
+      expect(asked).toEqual([
+        '/rest/sms/search/inbound?take=1&skip=0',
+        '/rest/sms/search/inbound?take=2&skip=3',
+        `/rest/sms/search/inbound?take=${MAX_SEARCH_TAKE}&skip=0`,
+      ]);
+    });
+
+    it('refuses a search total that is not a whole number of zero or more', async () => {
+      const window = {
+        modifiedFrom: new Date('2026-01-01T00:00:00.000Z'),
+        modifiedTo: new Date('2026-01-01T00:05:00.000Z'),
+        take: 10,
+        skip: 0,
+      };
+      for (const total of [-1, 1.5, '3']) {
+        pool()
+          .intercept({ path: '/rest/sip/app/call/search?take=10&skip=0', method: 'POST' })
+          .reply(200, { payload: { total, data: [] } });
+        await expect(client.search(TOKEN, EntitySearch.Calls, window)).rejects.toMatchObject({
+          code: 'OPENTACT_BAD_RESPONSE',
+          message: `Opentact POST ${EntitySearch.Calls} answered without payload.total and payload.data`,
+        });
+      }
+      pool()
+        .intercept({ path: '/rest/sip/app/call/search?take=10&skip=0', method: 'POST' })
+        .reply(200, { payload: { total: 0, data: [] } });
+      await expect(client.search(TOKEN, EntitySearch.Calls, window)).resolves.toEqual({
+        total: 0,
+        data: [],
+      });
     });
   });
 });
