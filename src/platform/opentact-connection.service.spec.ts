@@ -289,6 +289,20 @@ describe('OpentactConnection', () => {
         failures: 0,
         lastEnsuredAt: '2025-01-01T00:00:02.250Z',
       });
+      expect(
+        logLines(h, 'could not ensure Opentact event subscriptions; retrying').map((l) => [
+          l.level,
+          (l.err as { message?: string }).message,
+          l.attempt,
+          l.retryInMs,
+        ]),
+      ).toEqual([
+        [40, 'HTTP 503', 1, 750],
+        [40, 'HTTP 503 again', 2, 1_500],
+      ]);
+      expect(logLines(h, 'Opentact event subscriptions ensured after failures')).toEqual([
+        expect.objectContaining({ level: 30, failedAttempts: 2 }),
+      ]);
       // No expiry reported: nothing more to do.
       await advance(10 * HOUR);
       expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(3);
@@ -362,6 +376,13 @@ describe('OpentactConnection', () => {
       expect(h.socket(0).terminated).toBe(true);
       expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
       expect(h.listener.onAuthFailure).toHaveBeenCalledWith(expect.stringContaining('10000 ms'));
+      expect(logLines(h, 'Opentact authentication failed')).toEqual([
+        expect.objectContaining({
+          level: 50,
+          consecutive: 1,
+          reason: expect.stringContaining('10000 ms') as unknown,
+        }),
+      ]);
       // equal jitter with random 0.5: 60 s window → 45 s
       await advance(44_999);
       expect(h.sockets).toHaveLength(1);
@@ -465,6 +486,9 @@ describe('OpentactConnection', () => {
       expect(h.sockets).toHaveLength(1);
       await advance(1); // attempt 0: 0.5 × 1 s
       expect(h.sockets).toHaveLength(2);
+      expect(logLines(h, 'reconnecting to Opentact after a delay')).toEqual([
+        expect.objectContaining({ level: 30, delayMs: 500 }),
+      ]);
       expect(h.listener.onReconnect).toHaveBeenCalledTimes(1);
       h.socket().open();
       h.socket().ack();
@@ -648,6 +672,7 @@ describe('OpentactConnection', () => {
       expect(h.sockets).toHaveLength(2);
       expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: true });
       const next = h.socket();
+      expect(logLines(h, 'refreshing the Opentact token over a new socket')).toHaveLength(1);
       next.open();
       expect(JSON.parse(next.sent[0]) as unknown).toEqual({ type: 'auth', payload: h.issued[1] });
       old.receive({ uuid: 'during-handshake' });
@@ -739,6 +764,9 @@ describe('OpentactConnection', () => {
       expect(h.conn.status()).toMatchObject({ paused: true, pendingFrames: 4 });
       expect(h.listener.onPause).toHaveBeenCalledTimes(1);
       resolvers.shift()!();
+      expect(logLines(h, 'sink is behind; pausing reads')).toEqual([
+        expect.objectContaining({ level: 40, pendingFrames: 4 }),
+      ]);
       await flush();
       expect(h.conn.status()).toMatchObject({ paused: true, pendingFrames: 3 });
       resolvers.shift()!();
@@ -746,6 +774,9 @@ describe('OpentactConnection', () => {
       expect(s.paused).toBe(false);
       expect(h.conn.status()).toMatchObject({ paused: false, pendingFrames: 2 });
       expect(h.listener.onResume).toHaveBeenCalledTimes(1);
+      expect(logLines(h, 'sink caught up; resuming reads')).toEqual([
+        expect.objectContaining({ level: 30, pendingFrames: 2 }),
+      ]);
       resolvers.splice(0).forEach((r) => r());
       await flush();
       expect(h.conn.status().pendingFrames).toBe(0);
