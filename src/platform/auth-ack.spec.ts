@@ -77,7 +77,56 @@ describe('classifyAuthFrame', () => {
   });
 });
 
+describe('classifyAuthFrame, shape by shape', () => {
+  const auth = (fields: Record<string, unknown>): string => text({ type: 'auth', ...fields });
+
+  it.each([
+    // An explicit boolean decides; anything else called success does not.
+    [auth({ success: 'true', message: 'auth failed' }), 'failure'],
+    [auth({ success: 1 }), 'none'],
+    // An error field: true or a non-blank text refuses; false, blank or a number does not.
+    [auth({ error: true }), 'failure'],
+    [auth({ error: false }), 'none'],
+    [auth({ error: '   ' }), 'none'],
+    [auth({ error: 401 }), 'none'],
+    [auth({ error: '   ', message: 'success' }), 'success'],
+    // The documented message: leading blanks and any case; "success auth" must end a word.
+    [auth({ message: '  wss CONNECTION c1@10.0.0.1 - Success Auth' }), 'success'],
+    [auth({ message: 'WSS connection c1@10.0.0.1 - success authority expired' }), 'failure'],
+    [auth({ message: 'note: WSS connection c1 - success auth' }), 'success'],
+    // Each failure word, outside an address, in any case.
+    [auth({ message: 'Invalid token' }), 'failure'],
+    [auth({ message: 'REJECTED' }), 'failure'],
+    [auth({ message: 'unauthorised' }), 'failure'],
+    [auth({ message: 'Unauthorized' }), 'failure'],
+    [auth({ message: 'token Expired' }), 'failure'],
+    [auth({ message: 'access denied' }), 'failure'],
+    // A payload describes the connection only with a string uuid or a user object.
+    [auth({ payload: { uuid: 7 } }), 'none'],
+    [auth({ payload: { user: 'u' } }), 'none'],
+    [auth({ payload: null }), 'none'],
+    [auth({ payload: [{ uuid: 'c1' }] }), 'none'],
+    [auth({ message: 42, payload: { uuid: 'c1' } }), 'success'],
+    // "auth" must be the type, not a word elsewhere in the frame.
+    [text({ type: 'sms', message: 'auth success', kind: 'auth' }), 'none'],
+    [text({ type: 'AUTH', success: true }), 'none'],
+    ['"auth"', 'none'],
+  ])('%s is %s', (frame, expected) => {
+    expect(classifyAuthFrame(frame)).toBe(expected);
+  });
+});
+
 describe('authRefusalReason', () => {
+  it('prefers the message to the error, and shortens either to 200 characters', () => {
+    expect(authRefusalReason(text({ message: 'bad token', error: 'other' }))).toBe(
+      'refused: bad token',
+    );
+    expect(authRefusalReason(text({ message: 5, error: 'e'.repeat(300) }))).toBe(
+      `refused: ${'e'.repeat(200)}`,
+    );
+    expect(authRefusalReason(text({ error: true }))).toBe('refused');
+  });
+
   it('quotes a shortened server message', () => {
     expect(authRefusalReason(text({ type: 'auth', message: 'auth failed' }))).toBe(
       'refused: auth failed',
