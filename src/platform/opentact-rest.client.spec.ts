@@ -321,7 +321,7 @@ describe('OpentactRestClient', () => {
     });
 
     it('adds the server message only when it is a string in an object, cut at 200 characters', async () => {
-      const answers: [unknown, string][] = [
+      const answers: [string | object, string][] = [
         [{ message: 'm'.repeat(250) }, `: ${'m'.repeat(200)}`],
         [[{ message: 'in an array' }], ''],
         [{ message: 42 }, ''],
