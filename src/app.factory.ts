@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { type AppConfig } from './config/app-config';
@@ -18,10 +19,14 @@ import { SERVICE_VERSION } from './version';
  */
 export async function createApp(config: AppConfig, logger?: Logger): Promise<INestApplication> {
   const root = logger ?? createRootLogger(config.logLevel);
-  const app = await NestFactory.create(AppModule.forRoot(config, root), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, root), {
     logger: new PinoNestLogger(root.child({ component: 'nest' })),
     abortOnError: false,
   });
+  if (config.trustProxy !== undefined) {
+    // request.ip becomes the client X-Forwarded-For names, as far as these proxies vouch for it.
+    app.set('trust proxy', config.trustProxy);
+  }
   app.useGlobalPipes(createValidationPipe());
   if (runsApi(config.role)) {
     app.use(requestLogMiddleware(root));

@@ -46,7 +46,7 @@ export class TooManyAuthFailuresError extends HttpException {
  * `Authorization: Bearer <ADMIN_API_KEY>` on every /v1 route. Both sides are hashed first so the
  * comparison is constant-time whatever the lengths. The key itself is never logged nor echoed.
  * An address with too many recent failures is refused with 429 before its key is even looked at
- * (the address is the TCP peer: Express's `trust proxy` is not set).
+ * (the address is the TCP peer, or behind proxies listed in TRUST_PROXY the client they name).
  */
 @Injectable()
 export class AdminApiKeyGuard implements CanActivate {

@@ -13,6 +13,8 @@ const QUIET = /^\/(health|metrics)(\/|$)/;
 export interface IdentifiedRequest extends IncomingMessage {
   id?: string;
   originalUrl?: string;
+  /** Express's client address: the TCP peer, or the client a TRUST_PROXY proxy names. */
+  ip?: string;
 }
 
 /** The request's id: the caller's X-Request-Id when acceptable, otherwise a new one. */
@@ -47,7 +49,7 @@ export function requestLogMiddleware(
         path: path.slice(0, 512),
         status: response.statusCode,
         durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-        address: request.socket.remoteAddress,
+        address: request.ip ?? request.socket.remoteAddress,
       };
       if (response.statusCode >= 500) {
         log.error(fields, 'request');

@@ -142,6 +142,19 @@ describe('loadConfig', () => {
     expect(problems({ ...base, WORKER_CONCURRENCY: 'false' }).join()).toMatch(/WORKER_CONCURRENCY/);
   });
 
+  it('trusts no proxy by default, and the hops or ranges TRUST_PROXY names', () => {
+    expect(loadConfig(base).trustProxy).toBeUndefined();
+    expect(loadConfig({ ...base, TRUST_PROXY: ' ' }).trustProxy).toBeUndefined();
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
+    expect(problems({ ...base, TRUST_PROXY: 'true' })).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: .*"true" is not an IP address/),
+    ]);
+  });
+
   it('lists every variable it reads', () => {
     expect(knownEnvVars()).toEqual(
       expect.arrayContaining(['OPENTACT_EMAIL', 'ADMIN_API_KEY', 'QUEUE_PREFIX', 'APP_ROLE']),

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { parseDurationList } from '../common/duration';
 import { AppRole } from './app-role';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 import { EnvironmentVariables, type LogLevel, SECRET_ENV_VARS } from './env.schema';
 
 export interface OpentactConfig {
@@ -95,6 +96,8 @@ export class AppConfig {
   /** Subscriptions the admin API lets exist at once. */
   maxSubscriptions!: number;
   adminAuth!: AdminAuthConfig;
+  /** Proxies that may name the client (Express `trust proxy`); undefined trusts none. */
+  trustProxy?: TrustProxy;
   stream!: StreamConfig;
   delivery!: DeliveryConfig;
 }
@@ -233,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailures: vars.ADMIN_AUTH_MAX_FAILURES,
       failureWindowMs: vars.ADMIN_AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
+    trustProxy: trustProxyOf(vars.TRUST_PROXY),
     stream: {
       apiKeys: (vars.STREAM_API_KEYS ?? '')
         .split(',')
@@ -278,4 +282,13 @@ export function knownEnvVars(): string[] {
       'STREAM_API_KEYS',
     ]),
   ].sort();
+}
+
+/** TRUST_PROXY as Express takes it; the schema has already refused a value that is not one. */
+function trustProxyOf(text: string | undefined): TrustProxy | undefined {
+  if (text === undefined || text.trim() === '') {
+    return undefined;
+  }
+  const parsed = parseTrustProxy(text);
+  return typeof parsed === 'number' || Array.isArray(parsed) ? parsed : undefined;
 }

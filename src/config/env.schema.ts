@@ -16,6 +16,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { AppRole } from './app-role';
+import { trustProxyProblem } from './trust-proxy';
 
 /** Variables whose values must never be printed, not even in a validation error. */
 export const SECRET_ENV_VARS: ReadonlySet<string> = new Set([
@@ -278,6 +279,29 @@ export class EnvironmentVariables {
   @Max(86_400)
   @IsInt()
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS = 300;
+
+  /**
+   * The proxies in front of the admin API that may name the client (X-Forwarded-For): a hop
+   * count, or their addresses, CIDRs and named ranges (loopback, linklocal, uniquelocal). Unset:
+   * the TCP peer is the client, so behind an ingress every caller shares its address.
+   */
+  @IsOptional()
+  @MaxLength(4096)
+  @ValidateBy(
+    {
+      name: 'isTrustProxy',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && trustProxyProblem(value) === undefined,
+      },
+    },
+    {
+      message: ({ value }) =>
+        (typeof value === 'string' ? trustProxyProblem(value) : undefined) ??
+        'TRUST_PROXY must be text',
+    },
+  )
+  TRUST_PROXY?: string;
 
   // --- live stream -------------------------------------------------------------------------
   /** Read-only keys for GET /v1/stream (comma-separated, each at least 32 characters). */

@@ -160,6 +160,7 @@ const CHART_OWNED = [
   'REDIS_SENTINEL_NAME',
   'REDIS_SENTINELS',
   'SUBSCRIPTIONS_FILE',
+  'TRUST_PROXY',
 ];
 
 const TEST_SECRETS = {
@@ -522,6 +523,7 @@ describe('Helm chart: configuration', () => {
       QUEUE_PREFIX: '{otb}',
       REDIS_SENTINELS: (fullValues.redis as { sentinels: string[] }).sentinels.join(','),
       SUBSCRIPTIONS_FILE: '/etc/opentact-bridge/subscriptions.yaml',
+      TRUST_PROXY: '10.0.0.0/8',
       SHUTDOWN_TIMEOUT_MS: '30000',
       DELIVERY_RETRY_JITTER: '0.2',
     });

@@ -95,6 +95,11 @@ describe('failed admin authentications per client address', () => {
     );
     const wrongWhileBlocked = await status('wrong-key');
     expect(wrongWhileBlocked.status).toBe(429);
+    // Without TRUST_PROXY a caller cannot pick another address with X-Forwarded-For.
+    const spoofed = await fetch(`${started.url}/v1/status`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(spoofed.status).toBe(429);
 
     await waitFor(
       async () => (await status(TEST_ADMIN_KEY)).status === 200,
@@ -189,5 +194,40 @@ describe('request logs and the audit trail', () => {
     for (const value of [secret, newSecret, TEST_ADMIN_KEY]) {
       expect(everything).not.toContain(value);
     }
+  });
+});
+
+describe('failed admin authentications behind a trusted proxy (TRUST_PROXY)', () => {
+  const prefix = uniquePrefix('auth-proxy');
+  let started: StartedApp;
+
+  beforeAll(async () => {
+    // The test's own requests come from 127.0.0.1: the "proxy" is loopback.
+    started = await startApp({
+      APP_ROLE: 'api',
+      QUEUE_PREFIX: prefix,
+      ADMIN_AUTH_MAX_FAILURES: '2',
+      ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '60',
+      TRUST_PROXY: 'loopback',
+    });
+  });
+  afterAll(async () => {
+    await started?.app.close();
+    await deletePrefix(prefix);
+  });
+
+  const statusFrom = (client: string, key: string): Promise<Response> =>
+    fetch(`${started.url}/v1/status`, {
+      headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': client },
+    });
+
+  it('counts failures per client the proxy names, so one client does not lock out the rest', async () => {
+    for (let i = 0; i < 2; i++) {
+      expect((await statusFrom('203.0.113.5', 'wrong-key')).status).toBe(401);
+    }
+    expect((await statusFrom('203.0.113.5', TEST_ADMIN_KEY)).status).toBe(429);
+    expect((await statusFrom('203.0.113.6', TEST_ADMIN_KEY)).status).toBe(200);
+    // The client is the last address the trusted proxies did not add themselves.
+    expect((await statusFrom('198.51.100.1, 203.0.113.5', TEST_ADMIN_KEY)).status).toBe(429);
   });
 });
