@@ -53,7 +53,6 @@ export type AttemptResolution =
 @Injectable()
 export class DeliveryAttempt {
   private readonly logger: Logger;
-  private readonly maxAttempts: number;
   private readonly retryScheduleMs: number[];
   private readonly retryJitter: number;
   private readonly retryAfterMaxMs: number;
@@ -73,7 +72,6 @@ export class DeliveryAttempt {
     this.retryScheduleMs = config.delivery.retryScheduleMs;
     this.retryJitter = config.delivery.retryJitter;
     this.retryAfterMaxMs = config.delivery.retryAfterMaxMs;
-    this.maxAttempts = this.retryScheduleMs.length + 1;
   }
 
   async run(target: AttemptTarget, options: AttemptOptions = {}): Promise<AttemptResolution> {
@@ -161,8 +159,9 @@ export class DeliveryAttempt {
     if (!target.manual) {
       await this.health.failed(subscription.id);
     }
+    // No delay once the schedule is used up: attempt schedule.length + 1 was the last.
     const scheduled = nextDelayMs(target.attemptNumber, this.retryScheduleMs, this.retryJitter);
-    if (scheduled === undefined || target.attemptNumber >= this.maxAttempts) {
+    if (scheduled === undefined) {
       const attempts = await this.records.recordAttempt(
         identity,
         { ...attempt, error: reason },
