@@ -491,11 +491,12 @@ describe('DeliveryAttempt', () => {
   });
 
   it('builds no success or retry log line when its level is off', async () => {
+    // Every level on but the one each line is written at.
     const { attempt, logger } = setUp(() => answer(200));
-    logger.isLevelEnabled = () => false;
+    logger.isLevelEnabled = (level) => level !== 'debug';
     await attempt.run(target());
     const failing = setUp(() => answer(500));
-    failing.logger.isLevelEnabled = () => false;
+    failing.logger.isLevelEnabled = (level) => level !== 'info';
     await expect(failing.attempt.run(target())).resolves.toMatchObject({ kind: 'retry' });
     expect(logger.debug).not.toHaveBeenCalled();
     expect(failing.logger.info).not.toHaveBeenCalled();

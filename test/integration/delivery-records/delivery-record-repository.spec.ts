@@ -344,6 +344,8 @@ describe('DeliveryRecordRepository against Redis', () => {
         a2: JSON.stringify(['1', T0]),
         a3: JSON.stringify([3, 'yesterday']),
         a4: JSON.stringify({ 0: 4, 1: T0 }),
+        // null would read as 1970-01-01 if its type were not checked.
+        a5: JSON.stringify([5, null]),
         a10: JSON.stringify([10, T0 + 10, 'slow', 'x', 5, 7, true, 'soon']),
         a9: JSON.stringify([9, T0 + 9, 1, 404, 'HTTP 404', 'missing', 1, T0 + 99]),
         b1: JSON.stringify([1, T0]),
