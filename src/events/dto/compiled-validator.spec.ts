@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { plainToInstance, Type, type ClassConstructor } from 'class-transformer';
 import * as classValidator from 'class-validator';
 import { ALL_FRAMES } from '../../../test/fixtures/opentact-frames';
 import type { AppConfig } from '../../config/app-config';
@@ -133,5 +133,111 @@ describe('compiled frame validators', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('compileDto on shapes the frame DTOs do not use', () => {
+  const {
+    Allow,
+    IsDefined,
+    IsInt,
+    IsString,
+    ValidateIf,
+    ValidateNested,
+    Validate,
+    ValidatorConstraint,
+  } = classValidator;
+
+  class Inner {
+    @IsInt()
+    n!: number;
+  }
+  class Untyped {
+    @ValidateNested()
+    inner?: unknown;
+  }
+  class Outer {
+    @IsString()
+    name!: string;
+
+    @ValidateNested()
+    @Type(() => Inner)
+    inner?: Inner;
+
+    @ValidateNested()
+    @Type(() => Untyped)
+    deep?: Untyped;
+  }
+  class Conditional {
+    @Allow()
+    kind!: string;
+
+    @ValidateIf((o: { kind?: string }) => o.kind === 'named')
+    @IsString()
+    name?: string;
+  }
+  class Undecorated {
+    name = '';
+  }
+  class Each {
+    @IsString({ each: true })
+    names!: string[];
+  }
+  class Defined {
+    @IsDefined()
+    id!: string;
+  }
+  @ValidatorConstraint({ async: true })
+  class Slow {
+    validate(): Promise<boolean> {
+      return Promise.resolve(true);
+    }
+  }
+  class Async {
+    @Validate(Slow)
+    id!: string;
+  }
+
+  it('compiles a class once and hands out the same check after', () => {
+    const first = compileDto(Outer);
+    expect(first).toBeDefined();
+    expect(compileDto(Outer)).toBe(first);
+  });
+
+  it('leaves to class-validator a class without rules, or with each, IsDefined or an async rule', () => {
+    expect(isCompiled(Undecorated)).toBe(false);
+    expect(isCompiled(Each)).toBe(false);
+    expect(isCompiled(Defined)).toBe(false);
+    expect(isCompiled(Async)).toBe(false);
+    expect(isCompiled(Conditional)).toBe(true);
+  });
+
+  it('is unsure of anything but a plain object', () => {
+    const check = compileDto(Outer)!;
+    for (const value of [null, [], 'x', 5, undefined]) {
+      expect(check(value)).toBe('unsure');
+    }
+  });
+
+  it('applies a rule only where its ValidateIf holds', () => {
+    const check = compileDto(Conditional)!;
+    expect(check({ kind: 'other', name: 5 })).toBe(true);
+    expect(check({ kind: 'named', name: 5 })).toBe(false);
+    expect(check({ kind: 'named', name: 'ok' })).toBe(true);
+  });
+
+  it('checks a nested object by its @Type, and is unsure where it cannot tell', () => {
+    const check = compileDto(Outer)!;
+    expect(check({ name: 'a' })).toBe(true);
+    expect(check({ name: 'a', inner: { n: 1 } })).toBe(true);
+    expect(check({ name: 'a', inner: { n: 'one' } })).toBe(false);
+    expect(check({ name: 1, inner: { n: 1 } })).toBe(false);
+    // class-validator fails a primitive where an object is nested, and walks an array.
+    expect(check({ name: 'a', inner: 7 })).toBe(false);
+    expect(check({ name: 'a', inner: [{ n: 1 }] })).toBe('unsure');
+    expect(check({ name: 'a', inner: [{ n: 1 }], deep: 7 })).toBe(false);
+    // A nested object without @Type: no compiled check for it.
+    expect(check({ name: 'a', deep: { inner: {} } })).toBe('unsure');
+    expect(check({ name: 'a', deep: { inner: {} }, inner: { n: 'x' } })).toBe(false);
   });
 });
