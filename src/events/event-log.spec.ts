@@ -4,6 +4,8 @@ describe('stream entry ids', () => {
   it('reads `<ms>-<seq>` as numbers, and a bare time as its first entry', () => {
     expect(parseEntryId('1700000000000-12')).toEqual([1700000000000, 12]);
     expect(parseEntryId('1700000000000')).toEqual([1700000000000, 0]);
+    // A dash in first place still splits: no milliseconds, then the sequence.
+    expect(parseEntryId('-7')).toEqual([0, 7]);
   });
 
   it('orders by time, then by sequence, as numbers rather than text', () => {

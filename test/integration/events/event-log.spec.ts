@@ -120,6 +120,22 @@ describe('EventLog against Redis', () => {
     expect(await redis.ttl(`${prefix}:event-alias:call:c1:hangup`)).toBeGreaterThan(3500);
   });
 
+  it('reads back only the fields an entry has: no undefined ones', async () => {
+    const [plain, targeted] = await log.append([
+      { id: 'strict-1', body: '{"id":"strict-1"}' },
+      { id: 'strict-2', body: '{"id":"strict-2"}', targetSubscriptionId: 'sub_t' },
+    ]);
+    expect(await log.getEntry(plain!)).toStrictEqual({
+      entryId: plain,
+      body: '{"id":"strict-1"}',
+    });
+    expect(await log.getEntry(targeted!)).toStrictEqual({
+      entryId: targeted,
+      body: '{"id":"strict-2"}',
+      targetSubscriptionId: 'sub_t',
+    });
+  });
+
   it('numbers the events of each ordering key in the order they are appended', async () => {
     await log.append([
       { id: 'o1', body: '{}', orderingKey: 'call:k1' },
