@@ -311,6 +311,15 @@ describe('EventLog against Redis', () => {
     ]);
   });
 
+  it('passes on a read error that is not a lost group, without recreating anything', async () => {
+    const own = ownLog('read-error');
+    const failing = {
+      xreadgroupBuffer: () => Promise.reject(new Error('LOADING Redis is loading the dataset')),
+    } as unknown as Redis;
+    await expect(own.readNew(failing, 'c1', 10, 10)).rejects.toThrow(/LOADING/);
+    expect(await redis.exists(own.streamKey)).toBe(0);
+  });
+
   it('hands each entry to one consumer, up to a count, and acknowledges what is done', async () => {
     const own = ownLog('read-new');
     await own.ensureGroup();
