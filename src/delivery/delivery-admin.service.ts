@@ -18,7 +18,7 @@ export type ReplayScope = 'failed' | 'all';
 
 /** Replays are bounded so one request cannot enqueue an unbounded amount of work. */
 export const MAX_REPLAY = 100_000;
-/** Overrides MAX_REPLAY where a smaller cap is wanted (specs, a small deployment). */
+/** Overrides MAX_REPLAY in specs, so that hitting the cap costs little; nothing else provides it. */
 export const MAX_REPLAY_TOKEN = Symbol('MAX_REPLAY');
 const REPLAY_PAGE = 500;
 
