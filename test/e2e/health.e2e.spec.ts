@@ -178,7 +178,8 @@ describe('health probes of the real service, per role', () => {
       lateRedis = await startRedisServer({ port });
       const ready = await late.waitForReady(200, 20_000);
       expect(ready.details?.workers).toMatchObject({ status: 'up' });
-      expect(late.logs().some((l) => l.msg === 'worker consuming')).toBe(true);
+      // Readiness and the log line come from different parts of the worker: wait for the line.
+      await late.waitForLog((l) => l.msg === 'worker consuming', 10_000, "'worker consuming'");
     } finally {
       await late.stop();
       await lateRedis?.stop();
