@@ -10,6 +10,7 @@ import {
 } from './opentact-connection.service';
 import { OpentactAuthError } from './opentact-errors';
 import type { EnsuredSubscriptions } from './opentact-rest.client';
+import { opentactTestConfig } from './platform.spec-fixture';
 import type { OpentactToken } from './token-provider.service';
 
 function jwt(expMs: number, n: number): string {
@@ -17,21 +18,7 @@ function jwt(expMs: number, n: number): string {
   return `${part({ alg: 'HS256' })}.${part({ uuid: 'u', n, exp: Math.floor(expMs / 1000) })}.sig`;
 }
 
-const baseConfig: OpentactConfig = {
-  restUrl: 'http://opentact.test/rest',
-  wssUrl: 'ws://opentact.test',
-  credentials: { kind: 'password', email: 'demo@opentact.local', password: 'pw' },
-  subscribe: [],
-  authTimeoutMs: 10_000,
-  pingIntervalMs: 30_000,
-  pongTimeoutMs: 5_000,
-  reconnectBaseMs: 1_000,
-  reconnectMaxMs: 30_000,
-  authFailureBackoffMs: 60_000,
-  stableAfterMs: 60_000,
-  tokenRefreshMarginMs: 600_000,
-  maxFrameBytes: 1_048_576,
-};
+const baseConfig = opentactTestConfig();
 
 const HOUR = 3_600_000;
 const MAX_PAYLOAD_BYTES = 64 * 1024;

@@ -11,26 +11,16 @@ import {
 } from './opentact-connection.service';
 import { OpentactRestClient } from './opentact-rest.client';
 import { PlatformModule } from './platform.module';
+import { opentactTestConfig } from './platform.spec-fixture';
 import { TokenProvider } from './token-provider.service';
 import { WebSocketFactory } from './websocket.factory';
 
 const config = {
   ingestBufferMax: 1_000,
-  opentact: {
-    restUrl: 'http://opentact.test/rest',
-    wssUrl: 'ws://opentact.test',
+  opentact: opentactTestConfig({
     credentials: { kind: 'token', token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig' },
-    subscribe: [],
-    authTimeoutMs: 10_000,
-    pingIntervalMs: 30_000,
-    pongTimeoutMs: 5_000,
-    reconnectBaseMs: 1_000,
-    reconnectMaxMs: 30_000,
-    authFailureBackoffMs: 60_000,
-    stableAfterMs: 60_000,
-    tokenRefreshMarginMs: 600_000,
     maxFrameBytes: 4_096,
-  },
+  }),
 } as unknown as AppConfig;
 
 /** The wiring alone: nothing starts (no bootstrap hook runs), so no socket is opened. */
