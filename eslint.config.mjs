@@ -13,7 +13,7 @@ export default tseslint.config(
       'jest.config.js',
       'stryker.config.mjs',
       'reports/**',
-      '.stryker-tmp/**',
+      '.stryker-tmp*/**',
       'helm/**',
     ],
   },
@@ -41,6 +41,20 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // The mutation run's jest plugins: CommonJS that jest requires as is, checked without types.
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly' },
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
   prettier,

@@ -33,7 +33,9 @@ const selected = (process.env.MUTATE ?? FOLDERS.join(','))
 // One report per run, so per-folder runs do not overwrite each other.
 const report = process.env.MUTATION_REPORT ?? 'mutation';
 const mutate = selected.flatMap((s) =>
-  s.endsWith('.ts') ? [s] : [`${s}/**/*.ts`, `!${s}/**/*.spec.ts`, `!${s}/**/*.spec-fixture.ts`],
+  /\.ts(:\d+-\d+)?$/.test(s)
+    ? [s]
+    : [`${s}/**/*.ts`, `!${s}/**/*.spec.ts`, `!${s}/**/*.spec-fixture.ts`],
 );
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -49,7 +51,15 @@ export default {
       globalSetup: jestConfig.globalSetup,
       globalTeardown: jestConfig.globalTeardown,
       transform: jestConfig.transform,
-      testEnvironment: 'node',
+      // Node's environment, recording in the dry run which spec file holds which test, and a
+      // sequencer that runs a mutant only through the files holding the tests that reached it
+      // (scripts/mutation). MUTATION_TEST_INDEX=off runs every related file, as Stryker would.
+      ...(process.env.MUTATION_TEST_INDEX === 'off'
+        ? { testEnvironment: 'node' }
+        : {
+            testEnvironment: './scripts/mutation/test-index.environment.cjs',
+            testSequencer: '<rootDir>/scripts/mutation/test-index.sequencer.cjs',
+          }),
       rootDir: '.',
       roots: ['<rootDir>/src', '<rootDir>/test/integration'],
       testMatch: [
@@ -74,6 +84,9 @@ export default {
   eventReporter: { baseDir: `reports/mutation/${report}-events` },
   jsonReporter: { fileName: `reports/mutation/${report}.json` },
   htmlReporter: { fileName: `reports/mutation/${report}.html` },
-  tempDirName: '.stryker-tmp',
+  // A second run beside a first needs its own directory (MUTATION_TEMP_DIR=.stryker-tmp-2), and
+  // neither copies the other's sandbox.
+  tempDirName: process.env.MUTATION_TEMP_DIR ?? '.stryker-tmp',
+  ignorePatterns: ['/.stryker-tmp*'],
   cleanTempDir: 'always',
 };
