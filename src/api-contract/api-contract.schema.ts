@@ -801,7 +801,9 @@ export interface components {
        *       "prioritized": 0
        *     }
        */
-      queue: Record<string, never>;
+      queue: {
+        [key: string]: number;
+      };
       /** @description The last 60 minutes, every worker */
       lastHour: components['schemas']['OutcomeCountsDto'];
       /** @description 60 minutes, oldest first */

@@ -48,6 +48,8 @@ class MinuteCountsDto {
 
 class DeliveriesStatusDto {
   @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
     description: 'Jobs of the deliveries queue by state',
     example: { waiting: 0, delayed: 3, active: 0, failed: 1, completed: 0, prioritized: 0 },
   })
