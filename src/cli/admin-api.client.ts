@@ -9,6 +9,7 @@ import type {
   ReplayInput,
   ReplayResult,
   RotatedSecret,
+  ServiceStatus,
   Subscription,
   SubscriptionInput,
   SubscriptionPage,
@@ -152,6 +153,11 @@ export class AdminApiClient {
   /** 200 when ready, 503 (with the same shape) when not: both are answers. */
   readiness(): Promise<ApiReply<Readiness>> {
     return this.request('GET', '/health/ready', { alsoAccept: [503] });
+  }
+
+  /** What every process of the service reports together (queues, connections, the last hour). */
+  status(): Promise<ApiReply<ServiceStatus>> {
+    return this.request('GET', '/v1/status');
   }
 
   /** The Prometheus text exposition. */

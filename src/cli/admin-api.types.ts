@@ -21,6 +21,7 @@ export type {
   ReplayInput,
   ReplayResult,
   RotatedSecret,
+  Status as ServiceStatus,
   Subscription,
   SubscriptionFilter,
   SubscriptionOrdering,

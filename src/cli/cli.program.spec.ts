@@ -298,26 +298,97 @@ describe('runCli', () => {
     ]);
   });
 
-  it('exits 1 from status when the service is not ready, 0 when it is', async () => {
-    const readiness = (ready: boolean): Record<string, Route> => ({
-      'GET /health/ready': () =>
+  describe('status', () => {
+    const readiness =
+      (ready: boolean): Route =>
+      () =>
         json(ready ? 200 : 503, {
           status: ready ? 'ok' : 'error',
           details: {
             redis: ready ? { status: 'up' } : { status: 'down', message: 'no answer to PING' },
           },
-        }),
-      'GET /metrics': () => new Response('otb_queue_jobs{queue="events",state="waiting"} 3\n'),
+        });
+    const outcomes = { success: 7, retry: 1, dead: 0, disabled: 0, skipped: 0 };
+    const serviceStatus = {
+      version: '1.0.0',
+      time: '2026-11-30T10:00:00.000Z',
+      opentact: {
+        state: 'open',
+        connections: [
+          {
+            instance: 'ingest-a',
+            state: 'open',
+            authenticated: true,
+            reconnects: 1,
+            paused: false,
+            reportedAt: '2026-11-30T09:59:58.000Z',
+          },
+        ],
+      },
+      events: { backlog: 2, inFanOut: 1, retained: 50 },
+      deliveries: { queue: { waiting: 3, delayed: 1 }, lastHour: outcomes, perMinute: [] },
+      subscriptions: { total: 2, enabled: 2, disabled: 0, failing: 0 },
+      quarantine: { total: 0 },
+      recovery: { lastGap: null, openGaps: 0 },
+    };
+
+    it('exits 1 when the service is not ready, 0 when it is', async () => {
+      const routes = (ready: boolean): Record<string, Route> => ({
+        'GET /health/ready': readiness(ready),
+        'GET /v1/status': () => json(200, serviceStatus),
+      });
+      const down = await run(['status'], routes(false));
+      expect(down.code).toBe(ExitCode.Failure);
+      expect(down.stdout).toMatch(/Ready:\s+NO/);
+      expect(down.stdout).toMatch(/redis\s+DOWN\s+no answer to PING/);
+      const up = await run(['status', '--json'], routes(true));
+      expect(up.code).toBe(ExitCode.Ok);
+      expect(JSON.parse(up.stdout)).toMatchObject({ ready: true });
     });
-    const down = await run(['status'], readiness(false));
-    expect(down.code).toBe(ExitCode.Failure);
-    expect(down.stdout).toMatch(/Ready:\s+NO/);
-    expect(down.stdout).toMatch(/redis\s+DOWN\s+no answer to PING/);
-    const up = await run(['status', '--json'], readiness(true));
-    expect(up.code).toBe(ExitCode.Ok);
-    expect(JSON.parse(up.stdout)).toMatchObject({
-      ready: true,
-      queues: [{ name: 'events', jobs: { waiting: 3 } }],
+
+    it('reads the whole service from GET /v1/status, without /metrics', async () => {
+      const result = await run(['status', '--json'], {
+        'GET /health/ready': readiness(true),
+        'GET /v1/status': () => json(200, serviceStatus),
+      });
+      expect(result.code).toBe(ExitCode.Ok);
+      expect(result.calls.map((c) => c.url.pathname)).toEqual(['/health/ready', '/v1/status']);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        connection: { state: 'open', instances: [{ instance: 'ingest-a', reconnects: 1 }] },
+        queues: [{ name: 'deliveries', jobs: { waiting: 3, delayed: 1 } }],
+        deliveries: outcomes,
+        deliveriesCountedBy: 'last-hour',
+        pipeline: { backlog: 2, inFanOut: 1, retained: 50 },
+        subscriptions: { total: 2, failing: 0 },
+        quarantined: 0,
+        recovery: { openGaps: 0 },
+      });
+    });
+
+    it('falls back to /metrics when the service has no GET /v1/status (404)', async () => {
+      const result = await run(['status', '--json'], {
+        'GET /health/ready': readiness(true),
+        'GET /v1/status': () =>
+          json(404, { statusCode: 404, error: 'Not Found', message: 'Cannot GET /v1/status' }),
+        'GET /metrics': () => new Response('otb_queue_jobs{queue="events",state="waiting"} 3\n'),
+      });
+      expect(result.code).toBe(ExitCode.Ok);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        ready: true,
+        queues: [{ name: 'events', jobs: { waiting: 3 } }],
+        deliveriesCountedBy: 'process',
+      });
+    });
+
+    it('fails with the API error when GET /v1/status answers anything else', async () => {
+      const result = await run(['status'], {
+        'GET /health/ready': readiness(true),
+        'GET /v1/status': () =>
+          json(401, { statusCode: 401, error: 'Unauthorized', message: 'bad key' }),
+      });
+      expect(result.code).toBe(ExitCode.Failure);
+      expect(result.stderr).toContain('401');
+      expect(result.calls.map((c) => c.url.pathname)).not.toContain('/metrics');
     });
   });
 });

@@ -16,6 +16,7 @@ const report: StatusReport = {
   connection: { state: 'connecting', reconnects: 3, authFailures: 1, deadPeers: 0, paused: false },
   queues: [{ name: 'deliveries', jobs: { waiting: 12, delayed: 3 } }],
   deliveries: { success: 9, dead: 1 },
+  deliveriesCountedBy: 'process',
   events: { framesReceived: 10, eventsEnqueued: 9, duplicates: 1, quarantined: 0 },
   notes: ['something could not be read'],
 };
@@ -51,5 +52,97 @@ describe('formatStatus', () => {
     expect(
       formatStatus({ ...report, connection: undefined }, 'http://x', new TimeFormatter('UTC')),
     ).toContain('Opentact connection: not held by this process (no ingest role)');
+  });
+
+  describe('from GET /v1/status', () => {
+    const service: StatusReport = {
+      ready: true,
+      checks: [{ name: 'redis', up: true, details: {} }],
+      connection: {
+        state: 'open',
+        instances: [
+          {
+            instance: 'ingest-a',
+            state: 'open',
+            reconnects: 2,
+            paused: false,
+            lastFrameAt: '2026-11-30T10:00:05.000Z',
+            reportedAt: '2026-11-30T10:00:06.000Z',
+          },
+          {
+            instance: 'ingest-b',
+            state: 'connecting',
+            reconnects: 7,
+            paused: true,
+            reportedAt: '2026-11-30T10:00:04.000Z',
+          },
+        ],
+      },
+      queues: [{ name: 'deliveries', jobs: { delayed: 4 } }],
+      deliveries: { success: 120, retry: 3, dead: 0, disabled: 0, skipped: 1 },
+      deliveriesCountedBy: 'last-hour',
+      pipeline: { backlog: 5, inFanOut: 2, retained: 900 },
+      subscriptions: { total: 4, enabled: 3, disabled: 1, failing: 1 },
+      quarantined: 6,
+      recovery: {
+        openGaps: 1,
+        lastGap: {
+          gapFrom: '2026-11-30T09:00:00.000Z',
+          gapTo: '2026-11-30T09:00:42.000Z',
+          gapSeconds: 42,
+          truncated: true,
+        },
+      },
+      notes: [],
+    };
+    const text = formatStatus(service, 'http://x', new TimeFormatter('UTC'));
+    const rows = text.split('\n');
+
+    it('lists every ingest process with its link, reading state and last frame', () => {
+      expect(text).toContain('Opentact connection: open\n');
+      expect(rows).toContainEqual(
+        expect.stringMatching(/^INGEST\s+STATE\s+RECONNECTS\s+READING\s+LAST FRAME\s+REPORTED$/),
+      );
+      expect(rows).toContainEqual(
+        expect.stringMatching(
+          /^ingest-a\s+open\s+2\s+yes\s+2026-11-30 10:00:05\s+2026-11-30 10:00:06$/,
+        ),
+      );
+      expect(rows).toContainEqual(
+        expect.stringMatching(/^ingest-b\s+connecting\s+7\s+PAUSED\s+-\s+2026-11-30 10:00:04$/),
+      );
+    });
+
+    it('shows the pipeline, the last hour of every worker, subscriptions, quarantine and recovery', () => {
+      expect(rows).toContainEqual(expect.stringMatching(/^deliveries\s+0\s+0\s+4\s+0\s+0\s+0$/));
+      expect(text).toContain('Events: backlog 5, in fan-out 2, retained 900');
+      expect(text).toContain(
+        'Delivery attempts, last hour, every worker: success 120, retry 3, dead 0, disabled 0, skipped 1',
+      );
+      expect(text).toContain('Subscriptions: 4 (enabled 3, disabled 1, failing 1)');
+      expect(text).toContain('Quarantined frames: 6');
+      expect(text).toContain(
+        'Recovery: open gaps 1; last gap 2026-11-30 09:00:00 to 2026-11-30 09:00:42 (42 s, truncated)',
+      );
+      // Process counters belong to the /metrics reading only.
+      expect(text).not.toContain('Counted by this process');
+    });
+
+    it('says when no ingest process reports, when Redis cannot count the backlog, and no gap yet', () => {
+      const quiet = formatStatus(
+        {
+          ...service,
+          connection: { state: 'unknown', instances: [] },
+          pipeline: { backlog: null, inFanOut: 0, retained: 0 },
+          recovery: { openGaps: 0 },
+        },
+        'http://x',
+        new TimeFormatter('UTC'),
+      );
+      expect(quiet).toContain('Opentact connection: unknown (no ingest process reports)');
+      expect(quiet).toContain('Events: backlog unknown, in fan-out 0, retained 0');
+      expect(quiet).toContain('Recovery: open gaps 0; last gap none');
+      expect(quiet).not.toContain(', truncated');
+    });
   });
 });

@@ -18,6 +18,43 @@ function counts(values: Record<string, number>): string {
   return entries.length === 0 ? 'none yet' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
 }
 
+function connectionLines(report: StatusReport, time: TimeFormatter): string[] {
+  const c = report.connection;
+  if (!c) {
+    return ['Opentact connection: not held by this process (no ingest role)'];
+  }
+  if (!c.instances) {
+    return [
+      `Opentact connection: ${c.state}${c.paused ? ' (reading paused: ingest buffer full)' : ''}; ` +
+        `reconnects ${c.reconnects ?? 0}, auth failures ${c.authFailures ?? 0}, dead peers ${c.deadPeers ?? 0}`,
+    ];
+  }
+  if (c.instances.length === 0) {
+    return [`Opentact connection: ${c.state} (no ingest process reports)`];
+  }
+  return [
+    `Opentact connection: ${c.state}`,
+    renderTable(
+      [
+        { header: 'INGEST' },
+        { header: 'STATE' },
+        { header: 'RECONNECTS', align: 'right' },
+        { header: 'READING' },
+        { header: 'LAST FRAME' },
+        { header: 'REPORTED' },
+      ],
+      c.instances.map((i) => [
+        i.instance,
+        i.state,
+        i.reconnects,
+        i.paused ? 'PAUSED' : 'yes',
+        i.lastFrameAt ? time.short(i.lastFrameAt) : '-',
+        time.short(i.reportedAt),
+      ]),
+    ),
+  ];
+}
+
 export function formatStatus(
   report: StatusReport,
   serviceUrl: string,
@@ -35,14 +72,7 @@ export function formatStatus(
     ),
   ];
 
-  const c = report.connection;
-  lines.push(
-    '',
-    c
-      ? `Opentact connection: ${c.state}${c.paused ? ' (reading paused: ingest buffer full)' : ''}; ` +
-          `reconnects ${c.reconnects ?? 0}, auth failures ${c.authFailures ?? 0}, dead peers ${c.deadPeers ?? 0}`
-      : 'Opentact connection: not held by this process (no ingest role)',
-  );
+  lines.push('', ...connectionLines(report, time));
 
   if (report.queues.length > 0) {
     lines.push(
@@ -54,6 +84,36 @@ export function formatStatus(
         ],
         report.queues.map((q) => [q.name, ...QUEUE_STATES.map((s) => q.jobs[s] ?? 0)]),
       ),
+    );
+  }
+
+  const p = report.pipeline;
+  if (p) {
+    lines.push(
+      '',
+      `Events: backlog ${p.backlog ?? 'unknown'}, in fan-out ${p.inFanOut}, retained ${p.retained}`,
+    );
+  }
+  if (report.deliveriesCountedBy === 'last-hour') {
+    lines.push(`Delivery attempts, last hour, every worker: ${counts(report.deliveries)}`);
+  }
+  const subs = report.subscriptions;
+  if (subs) {
+    lines.push(
+      `Subscriptions: ${subs.total} (enabled ${subs.enabled}, disabled ${subs.disabled}, failing ${subs.failing})`,
+    );
+  }
+  if (report.quarantined !== undefined) {
+    lines.push(`Quarantined frames: ${report.quarantined}`);
+  }
+  const r = report.recovery;
+  if (r) {
+    const gap = r.lastGap;
+    lines.push(
+      `Recovery: open gaps ${r.openGaps}; last gap ` +
+        (gap
+          ? `${time.short(gap.gapFrom)} to ${time.short(gap.gapTo)} (${gap.gapSeconds} s${gap.truncated ? ', truncated' : ''})`
+          : 'none'),
     );
   }
 

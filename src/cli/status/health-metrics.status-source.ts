@@ -10,7 +10,7 @@ export interface HealthAndMetricsApi {
   metrics(): Promise<ApiReply<string>>;
 }
 
-/** The status as /health/ready and /metrics tell it, until the service has GET /v1/status. */
+/** The status as /health/ready and /metrics tell it: for a service without GET /v1/status. */
 export class HealthMetricsStatusSource implements StatusSource {
   constructor(private readonly api: HealthAndMetricsApi) {}
 
@@ -63,6 +63,7 @@ export function statusFromHealthAndMetrics(
     checks,
     queues: [],
     deliveries: {},
+    deliveriesCountedBy: 'process',
     notes: [...notes],
   };
   if (!samples) {

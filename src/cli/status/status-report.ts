@@ -1,7 +1,7 @@
 /**
- * What `opentact-bridge status` shows, independent of where it was read: today from
- * /health/ready and /metrics, later from GET /v1/status. A new source fills the same report and
- * the formatter does not change.
+ * What `opentact-bridge status` shows, independent of where it was read: readiness and
+ * GET /v1/status (every process of the service together), or, from a service without that
+ * endpoint, readiness and the answering process's /metrics. The formatter shows what is filled.
  */
 export interface StatusCheck {
   name: string;
@@ -11,9 +11,21 @@ export interface StatusCheck {
   details: Record<string, string | number | boolean>;
 }
 
-export interface ConnectionStatus {
-  /** connecting, authenticating, open, closed. */
+/** One ingest process's link, as it last reported it. */
+export interface IngestConnection {
+  instance: string;
   state: string;
+  reconnects: number;
+  paused: boolean;
+  lastFrameAt?: string;
+  reportedAt: string;
+}
+
+export interface ConnectionStatus {
+  /** connecting, authenticating, open, closed; from /v1/status: open, down or unknown. */
+  state: string;
+  /** Every ingest process that reports (GET /v1/status only). */
+  instances?: IngestConnection[];
   reconnects?: number;
   authFailures?: number;
   deadPeers?: number;
@@ -35,16 +47,43 @@ export interface EventCounters {
   quarantined: number;
 }
 
+/** Events between ingest and delivery, every process together. */
+export interface PipelineStatus {
+  /** Ingested, not yet read by the fan-out; null when Redis cannot tell. */
+  backlog: number | null;
+  inFanOut: number;
+  retained: number;
+}
+
+export interface SubscriptionCounts {
+  total: number;
+  enabled: number;
+  disabled: number;
+  failing: number;
+}
+
+export interface RecoveryStatus {
+  openGaps: number;
+  lastGap?: { gapFrom: string; gapTo: string; gapSeconds: number; truncated: boolean };
+}
+
 export interface StatusReport {
   ready: boolean;
   checks: StatusCheck[];
   /** Absent when the process that answered runs no ingest role. */
   connection?: ConnectionStatus;
   queues: QueueStatus[];
-  /** Delivery attempts by outcome (success, retry, dead, ...), counted by the process that answered. */
+  /** Delivery attempts by outcome (success, retry, dead, ...). */
   deliveries: Record<string, number>;
+  /** Who counted `deliveries`: the process that answered since it started, or every worker over the last hour. */
+  deliveriesCountedBy: 'process' | 'last-hour';
   /** Absent when no counters could be read. */
   events?: EventCounters;
+  /** GET /v1/status only. */
+  pipeline?: PipelineStatus;
+  subscriptions?: SubscriptionCounts;
+  quarantined?: number;
+  recovery?: RecoveryStatus;
   /** What could not be read, said plainly. */
   notes: string[];
 }

@@ -33,8 +33,15 @@ import {
   waitForDelivery,
   waitForRegistry,
 } from '../../support/delivery-app';
-import { deletePrefix, type StartedApp, TEST_ADMIN_KEY, uniquePrefix } from '../../support/harness';
+import {
+  deletePrefix,
+  type StartedApp,
+  TEST_ADMIN_KEY,
+  uniquePrefix,
+  waitFor,
+} from '../../support/harness';
 import { closedPort, ProgrammableReceiver } from '../../support/webhook-receivers';
+import type { StatusReport } from '../../../src/cli/status/status-report';
 import { binPath, type CliRun, CompiledCli } from './compiled-cli';
 import { deliveryIdOf } from '../../../src/queue/queue.constants';
 
@@ -96,17 +103,31 @@ describe('the opentact-bridge command line against a running service', () => {
     expect(readFileSync(cli.entry, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
-  it('shows the status: ready, connected, queues and counters', async () => {
+  it('shows the whole service: ready, each ingest link, queues and the last hour', async () => {
+    // Each ingest process reports its link every few seconds: wait for the first report.
+    const report = await waitFor(
+      async () => {
+        const read = parsed<StatusReport>(await run('status', '--json'));
+        return read.connection?.state === 'open' ? read : undefined;
+      },
+      20_000,
+      'an open link in the status',
+    );
+    expect(report).toMatchObject({
+      ready: true,
+      connection: { state: 'open', instances: [{ state: 'open', paused: false }] },
+      deliveriesCountedBy: 'last-hour',
+      subscriptions: { total: expect.any(Number) as number },
+      quarantined: expect.any(Number) as number,
+    });
     const human = await run('status');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Ready:\s+yes/);
     expect(human.stdout).toMatch(/redis\s+up/);
-    expect(human.stdout).toContain('Opentact connection: open;');
+    expect(human.stdout).toMatch(/^Opentact connection: open$/m);
+    expect(human.stdout).toMatch(/^\S+\s+open\s+\d+\s+yes\s+/m);
     expect(human.stdout).toMatch(/^deliveries(\s+\d+){6}$/m);
-    const report = parsed<{ ready: boolean; connection: { state: string } }>(
-      await run('status', '--json'),
-    );
-    expect(report).toMatchObject({ ready: true, connection: { state: 'open' } });
+    expect(human.stdout).toMatch(/^Events: backlog \d+, in fan-out \d+, retained \d+$/m);
   });
 
   it('creates a subscription and lists it', async () => {
