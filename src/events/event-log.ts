@@ -520,10 +520,7 @@ export class EventLog {
       return 0;
     }
     // Below `safe`, every entry has been read and acknowledged.
-    const safe =
-      group.pending > 0 && group.oldestPending !== undefined
-        ? group.oldestPending
-        : nextEntryId(group.lastDelivered);
+    const safe = group.oldestPending ?? nextEntryId(group.lastDelivered);
     let threshold = `${Math.max(0, nowMs - this.ttlSeconds * 1000)}-0`;
     const length = await this.redis.xlen(this.streamKey);
     const excess = length - this.maxCount;

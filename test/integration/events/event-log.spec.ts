@@ -353,6 +353,32 @@ describe('EventLog against Redis', () => {
     expect(await own.stats()).toEqual({ length: 2, backlog: undefined, pending: 1 });
   });
 
+  it('asks for the oldest pending entry only while something is pending', async () => {
+    const own = ownLog('stats-pending');
+    await own.ensureGroup();
+    await own.append(batch('sp', 2));
+    const xpending = jest.spyOn(redis, 'xpending');
+    try {
+      await own.stats();
+      expect(xpending).not.toHaveBeenCalled();
+      const [first] = await own.readNew(reader, 'c1', 1, 10);
+      await own.stats();
+      expect(xpending).toHaveBeenCalledTimes(1);
+      await own.ack([first.entryId]);
+      await own.trim(Date.now());
+      expect(xpending).toHaveBeenCalledTimes(1);
+    } finally {
+      xpending.mockRestore();
+    }
+  });
+
+  it('passes on an error reading the group that is not a missing stream or group', async () => {
+    const own = ownLog('stats-wrongtype');
+    await redis.set(own.streamKey, 'not a stream');
+    await expect(own.stats()).rejects.toThrow(/WRONGTYPE/);
+    await expect(own.trim(Date.now())).rejects.toThrow(/WRONGTYPE/);
+  });
+
   it('keeps an entry with its consumer while it is touched, without counting a delivery', async () => {
     const own = ownLog('touch');
     await own.ensureGroup();
