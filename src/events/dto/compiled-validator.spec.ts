@@ -87,19 +87,26 @@ function classValidatorAccepts(dto: ClassConstructor<object>, slots: unknown): b
   );
 }
 
+/**
+ * Random inputs per DTO: 20,000 in the test suite. A mutation run sets fewer (SPEC_FUZZ_INPUTS,
+ * stryker.config.mjs), since every surviving mutant of the validator would run all of them: its
+ * figure can only be lower for it, never higher.
+ */
+const RANDOM_INPUTS = Number(process.env.SPEC_FUZZ_INPUTS ?? 20_000);
+
 describe('compiled frame validators', () => {
   it.each(FRAME_DTOS)('%s has a compiled check', (_name, dto) => {
     expect(isCompiled(dto)).toBe(true);
   });
 
   it.each(FRAME_DTOS)(
-    '%s: the compiled check never accepts what class-validator refuses (20,000 random inputs)',
+    `%s: the compiled check never accepts what class-validator refuses (${RANDOM_INPUTS} random inputs)`,
     (_name, dto) => {
       const check = compileDto(dto)!;
       const next = rng(dto.name.length * 7919);
       const disagreements: string[] = [];
       let certain = 0;
-      for (let i = 0; i < 20_000 && disagreements.length < 5; i++) {
+      for (let i = 0; i < RANDOM_INPUTS && disagreements.length < 5; i++) {
         const slots = record(next, 0);
         const verdict = check(slots);
         if (verdict === 'unsure') {
@@ -112,7 +119,7 @@ describe('compiled frame validators', () => {
       }
       expect(disagreements).toEqual([]);
       // Most inputs get a definite answer: the check is not "unsure" about everything.
-      expect(certain).toBeGreaterThan(15_000);
+      expect(certain).toBeGreaterThan(RANDOM_INPUTS * 0.75);
     },
   );
 
