@@ -148,7 +148,7 @@ function setUp(opts: Options = {}) {
   } as unknown as DeliveryQueue;
   const logger = {
     child: () => logger,
-    isLevelEnabled: jest.fn(() => false),
+    isLevelEnabled: jest.fn((_level: string) => false),
     debug: jest.fn(),
     info: jest.fn(),
     warn: jest.fn(),
@@ -340,6 +340,20 @@ describe('FanOut', () => {
           },
           options: { delayMs: undefined },
         },
+      ]);
+    });
+
+    it('logs each event at debug with how many went inline and how many were queued', async () => {
+      const { fanOut, logger } = setUp({
+        subs: [sub('sub_failing'), sub('sub_ok'), sub('sub_other')],
+        notInline: ['sub_failing'],
+      });
+      await fanOut.fanOut(logged());
+      expect(logger.debug).not.toHaveBeenCalled();
+      logger.isLevelEnabled.mockImplementation((level: string) => level === 'debug');
+      await fanOut.fanOut(logged({ entryId: '6-0' }));
+      expect(logger.debug.mock.calls).toEqual([
+        [{ eventId: EVENT_ID, inline: 2, queued: 1 }, 'event fanned out'],
       ]);
     });
 
