@@ -531,6 +531,8 @@ describe('DeliveryRecordRepository against Redis', () => {
       ['a numeric id', cursorOf(['1', 5])],
       ['an empty id', cursorOf(['1', ''])],
       ['an id over 1024 characters', cursorOf(['1', 'a'.repeat(1025)])],
+      // Indexes like a pair: '1' and '2' would pass every check made of an array.
+      ['a two-character string', cursorOf('12')],
     ])('refuses a cursor that is %s', async (_what, cursor) => {
       let caught: unknown;
       try {
