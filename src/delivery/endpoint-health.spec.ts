@@ -123,6 +123,15 @@ describe('EndpointHealth: the inline decision', () => {
     expect(health.canAttemptInline('sub_1')).toBe(true);
   });
 
+  it('holds nothing for a subscription once its attempts are done (memory stays bounded)', () => {
+    const { health } = setUp();
+    const inflight = (health as unknown as { inflight: Map<string, unknown> }).inflight;
+    const tickets = ['sub_1', 'sub_1', 'sub_2'].map((id) => health.started(id));
+    expect([...inflight.keys()].sort()).toEqual(['sub_1', 'sub_2']);
+    tickets.forEach((t) => health.finished(t, true));
+    expect(inflight.size).toBe(0);
+  });
+
   it('tolerates a ticket finished twice', () => {
     const { health } = setUp();
     const ticket = health.started('sub_1');

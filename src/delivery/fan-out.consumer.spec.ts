@@ -241,6 +241,34 @@ describe('FanOutConsumer', () => {
       expect(t.reads).toEqual([]);
       expect(t.consumer.isRunning).toBe(false);
     });
+    it('does not start reading when stopped while it waited to be ready', async () => {
+      const t = setUp();
+      let becomeReady: () => void = () => undefined;
+      const started = t.consumer.start(
+        () =>
+          new Promise<void>((resolve) => {
+            becomeReady = resolve;
+          }),
+      );
+      await settle();
+      await t.consumer.stop(0);
+      becomeReady();
+      await started;
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(t.reads).toEqual([]);
+      expect(t.consumer.isRunning).toBe(false);
+      expect(t.logger.info).not.toHaveBeenCalled();
+    });
+
+    it('says it consumes, as which consumer and with how many slots', async () => {
+      const t = setUp({ concurrency: 7 });
+      stopAfter = t.consumer;
+      await t.consumer.start(() => Promise.resolve());
+      expect(t.logger.info).toHaveBeenCalledWith(
+        { consumer: t.consumer.name, concurrency: 7 },
+        'fan-out consuming the event log',
+      );
+    });
   });
 
   describe('fanning out', () => {

@@ -137,7 +137,6 @@ export class FanOutConsumer {
         'events still being fanned out at shutdown; another worker will claim them',
       );
     }
-    this.running = false;
   }
 
   private async loop(): Promise<void> {
