@@ -147,13 +147,14 @@ function setUp(opts: Options = {}) {
     },
   } as unknown as DeliveryQueue;
   const logger = {
-    child: () => logger,
+    child: jest.fn(),
     isLevelEnabled: jest.fn((_level: string) => false),
     debug: jest.fn(),
     info: jest.fn(),
     warn: jest.fn(),
     error: jest.fn(),
   };
+  logger.child.mockReturnValue(logger);
   const config = { delivery: { lockMs: LOCK_MS } } as unknown as AppConfig;
   const fanOut = new FanOut(
     config,
@@ -341,6 +342,11 @@ describe('FanOut', () => {
           options: { delayMs: undefined },
         },
       ]);
+    });
+
+    it("logs as the 'fan-out' component", () => {
+      const { logger } = setUp();
+      expect(logger.child.mock.calls).toEqual([[{ component: 'fan-out' }]]);
     });
 
     it('logs each event at debug with how many went inline and how many were queued', async () => {
