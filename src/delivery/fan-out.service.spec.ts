@@ -329,7 +329,8 @@ describe('FanOut', () => {
       });
       await fanOut.fanOut(logged());
       expect(attempted(calls.runs)).toEqual(['sub_ok']);
-      expect(calls.added).toEqual([
+      // Strict: a job without ordering carries no `ordering` key at all.
+      expect(calls.added).toStrictEqual([
         {
           job: {
             deliveryId: idOf('sub_failing'),
