@@ -116,6 +116,18 @@ describe('classifyAuthFrame, shape by shape', () => {
   });
 });
 
+describe('classifyAuthFrame on frames that do not mention auth', () => {
+  it('does not parse them: a large event during the handshake costs a substring search only', () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      expect(classifyAuthFrame(text({ type: 'call', data: 'x'.repeat(10_000) }))).toBe('none');
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+});
+
 describe('authRefusalReason', () => {
   it('prefers the message to the error, and shortens either to 200 characters', () => {
     expect(authRefusalReason(text({ message: 'bad token', error: 'other' }))).toBe(
@@ -125,6 +137,10 @@ describe('authRefusalReason', () => {
       `refused: ${'e'.repeat(200)}`,
     );
     expect(authRefusalReason(text({ error: true }))).toBe('refused');
+    // Arrays have slice() too: only text is quoted.
+    expect(authRefusalReason(text({ message: ['bad'], error: ['token', 'expired'] }))).toBe(
+      'refused',
+    );
   });
 
   it('quotes a shortened server message', () => {
