@@ -849,10 +849,53 @@ describe('OpentactConnection', () => {
       const s = await connected(h);
       await h.conn.stop();
       expect(s.closedWith).toEqual({ code: 1000, reason: 'shutdown' });
+      // Closed in time, nothing in flight: no terminate, no warning.
+      expect(s.terminated).toBe(false);
+      expect(logLines(h, 'stopped with sink calls still in flight')).toEqual([]);
       expect(h.conn.status().state).toBe('closed');
       expect(jest.getTimerCount()).toBe(0);
       await advance(10 * HOUR);
       expect(h.sockets).toHaveLength(1);
+    });
+
+    it('cancels the retry of a failed subscription check', async () => {
+      const h = make({ subscribe: ['sms'] });
+      h.rest.ensureSubscriptions.mockRejectedValueOnce(new Error('boom'));
+      await connected(h);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+      await h.conn.stop();
+      expect(jest.getTimerCount()).toBe(0);
+      await advance(HOUR);
+      expect(h.rest.ensureSubscriptions).toHaveBeenCalledTimes(1);
+    });
+
+    it('connects again when started after a stop', async () => {
+      const h = make();
+      await connected(h);
+      await h.conn.stop();
+      await connected(h);
+      expect(h.sockets).toHaveLength(2);
+      expect(h.conn.isAuthenticated()).toBe(true);
+    });
+
+    it('starts with the application and stops with it (Nest lifecycle hooks)', async () => {
+      const h = make();
+      await h.conn.onApplicationBootstrap();
+      await flush();
+      expect(h.sockets).toHaveLength(1);
+      expect(h.conn.status().state).toBe('connecting');
+      await h.conn.onModuleDestroy();
+      expect(h.conn.status().state).toBe('closed');
+    });
+
+    it('runs without a listener', async () => {
+      const h = make({}, { listener: undefined });
+      const s = await connected(h);
+      s.serverClose(1006);
+      await advance(HOUR);
+      expect(h.conn.isAuthenticated()).toBe(false);
+      expect(h.sockets.length).toBeGreaterThan(1);
+      expect(logLines(h, 'connection listener threw')).toEqual([]);
     });
 
     it('cancels a pending reconnect', async () => {
