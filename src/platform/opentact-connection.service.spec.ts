@@ -476,6 +476,14 @@ describe('OpentactConnection', () => {
       expect(logLines(h, 'reconnecting to Opentact after a delay')).toEqual([
         expect.objectContaining({ level: 30, delayMs: 500 }),
       ]);
+      expect(logLines(h, 'Opentact socket closed; reconnecting')).toEqual([
+        expect.objectContaining({ level: 40, socket: 1, code: 1006, authenticated: true }),
+      ]);
+      expect(logLines(h, 'authenticated to Opentact')).toEqual([
+        expect.objectContaining({ level: 30, socket: 1, reconnectCount: 0 }),
+      ]);
+      // A dropped socket is no reason to doubt the token: only an auth failure asks a fresh one.
+      expect(h.tokens.getToken.mock.calls).toEqual([[{ fresh: false }], [{ fresh: false }]]);
       expect(h.listener.onReconnect).toHaveBeenCalledTimes(1);
       h.socket().open();
       h.socket().ack();
