@@ -163,6 +163,22 @@ describe('WebhookHttpClient without a network', () => {
       expect(tooDeep.error).toEqual({ kind: 'other', message: 'layer 4' });
     });
 
+    it('reads causes that are not errors without tripping over them', async () => {
+      const post = (cause: unknown) =>
+        failingWith(new Error('outer', { cause })).post('http://receiver.test/hook', {}, '{}');
+      // Text, null and a number have no fields to look at: the outer error is what is named.
+      for (const cause of ['inner text', null, 7]) {
+        expect((await post(cause)).error).toEqual({ kind: 'other', message: 'outer' });
+      }
+      // A code that is not text is no code.
+      expect((await post({ code: 42 })).error).toEqual({ kind: 'other', message: 'outer' });
+      // A plain object with a code and a message is named by them, its message as it is.
+      expect((await post({ code: 'ECONNRESET', message: 'peer went away' })).error).toEqual({
+        kind: 'reset',
+        message: 'peer went away',
+      });
+    });
+
     it('turns a lookup that rejects with a non-error into an error of its text', async () => {
       const result = await failingWith('lookup exploded').post(
         'http://receiver.test/hook',
