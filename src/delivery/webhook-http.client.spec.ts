@@ -57,6 +57,13 @@ describe('WebhookHttpClient without a network', () => {
     });
   });
 
+  it('posts to an https URL as to an http one (here, as far as the name lookup)', async () => {
+    const result = await client({
+      lookup: (): Promise<LookupAddress[]> => Promise.reject(coded('ENOTFOUND')),
+    }).post('https://receiver.test/hook', {}, '{}');
+    expect(result.error).toEqual({ kind: 'dns', message: 'ENOTFOUND: it failed' });
+  });
+
   it('refuses a URL that is not http or https before opening anything', async () => {
     const sender = client();
     await expect(sender.post('ftp://receiver.test/hook', {}, '{}')).rejects.toThrow(
@@ -220,10 +227,18 @@ describe('WebhookHttpClient without a network', () => {
     });
 
     it('replaces the pool of a key whose subscription moved to another origin', async () => {
-      const sender = client({ lookup });
+      const looked: string[] = [];
+      const sender = client({
+        lookup: (hostname: string) => {
+          looked.push(hostname);
+          return lookup();
+        },
+      });
       await sender.post('http://a.test/hook', {}, '{}', 'sub_1');
       await sender.post('http://b.test/hook', {}, '{}', 'sub_1');
       expect(sender.poolCount).toBe(1);
+      // The second request dials the new origin, not the old pool's.
+      expect(looked).toEqual(['a.test', 'b.test']);
     });
 
     it('closes the pool of a forgotten key, and ignores an unknown one', async () => {

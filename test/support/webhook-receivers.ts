@@ -25,6 +25,8 @@ export interface ScriptedReply {
   body?: string;
   /** Announce the whole body, send its first half, then drop the connection. */
   dropMidBody?: boolean;
+  /** Send the body in these parts, each written once the one before has been flushed. */
+  bodyParts?: string[];
   /** Wait this long before answering. */
   delayMs?: number;
   /** Never answer: the connection is held open until the receiver stops. */
@@ -148,6 +150,26 @@ export class ProgrammableReceiver {
           return;
         }
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
+        if (reply.bodyParts) {
+          const parts = [...reply.bodyParts];
+          const writeNext = (): void => {
+            const part = parts.shift();
+            if (part === undefined) {
+              res.end();
+              return;
+            }
+            // The next part goes out only after this one reached the socket: separate reads.
+            res.write(part, () => {
+              const timer = setTimeout(() => {
+                this.timers.delete(timer);
+                writeNext();
+              }, 20);
+              this.timers.add(timer);
+            });
+          };
+          writeNext();
+          return;
+        }
         res.end(body);
       };
       if (reply.delayMs && reply.delayMs > 0) {

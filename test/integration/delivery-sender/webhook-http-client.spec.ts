@@ -92,6 +92,7 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
         body,
       );
       expect(result.statusCode).toBe(204);
+      expect(result).toMatchObject({ body: '', bodyTruncated: false });
       return target.requests[0];
     }
 
@@ -201,6 +202,14 @@ describe('WebhookHttpClient (real receivers on 127.0.0.1)', () => {
     expect(Buffer.byteLength(result.body)).toBeLessThanOrEqual(1003);
     // 1001 bytes = 500 two-byte characters and half of one, decoded as a replacement character
     expect(result.body).toBe(`${'é'.repeat(500)}\uFFFD`);
+  });
+
+  it('stops inside the part that crosses the cap, counting what earlier parts used', async () => {
+    const parts = await receiver({ status: 500, bodyParts: ['a'.repeat(600), 'b'.repeat(600)] });
+    const result = await client({ maxResponseBytes: 1000 }).post(parts.url(), {}, '{}');
+
+    expect(result.body).toBe(`${'a'.repeat(600)}${'b'.repeat(400)}`);
+    expect(result.bodyTruncated).toBe(true);
   });
 
   it('does not flag a body that fits exactly', async () => {
