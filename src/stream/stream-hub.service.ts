@@ -103,8 +103,15 @@ export class StreamHub implements OnModuleDestroy {
     this.errors = new RepeatedErrorLog(this.logger, 'stream tail error');
   }
 
-  get clientCount(): number {
-    return this.sinks.size;
+  /** Clients that get events as they are logged (attached and caught up). */
+  get liveClientCount(): number {
+    let live = 0;
+    for (const sink of this.sinks) {
+      if (sink.live) {
+        live++;
+      }
+    }
+    return live;
   }
 
   /**

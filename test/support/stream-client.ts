@@ -1,4 +1,6 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import WebSocket from 'ws';
+import { StreamHub } from '../../src/stream/stream-hub.service';
 import { waitFor } from './harness';
 
 /** What a stream connection attempt ended in, when it did not open. */
@@ -72,4 +74,18 @@ export class TestStreamClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * Waits until `app` feeds exactly `count` stream clients live. A client's socket opens before the
+ * server has attached it (the attach reads the log's last entry), so a test that emits right after
+ * `open()` could emit before "now" for that client.
+ */
+export async function waitForLiveClients(
+  app: INestApplicationContext,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const hub = app.get(StreamHub);
+  await waitFor(() => hub.liveClientCount === count, timeoutMs, `${count} live stream clients`);
 }

@@ -14,7 +14,7 @@ import {
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
-import { TestStreamClient } from '../../support/stream-client';
+import { TestStreamClient, waitForLiveClients } from '../../support/stream-client';
 import { ProgrammableReceiver, startReceivers } from '../../support/webhook-receivers';
 
 const STREAM_KEY = 'stream-key-0123456789abcdefghijklmnopqrstu';
@@ -110,9 +110,8 @@ describe('live stream: GET /v1/stream', () => {
     expect(await byMessage.open()).toBeUndefined();
     expect(await admin.open()).toBeUndefined();
     byMessage.auth(STREAM_KEY);
-    await waitFor(() => bridge.app.get(MetricsService) !== undefined, 1_000, 'metrics');
-    // The message-authenticated client is attached once its auth is read; give it that moment.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The message-authenticated client is attached once its auth is read.
+    await waitForLiveClients(bridge.app, 3);
     const ids = uuidsOf(sim.emitScenario('inbound-call', 'newer'));
     for (const client of [byHeader, byMessage, admin]) {
       await client.waitForCount(ids.length);
@@ -128,6 +127,7 @@ describe('live stream: GET /v1/stream', () => {
   it('filters by type pattern', async () => {
     const sms = connect('types=sms.*', bearer(STREAM_KEY));
     expect(await sms.open()).toBeUndefined();
+    await waitForLiveClients(bridge.app, 1);
     const calls = uuidsOf(sim.emitScenario('inbound-call', 'newer'));
     const inbound = uuidsOf(sim.emitScenario('inbound-sms', 'newer'));
     await sms.waitForCount(inbound.length);
@@ -140,6 +140,7 @@ describe('live stream: GET /v1/stream', () => {
   it('resumes after since: the events missed while away, then live, with no gap and no duplicate', async () => {
     const first = connect('', bearer(STREAM_KEY));
     expect(await first.open()).toBeUndefined();
+    await waitForLiveClients(bridge.app, 1);
     const before = uuidsOf(sim.emitScenario('inbound-call', 'newer'));
     await first.waitForCount(before.length);
     first.close();
@@ -161,6 +162,7 @@ describe('live stream: GET /v1/stream', () => {
   it('catches up over many pages while events keep arriving, then goes live without a gap', async () => {
     const first = connect('', bearer(STREAM_KEY));
     expect(await first.open()).toBeUndefined();
+    await waitForLiveClients(bridge.app, 1);
     const [anchor] = uuidsOf(sim.emitScenario('balance', 'newer'));
     await first.waitForCount(1);
     first.close();
@@ -241,6 +243,7 @@ describe('live stream across processes', () => {
     const first = new TestStreamClient(api1.url, '', bearer(STREAM_KEY));
     clients.push(first);
     expect(await first.open()).toBeUndefined();
+    await waitForLiveClients(api1.app, 1);
     const seen = uuidsOf(sim.emitScenario('inbound-call', 'newer'));
     await first.waitForCount(seen.length);
     expect(first.ids()).toEqual(seen);
