@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import { EVENT_BODY_DICTIONARY_V1 } from './event-body.dictionary';
 import {
   BODY_FIELD_PLAIN,
   BODY_FIELD_V1,
@@ -7,6 +9,8 @@ import {
   encodeBody,
   EventBodyDecodeError,
 } from './event-body.codec';
+
+const DICTIONARY = Buffer.from(EVENT_BODY_DICTIONARY_V1, 'utf8');
 
 const CALL_BODY = JSON.stringify({
   id: '128dff9e-5f28-4a3c-9221-ee2593f71289',
@@ -58,5 +62,28 @@ describe('event body codec', () => {
     expect(decodeBody('zz', encodeBody(CALL_BODY))).toBeUndefined();
     const corrupt = Buffer.from([0xff, 0xff, 0xff, 0x00, 0x13]);
     expect(() => decodeBody(BODY_FIELD_V1, corrupt)).toThrow(EventBodyDecodeError);
+  });
+
+  it('says which field failed and why, under a stable code, keeping the inflate error as cause', () => {
+    let thrown: unknown;
+    try {
+      decodeBody(BODY_FIELD_V1, Buffer.from([0xff, 0xff, 0xff, 0x00, 0x13]));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EventBodyDecodeError);
+    const error = thrown as EventBodyDecodeError;
+    expect(error.message).toBe('event body in field z1 cannot be decoded');
+    expect(error.name).toBe('EventBodyDecodeError');
+    expect(error.code).toBe('EVENT_BODY_UNREADABLE');
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('Z_DATA_ERROR');
+  });
+
+  it('deflates at level 1, the speed the event log was measured with', () => {
+    // The stored bytes are what zlib gives at level 1 with the dictionary; level 6 differs.
+    const level1 = deflateRawSync(CALL_BODY, { level: 1, dictionary: DICTIONARY });
+    const level6 = deflateRawSync(CALL_BODY, { level: 6, dictionary: DICTIONARY });
+    expect(level1.equals(level6)).toBe(false);
+    expect(encodeBody(CALL_BODY).equals(level1)).toBe(true);
   });
 });

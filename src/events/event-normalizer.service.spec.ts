@@ -749,6 +749,73 @@ describe('EventNormalizer', () => {
     });
   });
 
+  describe('quarantine details', () => {
+    const detailOf = (data: unknown, isBinary = false, normalizer_ = normalizer): string => {
+      const outcome = normalizer_.normalize(data as string, isBinary, RECEIVED_AT);
+      if (outcome.kind !== 'quarantine') {
+        throw new Error(`expected quarantine, got ${JSON.stringify(outcome)}`);
+      }
+      return outcome.detail;
+    };
+
+    it('says what was wrong with the bytes', () => {
+      expect(detailOf('{"type":"balance"}', true)).toBe(
+        'binary frames are not part of the protocol',
+      );
+      expect(detailOf('x'.repeat(65), false, makeNormalizer(64))).toBe(
+        'frame is 65 bytes, over the 64 byte limit',
+      );
+      expect(detailOf(42)).toBe('frame data is a number, not text');
+      expect(detailOf([Buffer.from('{}')])).toBe('frame data is an array, not text');
+      expect(detailOf('{"type":x')).toMatch(/JSON/);
+    });
+
+    it.each([
+      ['[1,2]', 'frame is an array, not an object'],
+      ['42', 'frame is a number, not an object'],
+      ['null', 'frame is null, not an object'],
+      ['"call_state"', 'frame is a string, not an object'],
+      ['{}', 'frame has no type'],
+      ['{"type":5}', 'type is a number, not a non-empty string'],
+      ['{"type":null}', 'type is null, not a non-empty string'],
+      ['{"type":[]}', 'type is an array, not a non-empty string'],
+      ['{"type":" "}', 'type is a string, not a non-empty string'],
+    ])('names the shape of %s', (text, detail) => {
+      expect(detailOf(text)).toBe(detail);
+    });
+
+    it('takes a frame nested exactly to the limit, and names the limit one level past it', () => {
+      const nestedTo = (levels: number): unknown => {
+        let nested: unknown = 1;
+        for (let i = 0; i < levels; i++) {
+          nested = [nested];
+        }
+        return nested;
+      };
+      // The frame object is the first level.
+      expect(outcomeOf({ type: 'x', deep: nestedTo(MAX_FRAME_DEPTH - 1) }).kind).toBe('event');
+      expect(quarantineOf({ type: 'x', deep: nestedTo(MAX_FRAME_DEPTH) }).detail).toBe(
+        `frame nests deeper than ${MAX_FRAME_DEPTH} levels`,
+      );
+      expect(
+        quarantineOf({ type: 'x', deep: { a: { b: nestedTo(MAX_FRAME_DEPTH - 2) } } }).detail,
+      ).toBe(`frame nests deeper than ${MAX_FRAME_DEPTH} levels`);
+    });
+
+    it('quarantines a frame that throws while being read, with the error', () => {
+      const outcome = normalizer.normalize(
+        '{"type":"balance","payload":1}',
+        false,
+        new Date(Number.NaN),
+      );
+      expect(outcome).toEqual({
+        kind: 'quarantine',
+        reason: QuarantineReason.Invalid,
+        detail: 'frame could not be normalised: Invalid time value',
+      });
+    });
+  });
+
   describe('output hygiene', () => {
     it('never emits undefined keys, even for sparse frames', () => {
       const sparse = [
