@@ -54,4 +54,20 @@ describe('webhook body', () => {
     const reordered = JSON.stringify({ data: { x: 1 }, receivedAt: 'r', type: 't', id: 'i' });
     expect(readWebhookEnvelope(reordered)).toMatchObject({ id: 'i', type: 't', receivedAt: 'r' });
   });
+
+  it.each([
+    ['{"id":"i","data":{},"type":"t","occurredAt":"o","receivedAt":"r"}'],
+    ['{"id":"i","occurredAt":"o","receivedAt":"r","data":{},"type":"t"}'],
+    ['{"id":"i","type":"t","data":{},"occurredAt":"o","receivedAt":"r"}'],
+    ['{"type":"t","occurredAt":"o","receivedAt":"r","data":{},"id":"i"}'],
+    ['{"id":1,"type":"t","occurredAt":"o","receivedAt":"r","data":{},"id":"i"}'],
+    ['{"x":{"a":0,"data":1},"id":"i","type":"t","occurredAt":"o","receivedAt":"r","data":{}}'],
+  ])('parses the whole body when its head lacks a field or is not JSON: %s', (body) => {
+    expect(readWebhookEnvelope(body)).toEqual({
+      id: 'i',
+      type: 't',
+      occurredAt: 'o',
+      receivedAt: 'r',
+    });
+  });
 });
