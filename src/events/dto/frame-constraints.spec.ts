@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { validateSync } from 'class-validator';
-import { CarriesCallIdentity, IsFrameId } from './frame-constraints';
+import { MAX_ID_LENGTH } from '../frame-fields';
+import {
+  balanceAmountOf,
+  CarriesCallIdentity,
+  IsBalanceAmount,
+  IsFrameId,
+} from './frame-constraints';
 
 class WithId {
   @IsFrameId()
@@ -12,6 +18,11 @@ class WithCall {
   call!: unknown;
 
   payload?: unknown;
+}
+
+class WithAmount {
+  @IsBalanceAmount()
+  payload!: unknown;
 }
 
 const messages = (target: object): string[] =>
@@ -41,5 +52,40 @@ describe('frame constraints', () => {
     expect(check({}, { state: 'live' })).toEqual([]);
     expect(check({}, { state: 5 })).toEqual(['call object needs a uuid or a state']);
     expect(check({}, 'live')).toEqual(['call object needs a uuid or a state']);
+  });
+
+  it('takes frame ids of 1 to MAX_ID_LENGTH characters, and only strings', () => {
+    const check = (id: unknown) => messages(Object.assign(new WithId(), { id }));
+    expect(check('a'.repeat(MAX_ID_LENGTH))).toEqual([]);
+    expect(check('a'.repeat(MAX_ID_LENGTH + 1))).toHaveLength(1);
+    // Things with a length that are not strings.
+    expect(check(['call-1'])).toHaveLength(1);
+    expect(check({ length: 3 })).toHaveLength(1);
+    expect(check(42)).toHaveLength(1);
+  });
+
+  it('reads a balance amount bare or from balance, then amount, and only when finite', () => {
+    expect(balanceAmountOf(873.06)).toBe(873.06);
+    expect(balanceAmountOf(0)).toBe(0);
+    expect(balanceAmountOf({ balance: 2, amount: 3 })).toBe(2);
+    expect(balanceAmountOf({ amount: 3 })).toBe(3);
+    expect(balanceAmountOf({ balance: null, amount: 4 })).toBe(4);
+    for (const bad of [
+      '873.06',
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      [1],
+      { balance: '1' },
+      null,
+    ]) {
+      expect(balanceAmountOf(bad)).toBeUndefined();
+    }
+  });
+
+  it('refuses a balance payload without a finite amount, naming it', () => {
+    const check = (payload: unknown) => messages(Object.assign(new WithAmount(), { payload }));
+    expect(check({ amount: 1.5 })).toEqual([]);
+    expect(check({ amount: Number.NaN })).toEqual(['balance payload must be a number']);
+    expect(check('873.06')).toEqual(['balance payload must be a number']);
   });
 });
