@@ -25,4 +25,20 @@ describe('entityStateAlias', () => {
     ).toBeUndefined();
     expect(entityStateAlias('call.live', null)).toBeUndefined();
   });
+
+  it('takes entity ids and states of 1 to 128 characters, strings only', () => {
+    const id = 'c'.repeat(128);
+    expect(entityStateAlias('call.live', { callId: id, state: 'live' })).toBe(`call:${id}:live`);
+    expect(entityStateAlias('call.live', { callId: `${id}c`, state: 'live' })).toBeUndefined();
+    expect(entityStateAlias('call.live', { callId: 'c1', state: '' })).toBeUndefined();
+    expect(entityStateAlias('call.live', { callId: '', state: 'live' })).toBeUndefined();
+    expect(entityStateAlias('call.live', { callId: 'c1', state: 5 })).toBeUndefined();
+    expect(entityStateAlias('call.live', { callId: 7, state: 'live' })).toBeUndefined();
+  });
+
+  it('names an SMS only by its message id, and no other kind by one', () => {
+    expect(entityStateAlias('sms.inbound', { callId: 'c1', state: 'x' })).toBeUndefined();
+    expect(entityStateAlias('account.balance', { messageId: 'm1', state: 'x' })).toBeUndefined();
+    expect(entityStateAlias('call.live', { messageId: 'm1', state: 'live' })).toBeUndefined();
+  });
 });

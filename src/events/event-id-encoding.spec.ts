@@ -101,14 +101,21 @@ describe('encodeIdForKey', () => {
 
 describe('decodeIdFromKey', () => {
   it.each([
-    ['a:1', 'an unescaped colon'],
-    ['a~03a', 'a short escape'],
-    ['a~003A', 'upper-case hex'],
-    ['a~0061', 'an escaped letter'],
-    ['~nabc', 'a digits mark on letters'],
-    ['123', 'digits without the mark'],
-    ['a~', 'a dangling escape'],
-  ])('rejects %s (%s)', (key) => {
+    ['a:1', 'an unescaped colon', 'unescaped character at offset 1'],
+    ['a~03a', 'a short escape', 'bad escape at offset 1'],
+    ['a~003A', 'upper-case hex', 'bad escape at offset 1'],
+    ['ab~0061', 'an escaped letter', 'needless escape at offset 2'],
+    ['~nabc', 'a digits mark on letters', 'an all-digits key holds something other than digits'],
+    ['123', 'digits without the mark', 'an all-digits id must carry the ~n mark'],
+    ['a~', 'a dangling escape', 'bad escape at offset 1'],
+  ])('rejects %s (%s), saying where', (key, _what, message) => {
     expect(() => decodeIdFromKey(key)).toThrow(InvalidEncodedIdError);
+    expect(() => decodeIdFromKey(key)).toThrow(message);
+  });
+
+  it('carries a stable code', () => {
+    expect(() => decodeIdFromKey('a:1')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ENCODED_ID' }) as Error,
+    );
   });
 });

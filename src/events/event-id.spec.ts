@@ -15,6 +15,8 @@ describe('identityTime', () => {
     expect(identityTime('2026-11-30T05:48:49.558123Z')).toBe(`${MS}.123`);
     expect(identityTime('2026-11-30T05:48:49.558120+00:00')).toBe(`${MS}.12`);
     expect(identityTime('2026-11-30T05:48:49.5581Z')).toBe(`${MS}.1`);
+    // Only the zeros at the end go.
+    expect(identityTime('2026-11-30T05:48:49.55810200Z')).toBe(`${MS}.102`);
   });
 
   it('keeps a string that is no date as it is, and drops what is neither', () => {
