@@ -136,6 +136,35 @@ describe('EventLog against Redis', () => {
     });
   });
 
+  it('reads an ordering only from an entry that has both its key and a whole sequence', async () => {
+    const own = ownLog('ordering-fields');
+    const add = (...fields: string[]) => redis.xadd(own.streamKey, '*', 'b', '{}', ...fields);
+    const both = await add('k', 'key-1', 'q', '7');
+    const keyOnly = await add('k', 'key-1');
+    const seqOnly = await add('q', '7');
+    const notWhole = await add('k', 'key-1', 'q', '7.5');
+    expect(await own.getEntry(both!)).toStrictEqual({
+      entryId: both,
+      body: '{}',
+      ordering: { key: 'key-1', seq: 7 },
+    });
+    for (const entryId of [keyOnly, seqOnly, notWhole]) {
+      expect(await own.getEntry(entryId!)).toStrictEqual({ entryId, body: '{}' });
+    }
+  });
+
+  it('sends nothing to Redis for an empty batch to append, acknowledge or touch', async () => {
+    const sent = jest.spyOn(redis, 'sendCommand');
+    try {
+      expect(await log.append([])).toEqual([]);
+      await log.ack([]);
+      await log.touch('c1', []);
+      expect(sent).not.toHaveBeenCalled();
+    } finally {
+      sent.mockRestore();
+    }
+  });
+
   it('numbers the events of each ordering key in the order they are appended', async () => {
     await log.append([
       { id: 'o1', body: '{}', orderingKey: 'call:k1' },
