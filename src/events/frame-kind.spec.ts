@@ -1,4 +1,10 @@
-import { FrameKind, frameKindOf, frameTypeLabel, passthroughTypeOf } from './frame-kind';
+import {
+  FrameKind,
+  frameKeyOf,
+  frameKindOf,
+  frameTypeLabel,
+  passthroughTypeOf,
+} from './frame-kind';
 
 describe('frameTypeLabel', () => {
   it.each([
@@ -43,5 +49,12 @@ describe('frameKindOf', () => {
     expect(frameKindOf('call_transcription_ready')).toBe(FrameKind.Transcript);
     expect(frameKindOf('conference_state')).toBe(FrameKind.Passthrough);
     expect(passthroughTypeOf('conference state!')).toBe('opentact.conference_state_');
+    expect(frameKindOf(frameKeyOf(' Call - FLOW '))).toBe(FrameKind.CallFlow);
+    expect(frameKeyOf('call \t flow')).toBe('call_flow');
+  });
+
+  it('names an unknown kind in at most 64 safe characters, and never with nothing', () => {
+    expect(passthroughTypeOf('k'.repeat(65))).toBe(`opentact.${'k'.repeat(64)}`);
+    expect(passthroughTypeOf('')).toBe('opentact.unknown');
   });
 });

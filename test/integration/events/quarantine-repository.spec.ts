@@ -141,4 +141,17 @@ describe('QuarantineRepository against Redis', () => {
     await add(repo, frame(10));
     expect((await repo.usage()).bytes).toBe(await storedBytes(redis, prefix));
   });
+
+  it('keeps its list, counts and byte total under fixed key names, so an upgrade finds them', async () => {
+    await add(repository(redis, prefix), frame(10));
+    const keys = (await redis.keys(`${prefix}:*`)).sort();
+    expect(keys).toEqual([
+      `${prefix}:quarantine`,
+      `${prefix}:quarantine:bytes`,
+      `${prefix}:quarantine:counts`,
+    ]);
+    expect(Number(await redis.get(`${prefix}:quarantine:bytes`))).toBe(
+      await storedBytes(redis, prefix),
+    );
+  });
 });
