@@ -154,4 +154,24 @@ describe('QuarantineRepository against Redis', () => {
       await storedBytes(redis, prefix),
     );
   });
+
+  it('pages newest first, exactly a page, and marks only a cut frame as truncated', async () => {
+    const repo = repository(redis, prefix, { maxBytes: 64 * KIB, maxFrameBytes: 64 * KIB });
+    const whole = await add(repo, frame(10), 'first');
+    await add(repo, frame(20), 'second');
+    const cut = await add(repo, frame(repo.maxRawBytes + 1), 'third');
+    expect(whole).toMatchObject({ size: 10, truncated: false });
+    expect(cut).toMatchObject({ size: repo.maxRawBytes + 1, truncated: true });
+    const page = await repo.list(0, 2);
+    expect(page.total).toBe(3);
+    expect(page.items.map((i) => i.detail)).toEqual(['third', 'second']);
+    expect((await repo.list(2, 2)).items.map((i) => i.detail)).toEqual(['first']);
+  });
+
+  it('reports nothing in use once the list is gone, whatever the byte total says', async () => {
+    const repo = repository(redis, prefix);
+    await add(repo, frame(1000));
+    await redis.del(`${prefix}:quarantine`);
+    expect(await repo.usage()).toEqual({ count: 0, bytes: 0 });
+  });
 });
