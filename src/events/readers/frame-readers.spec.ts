@@ -119,6 +119,16 @@ describe('frame readers', () => {
       expect(reading.data).toStrictEqual({ callId: 'c-1' });
     });
 
+    it('takes a newer call with neither uuid nor state when the payload beside it has the state', () => {
+      const reading = read(readCallState, {
+        type: 'call_state',
+        call: { direction: 'in' },
+        payload: { state: 'ringing' },
+      });
+      expect(reading.type).toBe(EventType.CallRinging);
+      expect(reading.identity).toBeUndefined();
+    });
+
     it('reads the older payload when the newer call slot is null', () => {
       const reading = read(readCallState, { ...CALL_LIVE_OLDER, call: null });
       expect(reading.type).toBe(EventType.CallLive);
@@ -185,6 +195,12 @@ describe('frame readers', () => {
       const reading = read(readCallFlow, frame);
       expect(reading.data).toMatchObject({ callId: 'call-9', command });
       expect(reading.type).toBe(EventType.CallFlow);
+    });
+
+    it('refuses a payload whose call is not an object, when nothing else names the call', () => {
+      expect(readCallFlow({ type: 'call_flow', payload: { call: 'call-9' } })).toEqual({
+        problem: 'payload.call: call must be an object',
+      });
     });
 
     it('reads success, reason, error and state from the command record first', () => {
