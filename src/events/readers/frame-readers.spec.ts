@@ -402,6 +402,23 @@ describe('frame readers', () => {
       ]);
     });
 
+    it('checks the slot when there is one, and the payload otherwise', () => {
+      expect(
+        readCallRecord({ type: 'call_record', call_record: { uuid: 42 }, payload: { uuid: 'r' } }),
+      ).toEqual({
+        problem:
+          'call_record.uuid: recording uuid must be a non-empty string of at most 128 characters',
+      });
+      expect(readCallRecord({ type: 'call_record', payload: { uuid: '' } })).toEqual({
+        problem:
+          'payload.uuid: recording uuid must be a non-empty string of at most 128 characters',
+      });
+      expect(
+        read(readCallRecord, { type: 'call_record', call_record: { uuid: 'r' }, payload: 'x' })
+          .data,
+      ).toStrictEqual({ recordingId: 'r' });
+    });
+
     it('anchors on the call when the recording has no uuid, and on nothing without either', () => {
       const onCall = read(readCallRecord, {
         type: 'call_record',
