@@ -70,4 +70,19 @@ describe('webhook body', () => {
       receivedAt: 'r',
     });
   });
+
+  it('reads the head alone: the rest of the body is not parsed', () => {
+    // A tail that is not JSON shows the rest was never parsed.
+    const head = '{"id":"i","type":"t","occurredAt":"o","receivedAt":"r"';
+    expect(readWebhookEnvelope(`${head},"data":{not json`)).toEqual({
+      id: 'i',
+      type: 't',
+      occurredAt: 'o',
+      receivedAt: 'r',
+    });
+    // A head past 2 KB is not looked for: the body is parsed whole.
+    const long = `{"id":"${'i'.repeat(2100)}","type":"t","occurredAt":"o","receivedAt":"r"`;
+    expect(() => readWebhookEnvelope(`${long},"data":{not json`)).toThrow(SyntaxError);
+    expect(readWebhookEnvelope(`${long},"data":{}}`).id).toHaveLength(2100);
+  });
 });
