@@ -242,6 +242,41 @@ describe('DeliveryAdminService.replay failed', () => {
     expect(records.setStatus.mock.calls.map((c) => c[0])).toEqual(['d1', 'd2', 'd3', 'f1']);
   });
 
+  it('requeues a delivery once when it fails again between the dead and the failing pass', async () => {
+    // d1 is requeued by the dead pass, fails at once and is `failing` when the second pass lists.
+    const { service, records, queue } = setUp();
+    records.list.mockImplementation((q: DeliveryQuery) =>
+      Promise.resolve({
+        data:
+          q.status === DeliveryStatus.Dead
+            ? [record({ id: 'd1' }), record({ id: 'd2' })]
+            : [
+                record({ id: 'd1', status: DeliveryStatus.Failing }),
+                record({ id: 'f1', status: DeliveryStatus.Failing }),
+              ],
+      }),
+    );
+    await expect(service.replay(SUB_ID, SINCE, UNTIL, 'failed')).resolves.toEqual({ replayed: 3 });
+    expect(queue.requeue.mock.calls.map((c) => c[0].deliveryId)).toEqual(['d1', 'd2', 'f1']);
+    expect(records.setStatus.mock.calls.map((c) => c[0])).toEqual(['d1', 'd2', 'f1']);
+  });
+
+  it('does not count a delivery listed twice by one pass (a page boundary moved)', async () => {
+    const { service, records, queue } = setUp();
+    records.list.mockImplementation((q: DeliveryQuery) => {
+      if (q.status !== DeliveryStatus.Dead) {
+        return Promise.resolve({ data: [] });
+      }
+      return Promise.resolve(
+        q.cursor === undefined
+          ? { data: [record({ id: 'd1' }), record({ id: 'd2' })], nextCursor: 'c1' }
+          : { data: [record({ id: 'd2' }), record({ id: 'd3' })] },
+      );
+    });
+    await expect(service.replay(SUB_ID, SINCE, UNTIL, 'failed')).resolves.toEqual({ replayed: 3 });
+    expect(queue.requeue.mock.calls.map((c) => c[0].deliveryId)).toEqual(['d1', 'd2', 'd3']);
+  });
+
   it('skips a delivery being attempted right now and replays the others', async () => {
     const { service, records, queue } = setUp();
     records.list.mockImplementation((q: DeliveryQuery) =>

@@ -133,7 +133,9 @@ export class DeliveryAdminService {
     sinceMs: number,
     untilMs: number,
   ): Promise<number> {
-    let replayed = 0;
+    // A delivery requeued by the dead pass can fail again at once and be listed by the failing
+    // pass, and a record whose status moves between pages can be listed twice: each is sent once.
+    const seen = new Set<string>();
     for (const status of [DeliveryStatus.Dead, DeliveryStatus.Failing]) {
       let cursor: string | undefined;
       do {
@@ -146,13 +148,17 @@ export class DeliveryAdminService {
           cursor,
         });
         for (const record of page.data) {
-          if (replayed >= this.maxReplay) {
-            return replayed;
+          if (seen.has(record.id)) {
+            continue;
           }
+          if (seen.size >= this.maxReplay) {
+            return seen.size;
+          }
+          seen.add(record.id);
           try {
             await this.requeue(record);
-            replayed++;
           } catch (error) {
+            seen.delete(record.id);
             // One delivery being attempted right now does not stop the replay of the others.
             if (!(error instanceof ConflictException)) {
               throw error;
@@ -162,7 +168,7 @@ export class DeliveryAdminService {
         cursor = page.nextCursor;
       } while (cursor);
     }
-    return replayed;
+    return seen.size;
   }
 
   private async requeue(record: DeliveryRecord): Promise<void> {
