@@ -85,7 +85,7 @@ function recover(
   normalizer: EventNormalizer,
   frame: Record<string, unknown>,
   receivedAt: Date,
-  extraAliases: (type: string, state: string) => string[],
+  extraAliases: (type: string, data: NormalizedEvent['data']) => string[],
 ): RecoveredEvent | undefined {
   const outcome = normalizer.normalize(JSON.stringify(frame), false, receivedAt);
   if (outcome.kind !== 'event') {
@@ -96,10 +96,10 @@ function recover(
   if (alias === undefined) {
     return undefined;
   }
-  const state = String((event.data as { state?: unknown }).state).toLowerCase();
+  const extra = extraAliases(event.type, event.data);
   event.id = derivedEventId('recovered', frame, [alias]);
   event.data = { ...(event.data as CallEventData | SmsEventData), recovered: true };
-  return { event, aliases: [alias, ...extraAliases(event.type, state)] };
+  return { event, aliases: [alias, ...extra] };
 }
 
 /** The WSS frame of one SMS state, recovered; undefined when the normaliser refuses it. */
@@ -116,15 +116,13 @@ function recoverSmsState(
     message: RECOVERED_MESSAGE,
     payload: { ...entity, type: direction === 'inbound' ? 'smsi' : 'smso' },
   };
-  return recover(normalizer, frame, receivedAt, (type, state) => {
+  return recover(normalizer, frame, receivedAt, (type, data) => {
     if (type !== String(EventType.SmsOutbound)) {
       return [];
     }
-    const receipt = entityStateAlias(EventType.SmsUpdated, {
-      messageId: frame.payload.uuid,
-      state,
-      delivered: frame.payload.delivered,
-    });
+    // The receipt of this state: the same message, state and delivery (whatever else an SMS
+    // identity takes in), under the receipt's event type.
+    const receipt = entityStateAlias(EventType.SmsUpdated, data);
     return receipt === undefined ? [] : [receipt];
   });
 }
@@ -215,7 +213,7 @@ function callAsOf(
   }
   const parent = entity.parent;
   if (typeof parent === 'object' && parent !== null && 'uuid' in parent) {
-    payload.parent = { uuid: (parent as { uuid: unknown }).uuid };
+    payload.parent = { uuid: parent.uuid };
   }
   return payload;
 }
