@@ -12,6 +12,7 @@ import {
   waitForRegistry,
 } from '../../support/delivery-app';
 import { deletePrefix, type StartedApp, uniquePrefix, waitFor } from '../../support/harness';
+import { OpentactRestProxy } from '../../support/rest-proxy';
 import { ProgrammableReceiver } from '../../support/webhook-receivers';
 
 interface Delivered {
@@ -183,6 +184,57 @@ describe('recovery: what the WSS missed, from the REST searches', () => {
     expect(await counter(app, 'otb_recovery_errors_total')).toBe(3);
     const status = await api<StatusDto>(app, 'GET', '/v1/status');
     expect(status.body.recovery.lastGap).toMatchObject({ state: 'done', errors: 3 });
+  });
+
+  it('finds a call that changed again after the window: its states within the gap are recovered', async () => {
+    // No margin: the window ends where the gap does, and the call changes after that.
+    const { app, receiver } = await setUp({ RECOVERY_MARGIN_SECONDS: '0' });
+    await outage(sim, [app], 1_500);
+    const callId = sim.recordCallState('init');
+    sim.recordCallState('ringing', callId);
+    // The searches fail a few times first (backoff), as a long gap paged slowly would wait.
+    sim.setSearchFault(503, 2);
+    await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+    // Answered after the gap ended, before the calls are searched: REST now shows it live.
+    sim.recordCallState('live', callId);
+    await waitFor(() => receiver.requests.length >= 2, 20_000, 'the recovered call states');
+    await waitFor(
+      async () =>
+        (await api<StatusDto>(app, 'GET', '/v1/status')).body.recovery.lastGap?.state === 'done',
+      20_000,
+      'the recovery to finish',
+    );
+    await waitForIdle(app);
+    const forCall = delivered(receiver).filter((e) => e.data.callId === callId);
+    // (Without per-key ordering on the subscription, the two may arrive in either order.)
+    expect(forCall.map((e) => e.type).sort()).toEqual(['call.initiated', 'call.ringing']);
+    expect(forCall.every((e) => e.data.recovered === true)).toBe(true);
+    // The state reached after the window is not announced as recovered (the WSS was up).
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it('logs in again when a search answers 401, and fills the gap', async () => {
+    const proxy = await new OpentactRestProxy(sim.restUrl).start();
+    try {
+      const { app, receiver } = await setUp({ OPENTACT_REST_URL: proxy.restUrl });
+      const loginsBefore = proxy.logins;
+      await outage(sim, [app], 1_000);
+      const missed = missWhileDown(sim, 2, 1);
+      // Opentact no longer takes the token the bridge holds (expired early, or revoked).
+      expect(proxy.revokeTokensSeen(/\/search\//)).toBeGreaterThan(0);
+      await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+      await waitFor(() => receiver.requests.length >= missed, 15_000, 'the recovered events');
+      await waitForIdle(app);
+      expect(receiver.requests).toHaveLength(missed);
+      expect(proxy.logins).toBeGreaterThan(loginsBefore);
+      const searches = proxy.requests.filter((r) => r.path.includes('/search/'));
+      expect(searches.filter((r) => r.status === 401)).toHaveLength(1);
+      const status = await api<StatusDto>(app, 'GET', '/v1/status');
+      expect(status.body.recovery.lastGap).toMatchObject({ state: 'done', errors: 1 });
+      expect(await counter(app, 'otb_recovery_errors_total')).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('recovers, after a restart, the time the process was away with its link down', async () => {
