@@ -152,8 +152,10 @@ class ChangingSearches {
     const from = body.modifiedFrom.getTime();
     const to = body.modifiedTo.getTime();
     const at = (e: Record<string, unknown>) => Date.parse(String(e.modified_on));
+    const createdTo = body.createdTo?.getTime() ?? Number.POSITIVE_INFINITY;
     const matching = (this.entities.get(kind) ?? [])
       .filter((e) => at(e) >= from && at(e) <= to)
+      .filter((e) => Date.parse(String(e.created_on)) <= createdTo)
       .sort((a, b) =>
         this.order === 'by id'
           ? String(a.uuid).localeCompare(String(b.uuid))
@@ -307,6 +309,22 @@ describe('GapRecoverer over searches that keep changing', () => {
       expect(report).toMatchObject({ state: 'done', recovered: 250, duplicates: 0 });
     },
   );
+
+  it('does not read what was created after the window (live traffic while recovering)', async () => {
+    const live = Array.from({ length: 1_000 }, (_, i) => inboundSms(i, GAP.toMs + 60_000 + i * 10));
+    const searches = new ChangingSearches(
+      new Map([[EntitySearch.SmsInbound, [inboundSms(5_000, GAP.fromMs + 1_000), ...live]]]),
+      'oldest first',
+      GAP.toMs + 80_000,
+    );
+    const { recoverer, appended } = buildWith(searches, STATIC_TOKENS);
+    await recoverer.recover(GAP, 'me');
+    expect(appended).toHaveLength(1);
+    expect(searches.requests.filter((r) => r.kind === EntitySearch.SmsInbound)).toHaveLength(1);
+    for (const request of searches.requests) {
+      expect(request.body.createdTo?.getTime()).toBe(GAP.toMs + 30_000);
+    }
+  });
 
   it('pages the moment of more entities than one page holds without skipping as they change', async () => {
     const atMs = GAP.fromMs + 60_000;

@@ -52,6 +52,13 @@ const SEARCHES: readonly EntitySearch[] = [
   EntitySearch.Calls,
 ];
 
+/** One search request's filters (epoch ms): `modified_on` within [from, to], `created_on` by createdTo. */
+interface SearchBounds {
+  fromMs: number;
+  toMs: number;
+  createdToMs: number;
+}
+
 export class ClaimLostError extends Error {
   readonly code = 'RECOVERY_CLAIM_LOST';
 }
@@ -197,7 +204,14 @@ export class GapRecoverer {
         (nowMs) => {
           const untilMs = nowMs + this.config.recovery.marginMs;
           const toMs = Math.min(untilMs, fromMs + spanMs);
-          return { fromMs, toMs: Math.max(fromMs, toMs), reachesNow: toMs >= untilMs };
+          return {
+            fromMs,
+            toMs: Math.max(fromMs, toMs),
+            // Created after the window, an entity has no state within it: live traffic while
+            // recovering is not read.
+            createdToMs: window.toMs,
+            reachesNow: toMs >= untilMs,
+          };
         },
         0,
         report,
@@ -241,7 +255,7 @@ export class GapRecoverer {
    */
   private async pageMoment(
     search: EntitySearch,
-    bounds: { fromMs: number; toMs: number },
+    bounds: SearchBounds,
     first: SearchPage,
     window: RecoveryWindow,
     seen: Set<string>,
@@ -333,16 +347,12 @@ export class GapRecoverer {
    */
   private async fetchPage(
     search: EntitySearch,
-    bounds: (nowMs: number) => { fromMs: number; toMs: number; reachesNow: boolean },
+    bounds: (nowMs: number) => SearchBounds & { reachesNow: boolean },
     skip: number,
     report: RecoveryReport,
     isRunning: () => boolean,
     requests: { count: number },
-  ): Promise<{
-    page: SearchPage;
-    request: { fromMs: number; toMs: number };
-    reachesNow: boolean;
-  }> {
+  ): Promise<{ page: SearchPage; request: SearchBounds; reachesNow: boolean }> {
     let fresh = false;
     for (let attempt = 1; ; attempt++) {
       if (!isRunning()) {
@@ -361,14 +371,16 @@ export class GapRecoverer {
       try {
         const { token } = await this.tokens.getToken(fresh ? { fresh: true } : {});
         fresh = false;
-        const { fromMs, toMs, reachesNow } = bounds(this.clock.now().getTime());
+        const { reachesNow, ...request } = bounds(this.clock.now().getTime());
+        const { fromMs, toMs, createdToMs } = request;
         const page = await this.rest.search(token, search, {
           modifiedFrom: new Date(fromMs),
           modifiedTo: new Date(toMs),
+          createdTo: new Date(createdToMs),
           take: MAX_SEARCH_TAKE,
           skip,
         });
-        return { page, request: { fromMs, toMs }, reachesNow };
+        return { page, request, reachesNow };
       } catch (error) {
         report.errors++;
         report.lastError = error instanceof Error ? error.message : String(error);
