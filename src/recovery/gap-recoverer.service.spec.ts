@@ -399,6 +399,28 @@ describe('GapRecoverer when a search answers 401', () => {
     expect(lines.some((l) => l.level === 'warn' && /401.*logging in again/.test(l.msg))).toBe(true);
   });
 
+  it('logs in again on every 401, but backs off after the first', async () => {
+    jest.useFakeTimers();
+    const searches = new ChangingSearches(new Map(), 'oldest first', GAP.toMs + 5_000);
+    searches.search = () =>
+      Promise.reject(
+        new OpentactRequestError('OPENTACT_REQUEST_FAILED', 'Opentact POST failed (HTTP 401)', 401),
+      );
+    const getToken = jest.fn(() => Promise.resolve({ token: 'jwt' }));
+    const { recoverer } = buildWith(searches, { canRefresh: true, getToken });
+    const outcome = recoverer.recover(GAP, 'me').catch((error: unknown) => error);
+    // Past the pacer's 1 ms, short of the backoff's 250 ms at least.
+    await jest.advanceTimersByTimeAsync(20);
+    // The first attempt and the one right after logging in again; then the backoff.
+    expect(getToken).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(await outcome).toBeInstanceOf(RecoveryFailedError);
+    expect(getToken).toHaveBeenCalledTimes(MAX_REQUEST_ATTEMPTS);
+    expect(getToken.mock.calls.slice(1)).toEqual(
+      Array.from({ length: MAX_REQUEST_ATTEMPTS - 1 }, () => [{ fresh: true }]),
+    );
+  });
+
   it('says that a configured token cannot be renewed, and keeps retrying with backoff', async () => {
     jest.useFakeTimers();
     const searches = unauthorizedOnce(

@@ -353,7 +353,9 @@ export class GapRecoverer {
     isRunning: () => boolean,
     requests: { count: number },
   ): Promise<{ page: SearchPage; request: SearchBounds; reachesNow: boolean }> {
+    /** The next attempt logs in again first; at once after the first 401, with backoff after more. */
     let fresh = false;
+    let loggedInAgain = false;
     for (let attempt = 1; ; attempt++) {
       if (!isRunning()) {
         throw new RecoveryInterruptedError(
@@ -395,15 +397,18 @@ export class GapRecoverer {
           `POST ${search} failed ${attempt} times; last: ${report.lastError}`,
         );
       }
-      if (unauthorized && this.tokens.canRefresh && !fresh) {
+      if (unauthorized && this.tokens.canRefresh) {
         // The token lapsed or was revoked before its `exp` (reference §1.3: integration code logs
-        // in again on a 401): a new login, and the request again at once.
+        // in again on a 401): a new login, and the request again at once the first time.
         fresh = true;
         this.logger.warn(
           { err: { message: report.lastError }, search, skip, attempt },
           'Opentact refused the token for a search (HTTP 401); logging in again',
         );
-        continue;
+        if (!loggedInAgain) {
+          loggedInAgain = true;
+          continue;
+        }
       }
       if (unauthorized && !this.tokens.canRefresh) {
         this.logger.warn(
