@@ -74,11 +74,12 @@ export class RecoveryInterruptedError extends Error {
 }
 
 /**
- * Recovers one claimed gap: pages through Opentact's SMS and call searches over the gap plus the
- * margin, paced and retried with backoff, turns each entity state into the event the WSS would
- * have carried, and appends those through the ingestor, whose dedup drops what the WSS (or an
- * earlier recovery) already delivered. The outcome goes to the log, the metrics and the report
- * GET /v1/status shows.
+ * Recovers one claimed gap: reads Opentact's SMS and call searches from the gap's start (less the
+ * margin) up to the moment of the query, paced and retried with backoff (a 401 logs in again),
+ * turns each entity state with a moment within the gap into the event the WSS would have
+ * carried, and appends those through the ingestor, whose dedup drops what the WSS (or an earlier
+ * recovery) already delivered. The outcome goes to the log, the metrics and the report GET
+ * /v1/status shows.
  */
 @Injectable()
 export class GapRecoverer {
@@ -295,7 +296,6 @@ export class GapRecoverer {
     owner: string,
     report: RecoveryReport,
   ): Promise<void> {
-    report.entities += page.data.length;
     const events: RecoveredEvent[] = [];
     const receivedAt = this.clock.now();
     for (const entity of page.data) {
@@ -306,6 +306,8 @@ export class GapRecoverer {
         }
         seen.add(key);
       }
+      // Entity states read, each once however many windows returned it.
+      report.entities++;
       events.push(
         ...(search === EntitySearch.Calls
           ? recoverCall(this.normalizer, entity, window, receivedAt)
