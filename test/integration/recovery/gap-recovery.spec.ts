@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { entityStateAlias } from '../../../src/events/entity-state-alias';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactConnection } from '../../../src/platform/opentact-connection.service';
 import { buildFrame } from '../../../src/simulator/frame-factory';
@@ -209,8 +211,54 @@ describe('recovery: what the WSS missed, from the REST searches', () => {
     // (Without per-key ordering on the subscription, the two may arrive in either order.)
     expect(forCall.map((e) => e.type).sort()).toEqual(['call.initiated', 'call.ringing']);
     expect(forCall.every((e) => e.data.recovered === true)).toBe(true);
+    // Neither had a duration then: REST's is as of the search.
+    expect(forCall.map((e) => e.data.duration)).toEqual([undefined, undefined]);
     // The state reached after the window is not announced as recovered (the WSS was up).
     expect(receiver.requests).toHaveLength(2);
+  });
+
+  it('recovers the sent state of an SMS REST shows delivered, and its delivery when that is an event of its own', async () => {
+    const { app, receiver } = await setUp();
+    await outage(sim, [app], 1_000);
+    const messageId = randomUUID();
+    const now = Date.now();
+    // Sent and delivered while the socket was down (reference §4.9); REST has the latest state.
+    sim.history.recordSms(
+      {
+        uuid: messageId,
+        created_on: new Date(now - 500).toISOString(),
+        modified_on: new Date(now).toISOString(),
+        from: '18382050008',
+        to: '14158531285',
+        thread: '6c7229a4d21945d0cfabe334803064a5',
+        message: 'Hello world',
+        state: 'success',
+        delivered: true,
+        readed: false,
+        reference_id: `ref-${messageId.slice(0, 8)}`,
+        tn: { tn: 18382050008 },
+      },
+      'outbound',
+    );
+    await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+    await waitFor(
+      async () =>
+        (await api<StatusDto>(app, 'GET', '/v1/status')).body.recovery.lastGap?.state === 'done',
+      15_000,
+      'the recovery to finish',
+    );
+    await waitForIdle(app);
+    const forSms = delivered(receiver).filter((e) => e.data.messageId === messageId);
+    // Whether the delivery is an event apart from the sending is the SMS identity's to say.
+    const identity = (delivered: boolean) =>
+      entityStateAlias('sms.outbound', { messageId, state: 'success', delivered });
+    const apart = identity(false) !== identity(true);
+    // (In either order: the subscription does not ask for per-key ordering.)
+    const states = forSms.map((e) => [e.type, e.data.delivered, e.data.recovered]);
+    expect(states.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      ['sms.outbound', false, true],
+      ...(apart ? [['sms.outbound', true, true]] : []),
+    ]);
   });
 
   it('logs in again when a search answers 401, and fills the gap', async () => {
