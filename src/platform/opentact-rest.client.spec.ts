@@ -253,6 +253,30 @@ describe('OpentactRestClient', () => {
       ).resolves.toEqual({ total: 201, data: [{ uuid: 'a' }] });
     });
 
+    it('sends created_on_to when asked, and reports a 401 with its status', async () => {
+      pool()
+        .intercept({
+          path: '/rest/sip/app/call/search?take=100&skip=0',
+          method: 'POST',
+          body: JSON.stringify({
+            modified_on_from: '2026-01-01T00:00:00.000Z',
+            modified_on_to: '2026-01-01T00:05:00.000Z',
+            created_on_to: '2026-01-01T00:04:00.000Z',
+          }),
+        })
+        .reply(401, { message: `jwt expired ${TOKEN}` });
+      const error = await client
+        .search(TOKEN, EntitySearch.Calls, {
+          ...window,
+          createdTo: new Date('2026-01-01T00:04:00.000Z'),
+          take: 100,
+          skip: 0,
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'OPENTACT_REQUEST_FAILED', status: 401 });
+      expect((error as Error).message).not.toContain(TOKEN);
+    });
+
     it('refuses an answer without payload.total and payload.data', async () => {
       pool()
         .intercept({ path: '/rest/sip/app/call/search?take=10&skip=0', method: 'POST' })

@@ -32,10 +32,12 @@ export interface SearchPage {
   data: Record<string, unknown>[];
 }
 
-/** `modified_on_from` / `modified_on_to` of a search, and its page. */
+/** `modified_on_from` / `modified_on_to` (and `created_on_to`) of a search, and its page. */
 export interface SearchRequest {
   modifiedFrom: Date;
   modifiedTo: Date;
+  /** `created_on_to` (§7.1): leaves out entities created later, when given. */
+  createdTo?: Date;
   /** 1-100 (Opentact's bound). */
   take: number;
   skip: number;
@@ -245,8 +247,10 @@ export class OpentactRestClient {
   }
 
   /**
-   * One page of a search over the entities modified within the window, with `take`/`skip` in the
-   * query and the time filters (ISO) in the body. Answers `{ payload: { total, data } }`.
+   * One page of a search over the entities modified within the window (and created by
+   * `createdTo`, when given), with `take`/`skip` in the query and the time filters (ISO) in the
+   * body. Answers `{ payload: { total, data } }`. A refusal (401 for a lapsed token among them) is
+   * an OpentactRequestError with its status.
    */
   async search(token: string, search: EntitySearch, request: SearchRequest): Promise<SearchPage> {
     const take = Math.min(MAX_SEARCH_TAKE, Math.max(1, Math.floor(request.take)));
@@ -254,6 +258,9 @@ export class OpentactRestClient {
     const body = await this.authorized(token, 'POST', `${search}?take=${take}&skip=${skip}`, {
       modified_on_from: request.modifiedFrom.toISOString(),
       modified_on_to: request.modifiedTo.toISOString(),
+      ...(request.createdTo === undefined
+        ? {}
+        : { created_on_to: request.createdTo.toISOString() }),
     });
     const payload = isRecord(body) ? body.payload : undefined;
     const total = isRecord(payload) ? payload.total : undefined;

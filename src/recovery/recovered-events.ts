@@ -24,7 +24,45 @@ const CALL_STATE_TIMES: readonly (readonly [state: string, field: string])[] = [
   ['destroyed', 'destroy_on'],
 ];
 
-const CAUSE_FIELDS = ['q850_cause', 'q850_cause_string', 'finished_on'] as const;
+/** Index of `hangup` in CALL_STATE_TIMES: from there on the call has ended. */
+const ENDED_FROM = 3;
+
+/**
+ * What a call keeps for its whole life (reference §3.3): an earlier state is recovered with these
+ * and with the timestamps up to it. Everything else the search returns (`duration`, the FreeSWITCH
+ * states, `logs`, `records`, `children`, `state_end`, fields Opentact adds later) is known only as
+ * it stands now, so it would say something untrue of an earlier state.
+ */
+const LASTING_CALL_FIELDS: readonly string[] = [
+  'uuid',
+  'direction',
+  'from',
+  'to',
+  'type',
+  'created_on',
+  'thread',
+  'tn',
+  'account',
+  'sip_control_app',
+  'sipcontrol_app',
+  'sip_user',
+  'sip_connection',
+  'stir_shaken_attest_level',
+  'stir_shaken_identity',
+  'country',
+  'lerg',
+  'hotkey',
+  'batch_item',
+];
+
+/** Settled when the call ends (the hang-up): true of `hangup` and `destroyed`, of nothing before. */
+const ENDING_CALL_FIELDS: readonly string[] = [
+  'duration',
+  'q850_cause',
+  'q850_cause_string',
+  'release_cause_from_protocol_stack',
+  'finished_on',
+];
 
 const RECOVERED_MESSAGE = 'recovered over the Opentact REST API';
 
@@ -47,7 +85,7 @@ function recover(
   normalizer: EventNormalizer,
   frame: Record<string, unknown>,
   receivedAt: Date,
-  extraAliases: (type: string, state: string) => string[],
+  extraAliases: (type: string, data: NormalizedEvent['data']) => string[],
 ): RecoveredEvent | undefined {
   const outcome = normalizer.normalize(JSON.stringify(frame), false, receivedAt);
   if (outcome.kind !== 'event') {
@@ -58,17 +96,49 @@ function recover(
   if (alias === undefined) {
     return undefined;
   }
-  const state = String((event.data as { state?: unknown }).state).toLowerCase();
+  const extra = extraAliases(event.type, event.data);
   event.id = derivedEventId('recovered', frame, [alias]);
   event.data = { ...(event.data as CallEventData | SmsEventData), recovered: true };
-  return { event, aliases: [alias, ...extraAliases(event.type, state)] };
+  return { event, aliases: [alias, ...extra] };
+}
+
+/** The WSS frame of one SMS state, recovered; undefined when the normaliser refuses it. */
+function recoverSmsState(
+  normalizer: EventNormalizer,
+  entity: Record<string, unknown>,
+  direction: 'inbound' | 'outbound',
+  at: unknown,
+  receivedAt: Date,
+): RecoveredEvent | undefined {
+  const frame = {
+    type: 'sms',
+    timestamp: typeof at === 'string' ? at : undefined,
+    message: RECOVERED_MESSAGE,
+    payload: { ...entity, type: direction === 'inbound' ? 'smsi' : 'smso' },
+  };
+  return recover(normalizer, frame, receivedAt, (type, data) => {
+    if (type !== String(EventType.SmsOutbound)) {
+      return [];
+    }
+    // The receipt of this state: the same message, state and delivery (whatever else an SMS
+    // identity takes in), under the receipt's event type.
+    const receipt = entityStateAlias(EventType.SmsUpdated, data);
+    return receipt === undefined ? [] : [receipt];
+  });
 }
 
 /**
  * An SMS from `/sms/search/inbound` or `/outbound` (the path says the direction: the entity has no
- * smsi/smso). Its current state becomes `sms.inbound` or `sms.outbound`; a sent message's state
- * also stands for the delivery receipt of that state (`sms.updated`), so a receipt already read on
- * the WSS is not announced again, and a late receipt after recovery is not either.
+ * smsi/smso). Its current state, `state` and `delivered` as REST has them, becomes `sms.inbound`
+ * or `sms.outbound` when it was modified within the window. A sent message's state also stands for
+ * the delivery receipt of that state (`sms.updated`), so a receipt already read on the WSS is not
+ * announced again, and a late receipt after recovery is not either.
+ *
+ * REST keeps only the latest state, but a message it shows delivered was sent first (§4.9: sent
+ * with `delivered: false`, then delivered with `delivered: true`). When the message was created
+ * within the window, that sent state is recovered too, before the delivered one, with the
+ * message's `created_on` as its time (REST keeps no other); one created earlier was sent while
+ * the socket was still reading, so it is not.
  */
 export function recoverSms(
   normalizer: EventNormalizer,
@@ -77,33 +147,83 @@ export function recoverSms(
   window: RecoveryWindow,
   receivedAt: Date,
 ): RecoveredEvent[] {
-  const modifiedMs = timeOf(entity.modified_on);
-  if (modifiedMs !== undefined && !within(modifiedMs, window)) {
-    return [];
+  const out: RecoveredEvent[] = [];
+  const createdMs = timeOf(entity.created_on);
+  if (
+    direction === 'outbound' &&
+    entity.delivered === true &&
+    createdMs !== undefined &&
+    within(createdMs, window)
+  ) {
+    const sent = recoverSmsState(
+      normalizer,
+      { ...entity, delivered: false, modified_on: entity.created_on },
+      direction,
+      entity.created_on,
+      receivedAt,
+    );
+    if (sent) {
+      out.push(sent);
+    }
   }
-  const frame = {
-    type: 'sms',
-    timestamp: typeof entity.modified_on === 'string' ? entity.modified_on : undefined,
-    message: RECOVERED_MESSAGE,
-    payload: { ...entity, type: direction === 'inbound' ? 'smsi' : 'smso' },
-  };
-  const recovered = recover(normalizer, frame, receivedAt, (type, state) => {
-    const messageId = (frame.payload as { uuid?: unknown }).uuid;
-    const receipt =
-      type === String(EventType.SmsOutbound)
-        ? entityStateAlias(EventType.SmsUpdated, { messageId, state })
-        : undefined;
-    return receipt === undefined ? [] : [receipt];
-  });
-  return recovered === undefined ? [] : [recovered];
+  const modifiedMs = timeOf(entity.modified_on);
+  if (modifiedMs === undefined || within(modifiedMs, window)) {
+    const current = recoverSmsState(normalizer, entity, direction, entity.modified_on, receivedAt);
+    if (current) {
+      out.push(current);
+    }
+  }
+  return out;
+}
+
+/** Whether the call had ended by the state at `index` (its hang-up is timed, or that state is past it). */
+function endedBy(entity: Record<string, unknown>, index: number): boolean {
+  return index >= ENDED_FROM || (index < 0 && timeOf(entity.hangup_on) !== undefined);
+}
+
+/**
+ * The call as it stood in the state at `index` of CALL_STATE_TIMES (-1: an undocumented state).
+ * The state REST shows now is the entity as read, except for a `duration` of a call that has not
+ * ended (REST's is as of the search, not as of that state). An earlier state has only what a call
+ * keeps for its whole life, the timestamps up to it, the hang-up's duration and cause once the
+ * call had ended, and its parent by id alone (the parent's state is as of now too).
+ */
+function callAsOf(
+  entity: Record<string, unknown>,
+  index: number,
+  current: boolean,
+): Record<string, unknown> {
+  if (current) {
+    const payload = { ...entity };
+    if (!endedBy(entity, index)) {
+      delete payload.duration;
+    }
+    return payload;
+  }
+  const payload: Record<string, unknown> = {};
+  const keep = [
+    ...LASTING_CALL_FIELDS,
+    ...CALL_STATE_TIMES.slice(0, index + 1).map(([, field]) => field),
+    ...(endedBy(entity, index) ? ENDING_CALL_FIELDS : []),
+  ];
+  for (const key of keep) {
+    if (key in entity) {
+      payload[key] = entity[key];
+    }
+  }
+  const parent = entity.parent;
+  if (typeof parent === 'object' && parent !== null && 'uuid' in parent) {
+    payload.parent = { uuid: parent.uuid };
+  }
+  return payload;
 }
 
 /**
  * A call from `/sip/app/call/search`: REST knows only its current state, but the per-state
  * timestamps say which states it went through. Each state timed within the window becomes the
- * `call.<state>` event the WSS would have sent, with the call as it stood then (later timestamps
- * and the hang-up cause removed). A current state without a timestamp field of its own (an
- * undocumented one) counts when the call was modified within the window.
+ * `call.<state>` event the WSS would have sent, with the call as it stood then (see callAsOf). A
+ * current state without a timestamp field of its own (an undocumented one) counts when the call
+ * was modified within the window.
  */
 export function recoverCall(
   normalizer: EventNormalizer,
@@ -113,28 +233,17 @@ export function recoverCall(
 ): RecoveredEvent[] {
   const out: RecoveredEvent[] = [];
   const current = typeof entity.state === 'string' ? entity.state.toLowerCase() : undefined;
-  let currentTimed = false;
+  const currentIndex = CALL_STATE_TIMES.findIndex(([state]) => state === current);
   CALL_STATE_TIMES.forEach(([state, field], index) => {
     const atMs = timeOf(entity[field]);
-    if (state === current) {
-      currentTimed = true;
-    }
     if (atMs === undefined || !within(atMs, window)) {
       return;
     }
-    const payload: Record<string, unknown> = { ...entity, state, modified_on: entity[field] };
-    for (const [, later] of CALL_STATE_TIMES.slice(index + 1)) {
-      if (later in payload) {
-        payload[later] = null;
-      }
-    }
-    if (index < 3) {
-      for (const key of CAUSE_FIELDS) {
-        if (key in payload) {
-          payload[key] = null;
-        }
-      }
-    }
+    const payload = {
+      ...callAsOf(entity, index, index === currentIndex),
+      state,
+      modified_on: entity[field],
+    };
     const frame = {
       type: 'call_state',
       timestamp: entity[field],
@@ -149,7 +258,7 @@ export function recoverCall(
   const modifiedMs = timeOf(entity.modified_on);
   if (
     current !== undefined &&
-    !currentTimed &&
+    currentIndex < 0 &&
     modifiedMs !== undefined &&
     within(modifiedMs, window)
   ) {
@@ -157,7 +266,7 @@ export function recoverCall(
       type: 'call_state',
       timestamp: entity.modified_on,
       message: RECOVERED_MESSAGE,
-      payload: entity,
+      payload: callAsOf(entity, -1, true),
     };
     const recovered = recover(normalizer, frame, receivedAt, () => []);
     if (recovered) {

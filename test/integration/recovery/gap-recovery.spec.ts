@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { entityStateAlias } from '../../../src/events/entity-state-alias';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactConnection } from '../../../src/platform/opentact-connection.service';
 import { buildFrame } from '../../../src/simulator/frame-factory';
@@ -12,6 +14,7 @@ import {
   waitForRegistry,
 } from '../../support/delivery-app';
 import { deletePrefix, type StartedApp, uniquePrefix, waitFor } from '../../support/harness';
+import { OpentactRestProxy } from '../../support/rest-proxy';
 import { ProgrammableReceiver } from '../../support/webhook-receivers';
 
 interface Delivered {
@@ -183,6 +186,103 @@ describe('recovery: what the WSS missed, from the REST searches', () => {
     expect(await counter(app, 'otb_recovery_errors_total')).toBe(3);
     const status = await api<StatusDto>(app, 'GET', '/v1/status');
     expect(status.body.recovery.lastGap).toMatchObject({ state: 'done', errors: 3 });
+  });
+
+  it('finds a call that changed again after the window: its states within the gap are recovered', async () => {
+    // No margin: the window ends where the gap does, and the call changes after that.
+    const { app, receiver } = await setUp({ RECOVERY_MARGIN_SECONDS: '0' });
+    await outage(sim, [app], 1_500);
+    const callId = sim.recordCallState('init');
+    sim.recordCallState('ringing', callId);
+    // The searches fail a few times first (backoff), as a long gap paged slowly would wait.
+    sim.setSearchFault(503, 2);
+    await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+    // Answered after the gap ended, before the calls are searched: REST now shows it live.
+    sim.recordCallState('live', callId);
+    await waitFor(() => receiver.requests.length >= 2, 20_000, 'the recovered call states');
+    await waitFor(
+      async () =>
+        (await api<StatusDto>(app, 'GET', '/v1/status')).body.recovery.lastGap?.state === 'done',
+      20_000,
+      'the recovery to finish',
+    );
+    await waitForIdle(app);
+    const forCall = delivered(receiver).filter((e) => e.data.callId === callId);
+    // (Without per-key ordering on the subscription, the two may arrive in either order.)
+    expect(forCall.map((e) => e.type).sort()).toEqual(['call.initiated', 'call.ringing']);
+    expect(forCall.every((e) => e.data.recovered === true)).toBe(true);
+    // Neither had a duration then: REST's is as of the search.
+    expect(forCall.map((e) => e.data.duration)).toEqual([undefined, undefined]);
+    // The state reached after the window is not announced as recovered (the WSS was up).
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it('recovers the sent state of an SMS REST shows delivered, and its delivery when that is an event of its own', async () => {
+    const { app, receiver } = await setUp();
+    await outage(sim, [app], 1_000);
+    const messageId = randomUUID();
+    const now = Date.now();
+    // Sent and delivered while the socket was down (reference §4.9); REST has the latest state.
+    sim.history.recordSms(
+      {
+        uuid: messageId,
+        created_on: new Date(now - 500).toISOString(),
+        modified_on: new Date(now).toISOString(),
+        from: '18382050008',
+        to: '14158531285',
+        thread: '6c7229a4d21945d0cfabe334803064a5',
+        message: 'Hello world',
+        state: 'success',
+        delivered: true,
+        readed: false,
+        reference_id: `ref-${messageId.slice(0, 8)}`,
+        tn: { tn: 18382050008 },
+      },
+      'outbound',
+    );
+    await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+    await waitFor(
+      async () =>
+        (await api<StatusDto>(app, 'GET', '/v1/status')).body.recovery.lastGap?.state === 'done',
+      15_000,
+      'the recovery to finish',
+    );
+    await waitForIdle(app);
+    const forSms = delivered(receiver).filter((e) => e.data.messageId === messageId);
+    // Whether the delivery is an event apart from the sending is the SMS identity's to say.
+    const identity = (delivered: boolean) =>
+      entityStateAlias('sms.outbound', { messageId, state: 'success', delivered });
+    const apart = identity(false) !== identity(true);
+    // (In either order: the subscription does not ask for per-key ordering.)
+    const states = forSms.map((e) => [e.type, e.data.delivered, e.data.recovered]);
+    expect(states.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      ['sms.outbound', false, true],
+      ...(apart ? [['sms.outbound', true, true]] : []),
+    ]);
+  });
+
+  it('logs in again when a search answers 401, and fills the gap', async () => {
+    const proxy = await new OpentactRestProxy(sim.restUrl).start();
+    try {
+      const { app, receiver } = await setUp({ OPENTACT_REST_URL: proxy.restUrl });
+      const loginsBefore = proxy.logins;
+      await outage(sim, [app], 1_000);
+      const missed = missWhileDown(sim, 2, 1);
+      // Opentact no longer takes the token the bridge holds (expired early, or revoked).
+      expect(proxy.revokeTokensSeen(/\/search\//)).toBeGreaterThan(0);
+      await waitFor(() => authenticated(app), 10_000, 'the link to come back');
+      await waitFor(() => receiver.requests.length >= missed, 15_000, 'the recovered events');
+      await waitForIdle(app);
+      expect(receiver.requests).toHaveLength(missed);
+      expect(proxy.logins).toBeGreaterThan(loginsBefore);
+      const searches = proxy.requests.filter((r) => r.path.includes('/search/'));
+      expect(searches.filter((r) => r.status === 401)).toHaveLength(1);
+      const status = await api<StatusDto>(app, 'GET', '/v1/status');
+      expect(status.body.recovery.lastGap).toMatchObject({ state: 'done', errors: 1 });
+      expect(await counter(app, 'otb_recovery_errors_total')).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('recovers, after a restart, the time the process was away with its link down', async () => {
