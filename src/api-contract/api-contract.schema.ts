@@ -699,7 +699,13 @@ export interface components {
     };
     /** @enum {string} */
     QuarantineReason:
-      'binary' | 'too_large' | 'not_json' | 'not_object' | 'missing_type' | 'invalid';
+      | 'binary'
+      | 'too_large'
+      | 'not_json'
+      | 'invalid_utf8'
+      | 'not_object'
+      | 'missing_type'
+      | 'invalid';
     QuarantinedFrameDto: {
       /** @example 1764320400000-0 */
       id: string;

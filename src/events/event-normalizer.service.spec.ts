@@ -683,6 +683,45 @@ describe('EventNormalizer', () => {
       });
     });
 
+    /** A balance frame whose message holds `bytes`: valid JSON around them, whatever they are. */
+    function balanceWithMessageBytes(bytes: number[]): Buffer {
+      return Buffer.concat([
+        Buffer.from('{"type":"balance","payload":1,"message":"a'),
+        Buffer.from(bytes),
+        Buffer.from('b"}'),
+      ]);
+    }
+
+    it.each([
+      ['a truncated two-byte sequence (0xC3 0x28)', [0xc3, 0x28]],
+      ['a lone 0xFF', [0xff]],
+      ['a lone continuation byte', [0x80]],
+      ['an overlong encoding of "/"', [0xc0, 0xaf]],
+      ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+      ['a code point past U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ])('rejects text that is not UTF-8, %s inside a JSON string, as invalid_utf8', (_, bytes) => {
+      const outcome = normalizer.normalize(balanceWithMessageBytes(bytes), false, RECEIVED_AT);
+      expect(outcome).toMatchObject({
+        kind: 'quarantine',
+        reason: QuarantineReason.InvalidUtf8,
+      });
+      expect(outcome.kind === 'quarantine' && outcome.detail).toMatch(
+        /^text frame is not valid UTF-8 \(first bad byte at offset 42\)$/,
+      );
+    });
+
+    it('still reads valid multi-byte UTF-8, up to four bytes a character', () => {
+      const text = 'é€😀';
+      const outcome = normalizer.normalize(
+        balanceWithMessageBytes([...Buffer.from(text)]),
+        false,
+        RECEIVED_AT,
+      );
+      expect(outcome.kind === 'event' && (outcome.event.data as { message?: string }).message).toBe(
+        `a${text}b`,
+      );
+    });
+
     it.each([['[1,2]'], ['42'], ['null'], ['"call_state"'], ['true']])(
       'rejects JSON that is not an object: %s',
       (text) => {

@@ -14,6 +14,7 @@ import { readPassthrough } from './readers/passthrough-frame.reader';
 import { readSms } from './readers/sms-frame.reader';
 import { readTnOrder } from './readers/tn-order-frame.reader';
 import { readTranscript } from './readers/transcript-frame.reader';
+import { firstInvalidUtf8Offset } from './utf8-text';
 
 /**
  * Real frames nest about five levels. The limit keeps recursive work here and JSON.stringify
@@ -134,7 +135,19 @@ export class EventNormalizer {
         `frame is ${bytes} bytes, over the ${this.maxFrameBytes} byte limit`,
       );
     }
-    return typeof data === 'string' ? data : data.toString('utf8');
+    if (typeof data === 'string') {
+      return data;
+    }
+    // Buffer#toString would put U+FFFD in place of bad bytes and publish an event whose text no
+    // longer says what Opentact sent; the frame is quarantined with its bytes instead.
+    const badByteAt = firstInvalidUtf8Offset(data);
+    if (badByteAt !== undefined) {
+      return quarantine(
+        QuarantineReason.InvalidUtf8,
+        `text frame is not valid UTF-8 (first bad byte at offset ${badByteAt})`,
+      );
+    }
+    return data.toString('utf8');
   }
 }
 

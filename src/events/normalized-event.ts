@@ -135,6 +135,8 @@ export enum QuarantineReason {
   Binary = 'binary',
   TooLarge = 'too_large',
   NotJson = 'not_json',
+  /** A text frame whose bytes are not UTF-8: kept byte for byte, never decoded with U+FFFD. */
+  InvalidUtf8 = 'invalid_utf8',
   NotObject = 'not_object',
   MissingType = 'missing_type',
   Invalid = 'invalid',
