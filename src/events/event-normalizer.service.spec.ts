@@ -550,6 +550,29 @@ describe('EventNormalizer', () => {
       expect(eventOf({ ...CALL_LIVE_OLDER, uuid: 'event-uuid-1' }).id).toBe('event-uuid-1');
     });
 
+    it.each([
+      ['a leading space', ' event-uuid-1'],
+      ['a trailing tab', 'event-uuid-1\t'],
+      ['CR/LF', 'event-uuid-1\r\nX-Injected: 1'],
+      ['a NUL', 'event\u0000uuid'],
+      ['non-ASCII', 'évènement-事件'],
+      ['an over-long uuid', 'x'.repeat(1000)],
+    ])(
+      'publishes a frame whose uuid has %s under a header-safe id, the same on every reception',
+      (_, uuid) => {
+        const first = eventOf({ ...BALANCE_NEWER, uuid }, new Date('2024-01-01T00:00:00Z'));
+        const second = eventOf({ ...BALANCE_NEWER, uuid }, new Date('2024-01-02T00:00:00Z'));
+        expect(first.id).toMatch(/^u_[0-9a-f]{32}$/);
+        expect(second.id).toBe(first.id);
+        expect(first.raw.uuid).toBe(uuid);
+      },
+    );
+
+    it('still quarantines a uuid that is empty or not a string', () => {
+      expect(quarantineOf({ ...BALANCE_NEWER, uuid: '' }).detail).toMatch(/^uuid: /);
+      expect(quarantineOf({ ...BALANCE_NEWER, uuid: 7 }).detail).toMatch(/^uuid: /);
+    });
+
     it('tells balance frames apart by amount, source and timestamp', () => {
       const base = eventOf(BALANCE_VOICE_CHARGE_OLDER).id;
       expect(eventOf({ ...BALANCE_VOICE_CHARGE_OLDER }).id).toBe(base);

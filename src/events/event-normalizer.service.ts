@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ENVELOPE_KEYS, EnvelopeDto } from './dto/envelope.dto';
 import { frameProblem, pick } from './dto/validate-frame';
-import { derivedEventId } from './event-id';
-import { type Frame, isRecord, readId, readIsoTime } from './frame-fields';
+import { derivedEventId, eventIdOfUuid } from './event-id';
+import { type Frame, isRecord, readIsoTime } from './frame-fields';
 import { FrameKind, frameKeyOf, frameKindOf } from './frame-kind';
 import { type NormalizeOutcome, QuarantineReason } from './normalized-event';
 import { readBalance } from './readers/balance-frame.reader';
@@ -109,7 +109,11 @@ export class EventNormalizer {
     return {
       kind: 'event',
       event: {
-        id: readId(frame.uuid) ?? derivedEventId(frameKey, frame, reading.identity),
+        // The envelope check above admits only a non-empty string uuid, or none.
+        id:
+          typeof frame.uuid === 'string'
+            ? eventIdOfUuid(frame.uuid)
+            : derivedEventId(frameKey, frame, reading.identity),
         type: reading.type,
         occurredAt: readIsoTime(frame.created_on) ?? readIsoTime(frame.timestamp) ?? receivedIso,
         receivedAt: receivedIso,
