@@ -25,6 +25,7 @@ const cache = new Map<string, string>();
  * - 10 digits or fewer without `+` stay as received: Opentact is a NANP carrier, so `4158531285`
  *   is a national number with no country code (never +41 58…), and short codes are short.
  * - Anything but digits (SIP user ids, URIs, formatted text) is returned unchanged.
+ * - The digits themselves are never changed: at most a `+` is added.
  *
  * Validity comes from libphonenumber-js with its small ("min") metadata: it knows each country's
  * codes and number lengths and leading digits, which a hand-written rule would not (an 11-digit
@@ -42,8 +43,11 @@ export function spellTelephoneNumber(text: string): string {
   }
   let spelled = cache.get(received);
   if (spelled === undefined) {
-    const parsed = parsePhoneNumberFromString(`+${digits}`);
-    spelled = parsed !== undefined && parsed.isValid() ? parsed.number : received;
+    const e164 = `+${digits}`;
+    const parsed = parsePhoneNumberFromString(e164);
+    // The library reads a national prefix after the country code (+7 8…) as a slip and drops it;
+    // the bridge never changes digits, so only a number valid exactly as received gets its `+`.
+    spelled = parsed !== undefined && parsed.isValid() && parsed.number === e164 ? e164 : received;
     if (cache.size >= MAX_CACHED) {
       cache.clear();
     }
