@@ -1,6 +1,7 @@
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import { BALANCE_NEWER } from '../../fixtures/opentact-frames';
 import {
+  api,
   createSubscription,
   startBridge,
   startSimulator,
@@ -61,6 +62,22 @@ describe('event ids outside what a header and the signature survive', () => {
     return receiver.requests.filter((r) => (JSON.parse(r.body) as Body).raw.uuid === uuid);
   }
 
+  it('keeps a uuid of visible ASCII as the id, punctuation and all, and it verifies', async () => {
+    const uuid = `6f708192!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~a3b4`;
+    sim.emit({ ...BALANCE_NEWER, uuid, payload: { balance: 2.01 } });
+    const [request] = await waitFor(
+      () => {
+        const got = forUuid(uuid);
+        return got.length > 0 ? got : undefined;
+      },
+      10_000,
+      'the event with punctuation in its uuid',
+    );
+    verifyWithBothLibraries(secret, request);
+    expect(request.headers['webhook-id']).toBe(uuid);
+    expect((JSON.parse(request.body) as Body).id).toBe(uuid);
+  });
+
   it.each(BAD_IDS)(
     'delivers an event whose uuid has %s under an id the standardwebhooks library verifies',
     async (_, uuid, amount) => {
@@ -78,6 +95,10 @@ describe('event ids outside what a header and the signature survive', () => {
       const body = JSON.parse(request.body) as Body;
       expect(request.headers['webhook-id']).toBe(body.id);
       expect(body.id).toMatch(/^u_[0-9a-f]{32}$/);
+      // The admin API finds the event under that id, with the uuid as sent in raw.
+      const stored = await api<Body>(bridge, 'GET', `/v1/events/${body.id}`);
+      expect(stored.status).toBe(200);
+      expect(stored.body.raw.uuid).toBe(uuid);
 
       // The same frame again is the same event: deduplicated, not delivered twice. Frames are
       // ingested in order, so once a marker sent after it has arrived, the repeat was handled.
