@@ -669,7 +669,7 @@ export interface components {
     };
     WebhookEventDto: {
       /**
-       * @description Stable event id: Opentact's uuid, or a hash of the frame's identifying content. The `webhook-id` header carries it too; deduplicate on it.
+       * @description Stable event id: Opentact's uuid when it is 1 to 128 visible ASCII characters, `u_` and a hash of any other uuid (raw.uuid keeps it as sent), or `h_` and a hash of the frame's identifying content when it has no uuid. The `webhook-id` header carries it too; deduplicate on it.
        * @example 128dff9e-5f28-4a3c-9221-ee2593f71289
        */
       id: string;
@@ -699,7 +699,13 @@ export interface components {
     };
     /** @enum {string} */
     QuarantineReason:
-      'binary' | 'too_large' | 'not_json' | 'not_object' | 'missing_type' | 'invalid';
+      | 'binary'
+      | 'too_large'
+      | 'not_json'
+      | 'invalid_utf8'
+      | 'not_object'
+      | 'missing_type'
+      | 'invalid';
     QuarantinedFrameDto: {
       /** @example 1764320400000-0 */
       id: string;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, derivedEventId, identityTime } from './event-id';
+import { canonicalJson, derivedEventId, eventIdOfUuid, identityTime } from './event-id';
+import { MAX_ID_LENGTH } from './frame-fields';
 
 const MS = Date.parse('2026-11-30T05:48:49.558Z');
 
@@ -82,5 +83,46 @@ describe('derivedEventId', () => {
     expect(a).toBe(derivedEventId('balance', { a: 2, b: 1 }, undefined));
     const hex = createHash('sha256').update('{"a":2,"b":1}').digest('hex');
     expect(a).toBe(`h_${hex.slice(0, 32)}`);
+  });
+});
+
+describe('eventIdOfUuid', () => {
+  const UUID = '6f708192-a3b4-4c56-97e8-f90a1b2c3d4e';
+  const hashed = (uuid: string): string =>
+    `u_${createHash('sha256').update(JSON.stringify(uuid)).digest('hex').slice(0, 32)}`;
+
+  it('keeps a uuid that a header and the signed content carry as they are', () => {
+    expect(eventIdOfUuid(UUID)).toBe(UUID);
+    expect(eventIdOfUuid('event-uuid-1')).toBe('event-uuid-1');
+    // Every visible ASCII character is kept, up to the length limit.
+    const visible = Array.from({ length: 0x7f - 0x21 }, (_, i) => String.fromCharCode(0x21 + i));
+    expect(eventIdOfUuid(visible.join(''))).toBe(visible.join(''));
+    expect(eventIdOfUuid('x'.repeat(MAX_ID_LENGTH))).toBe('x'.repeat(MAX_ID_LENGTH));
+  });
+
+  it.each([
+    ['a leading space', ` ${UUID}`],
+    ['a trailing tab', `${UUID}\t`],
+    ['a space inside', '6f708192 a3b4'],
+    ['CR/LF', '6f708192\r\nX-Injected: 1'],
+    ['a lone LF', '6f708192\na3b4'],
+    ['a NUL', '6f708192\u0000a3b4'],
+    ['DEL', '6f708192\u007f'],
+    ['Latin-1 letters', 'évènement'],
+    ['characters past Latin-1', '事件-6f708192'],
+    ['a lone surrogate', '6f708192\ud800'],
+    ['an over-long id', 'x'.repeat(MAX_ID_LENGTH + 1)],
+    ['the hashed prefix', 'u_0123456789abcdef0123456789abcdef'],
+    ['the derived prefix', 'h_0123456789abcdef0123456789abcdef'],
+  ])('turns a uuid with %s into u_ and a hash of it, the same every time', (_, uuid) => {
+    const id = eventIdOfUuid(uuid);
+    expect(id).toBe(hashed(uuid));
+    expect(id).toMatch(/^u_[0-9a-f]{32}$/);
+    expect(eventIdOfUuid(uuid)).toBe(id);
+  });
+
+  it('keeps uuids apart that differ only in what the header would lose', () => {
+    const ids = [UUID, ` ${UUID}`, `${UUID} `, `${UUID}\t`, `${UUID}\r\n`, '\ud800', '\udc00'];
+    expect(new Set(ids.map(eventIdOfUuid)).size).toBe(ids.length);
   });
 });

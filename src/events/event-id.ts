@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Frame } from './frame-fields';
+import { type Frame, MAX_ID_LENGTH } from './frame-fields';
 
 /** Values that identify one event of a kind: entity uuid, state, timestamps, kind-specific extras. */
 export type EventIdentity = readonly (string | number | boolean | undefined)[];
@@ -29,7 +29,38 @@ export function identityTime(value: unknown): number | string | undefined {
 }
 
 const HASH_PREFIX = 'h_';
+const UUID_HASH_PREFIX = 'u_';
 const HASH_HEX_LENGTH = 32;
+
+/**
+ * What `webhook-id` and the signed content `<id>.<timestamp>.<body>` carry unchanged: visible
+ * ASCII, so nothing for HTTP to trim at either end (space, tab), to refuse (CR, LF, NUL) or to
+ * spell in another charset (anything past 0x7E), and no longer than the bridge keeps ids.
+ */
+const HEADER_SAFE_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_ID_LENGTH}}$`);
+
+/**
+ * The event id for an envelope `uuid`: the uuid itself when a header carries it as it is, and
+ * otherwise `u_` + the first 32 hex characters of sha256 over the uuid as a JSON string.
+ *
+ * Quarantining such a frame would hold back an event Opentact did send; trimming or replacing
+ * characters would merge distinct uuids (` a` and `a`) and drop one as a duplicate. The hash is
+ * the same every time the frame is received, so dedup stays stable, and the uuid as sent is still
+ * in the event's `raw`. JSON-quoting first keeps lone surrogates apart, which UTF-8 would merge.
+ * A uuid that already starts with `u_` or `h_` is hashed too, so no kept uuid can take the id of a
+ * hashed one or of a derived one.
+ */
+export function eventIdOfUuid(uuid: string): string {
+  if (
+    HEADER_SAFE_ID.test(uuid) &&
+    !uuid.startsWith(UUID_HASH_PREFIX) &&
+    !uuid.startsWith(HASH_PREFIX)
+  ) {
+    return uuid;
+  }
+  const hex = createHash('sha256').update(JSON.stringify(uuid)).digest('hex');
+  return UUID_HASH_PREFIX + hex.slice(0, HASH_HEX_LENGTH);
+}
 
 /**
  * Opentact's older frames carry no event id, but the queue deduplicates by id, so an id is derived

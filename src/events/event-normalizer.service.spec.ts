@@ -148,7 +148,7 @@ describe('EventNormalizer', () => {
         q850CauseString: 'NO_USER_RESPONSE',
         sipControlAppId: '03302770-4a53-438e-adb6-7a3062d61547',
         accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
-        tn: '18382049000',
+        tn: '+18382049000',
         thread: 'f2fc43433c39837ba33497b10910cf76',
         refId: '1c7091a5-ba1f-46a2-bf06-b1137cb6b683',
         message:
@@ -196,7 +196,7 @@ describe('EventNormalizer', () => {
         duration: 18,
         sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
         accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
-        tn: '18382050010',
+        tn: '+18382050010',
         message: 'CallSCA in +14158531285 > 18382050010 - init',
         initOn: '2022-07-04T16:44:49.887Z',
       });
@@ -215,7 +215,7 @@ describe('EventNormalizer', () => {
         duration: 2681,
         sipControlAppId: '3b533be6-4dde-4a28-aad2-45347e53334a',
         accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
-        tn: '18382050010',
+        tn: '+18382050010',
         thread: '3e1d9c8b7a6f5e4d3c2b1a0f9e8d7c6b',
         message: '[success] command Answer[0], reason: Call answered',
         initOn: '2022-07-04T16:44:49.887Z',
@@ -254,7 +254,7 @@ describe('EventNormalizer', () => {
         ...CALL_INITIATED_OLDER,
         payload: { ...payload, direction: 'Outbound', tn: '+18382050010' },
       }).data;
-      expect(data).toMatchObject({ direction: 'outbound', tn: '18382050010' });
+      expect(data).toMatchObject({ direction: 'outbound', tn: '+18382050010' });
     });
 
     it('takes the account from the envelope when the call has none', () => {
@@ -276,7 +276,7 @@ describe('EventNormalizer', () => {
         text: 'Hello world',
         state: 'success',
         delivered: true,
-        tn: '18382050008',
+        tn: '+18382050008',
         thread: '6c7229a4d21945d0cfabe334803064a5',
         accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
         reason:
@@ -294,7 +294,7 @@ describe('EventNormalizer', () => {
         text: 'Your code is 4711',
         state: 'created',
         delivered: false,
-        tn: '18382049000',
+        tn: '+18382049000',
         thread: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
         accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
       });
@@ -305,7 +305,7 @@ describe('EventNormalizer', () => {
         direction: 'inbound',
         smsType: 'smsi',
         text: 'Hi back',
-        tn: '18382050008',
+        tn: '+18382050008',
       });
     });
 
@@ -344,7 +344,7 @@ describe('EventNormalizer', () => {
       expect(eventOf(TN_ORDER_OLDER).data).toStrictEqual({
         orderId: '8192a3b4-c5d6-4e78-a9f0-1a2b3c4d5e6f',
         state: 'success',
-        tns: ['18382050011'],
+        tns: ['+18382050011'],
         accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
       });
       expect(eventOf(TN_ORDER_NEWER).data).toStrictEqual({
@@ -421,6 +421,43 @@ describe('EventNormalizer', () => {
       });
     });
 
+    it('spells tn like from and to, and keeps a 10-digit national number as received', () => {
+      const call = CALL_INITIATED_NEWER.call as Record<string, unknown>;
+      const data = (from: unknown, to: unknown, tn: unknown): Record<string, unknown> =>
+        eventOf({ ...CALL_INITIATED_NEWER, call: { ...call, from, to, tn: { tn } } })
+          .data as Record<string, unknown>;
+      expect(data('+18389999168', '18382049000', 18382049000)).toMatchObject({
+        from: '+18389999168',
+        to: '+18382049000',
+        tn: '+18382049000',
+      });
+      expect(data('4158531285', '9038479977', 4158531285)).toMatchObject({
+        from: '4158531285',
+        to: '9038479977',
+        tn: '4158531285',
+      });
+    });
+
+    it('gives every number of every documented frame one spelling: E.164, or as received', () => {
+      for (const fixture of ALL_FRAMES) {
+        const outcome = outcomeOf(fixture.frame);
+        if (outcome.kind !== 'event') {
+          continue;
+        }
+        const data = outcome.event.data as Record<string, unknown>;
+        for (const key of ['from', 'to', 'tn']) {
+          const value = data[key];
+          if (typeof value === 'string' && /^\+?\d+$/.test(value)) {
+            // The reference's numbers are 10-digit national ones or 11 digits with the 1 of NANP.
+            expect([`${key} ${value}`, /^(\+1\d{10}|\d{10})$/.test(value)]).toEqual([
+              `${key} ${value}`,
+              true,
+            ]);
+          }
+        }
+      }
+    });
+
     it('reads a newer envelope whose other entity slots are all null', () => {
       const event = eventOf(CALL_INITIATED_NULL_SLOTS_NEWER);
       expect(event.type).toBe(EventType.CallInitiated);
@@ -428,7 +465,7 @@ describe('EventNormalizer', () => {
         callId: '4c3172a8-0b1e-4d5f-9a60-7b8c9d0e1f21',
         from: '+18389999168',
         to: '+18382049000',
-        tn: '18382049000',
+        tn: '+18382049000',
         state: 'init',
       });
       for (const fixture of [SMS_RECEIPT_NEWER, CALL_ASR_NEWER, TN_ORDER_FAILED_NEWER]) {
@@ -508,8 +545,8 @@ describe('EventNormalizer', () => {
       expect(eventOf(TN_ORDER_FAILED_NEWER).data).toStrictEqual({
         orderId: '74859607-b8c9-4dae-9fb0-213243546576',
         state: 'failed',
-        tns: ['18382049001', '18382049002'],
-        errors: ['18382049002: number no longer available', 'carrier timeout'],
+        tns: ['+18382049001', '+18382049002'],
+        errors: ['+18382049002: number no longer available', 'carrier timeout'],
         accountId: '58699aff-b3dd-46b6-b428-029cde3368a4',
       });
       const many = {
@@ -521,7 +558,7 @@ describe('EventNormalizer', () => {
         },
       };
       const data = eventOf(many).data as { tns: string[]; errors: string[] };
-      expect(data.tns).toEqual(['15550001111', '15550002222']);
+      expect(data.tns).toEqual(['+15550001111', '15550002222']);
       expect(data.errors).toHaveLength(100);
       expect(data.errors.every((line) => line.length === 500)).toBe(true);
       const objectError = eventOf({
@@ -548,6 +585,29 @@ describe('EventNormalizer', () => {
     it('uses the envelope uuid when present', () => {
       expect(eventOf(CALL_LIVE_OLDER).id).toMatch(/^h_[0-9a-f]{32}$/);
       expect(eventOf({ ...CALL_LIVE_OLDER, uuid: 'event-uuid-1' }).id).toBe('event-uuid-1');
+    });
+
+    it.each([
+      ['a leading space', ' event-uuid-1'],
+      ['a trailing tab', 'event-uuid-1\t'],
+      ['CR/LF', 'event-uuid-1\r\nX-Injected: 1'],
+      ['a NUL', 'event\u0000uuid'],
+      ['non-ASCII', 'évènement-事件'],
+      ['an over-long uuid', 'x'.repeat(1000)],
+    ])(
+      'publishes a frame whose uuid has %s under a header-safe id, the same on every reception',
+      (_, uuid) => {
+        const first = eventOf({ ...BALANCE_NEWER, uuid }, new Date('2024-01-01T00:00:00Z'));
+        const second = eventOf({ ...BALANCE_NEWER, uuid }, new Date('2024-01-02T00:00:00Z'));
+        expect(first.id).toMatch(/^u_[0-9a-f]{32}$/);
+        expect(second.id).toBe(first.id);
+        expect(first.raw.uuid).toBe(uuid);
+      },
+    );
+
+    it('still quarantines a uuid that is empty or not a string', () => {
+      expect(quarantineOf({ ...BALANCE_NEWER, uuid: '' }).detail).toMatch(/^uuid: /);
+      expect(quarantineOf({ ...BALANCE_NEWER, uuid: 7 }).detail).toMatch(/^uuid: /);
     });
 
     it('tells balance frames apart by amount, source and timestamp', () => {
@@ -681,6 +741,45 @@ describe('EventNormalizer', () => {
       expect(normalizer.normalize('', false, RECEIVED_AT)).toMatchObject({
         reason: QuarantineReason.NotJson,
       });
+    });
+
+    /** A balance frame whose message holds `bytes`: valid JSON around them, whatever they are. */
+    function balanceWithMessageBytes(bytes: number[]): Buffer {
+      return Buffer.concat([
+        Buffer.from('{"type":"balance","payload":1,"message":"a'),
+        Buffer.from(bytes),
+        Buffer.from('b"}'),
+      ]);
+    }
+
+    it.each([
+      ['a truncated two-byte sequence (0xC3 0x28)', [0xc3, 0x28]],
+      ['a lone 0xFF', [0xff]],
+      ['a lone continuation byte', [0x80]],
+      ['an overlong encoding of "/"', [0xc0, 0xaf]],
+      ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+      ['a code point past U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ])('rejects text that is not UTF-8, %s inside a JSON string, as invalid_utf8', (_, bytes) => {
+      const outcome = normalizer.normalize(balanceWithMessageBytes(bytes), false, RECEIVED_AT);
+      expect(outcome).toMatchObject({
+        kind: 'quarantine',
+        reason: QuarantineReason.InvalidUtf8,
+      });
+      expect(outcome.kind === 'quarantine' && outcome.detail).toMatch(
+        /^text frame is not valid UTF-8 \(first bad byte at offset 42\)$/,
+      );
+    });
+
+    it('still reads valid multi-byte UTF-8, up to four bytes a character', () => {
+      const text = 'é€😀';
+      const outcome = normalizer.normalize(
+        balanceWithMessageBytes([...Buffer.from(text)]),
+        false,
+        RECEIVED_AT,
+      );
+      expect(outcome.kind === 'event' && (outcome.event.data as { message?: string }).message).toBe(
+        `a${text}b`,
+      );
     });
 
     it.each([['[1,2]'], ['42'], ['null'], ['"call_state"'], ['true']])(

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ENVELOPE_KEYS, EnvelopeDto } from './dto/envelope.dto';
 import { frameProblem, pick } from './dto/validate-frame';
-import { derivedEventId } from './event-id';
-import { type Frame, isRecord, readId, readIsoTime } from './frame-fields';
+import { derivedEventId, eventIdOfUuid } from './event-id';
+import { type Frame, isRecord, readIsoTime } from './frame-fields';
 import { FrameKind, frameKeyOf, frameKindOf } from './frame-kind';
 import { type NormalizeOutcome, QuarantineReason } from './normalized-event';
 import { readBalance } from './readers/balance-frame.reader';
@@ -14,6 +14,7 @@ import { readPassthrough } from './readers/passthrough-frame.reader';
 import { readSms } from './readers/sms-frame.reader';
 import { readTnOrder } from './readers/tn-order-frame.reader';
 import { readTranscript } from './readers/transcript-frame.reader';
+import { firstInvalidUtf8Offset } from './utf8-text';
 
 /**
  * Real frames nest about five levels. The limit keeps recursive work here and JSON.stringify
@@ -108,7 +109,11 @@ export class EventNormalizer {
     return {
       kind: 'event',
       event: {
-        id: readId(frame.uuid) ?? derivedEventId(frameKey, frame, reading.identity),
+        // The envelope check above admits only a non-empty string uuid, or none.
+        id:
+          typeof frame.uuid === 'string'
+            ? eventIdOfUuid(frame.uuid)
+            : derivedEventId(frameKey, frame, reading.identity),
         type: reading.type,
         occurredAt: readIsoTime(frame.created_on) ?? readIsoTime(frame.timestamp) ?? receivedIso,
         receivedAt: receivedIso,
@@ -134,7 +139,19 @@ export class EventNormalizer {
         `frame is ${bytes} bytes, over the ${this.maxFrameBytes} byte limit`,
       );
     }
-    return typeof data === 'string' ? data : data.toString('utf8');
+    if (typeof data === 'string') {
+      return data;
+    }
+    // Buffer#toString would put U+FFFD in place of bad bytes and publish an event whose text no
+    // longer says what Opentact sent; the frame is quarantined with its bytes instead.
+    const badByteAt = firstInvalidUtf8Offset(data);
+    if (badByteAt !== undefined) {
+      return quarantine(
+        QuarantineReason.InvalidUtf8,
+        `text frame is not valid UTF-8 (first bad byte at offset ${badByteAt})`,
+      );
+    }
+    return data.toString('utf8');
   }
 }
 

@@ -37,19 +37,40 @@ describe('frame fields', () => {
   });
 
   it.each([
+    // A leading + is an international number.
     ['+18389999168', '+18389999168'],
+    ['+14158531285', '+14158531285'],
+    ['+33612345678', '+33612345678'],
+    // 11 digits starting with 1 that form a valid NANP number carry the country code.
     ['18389999168', '+18389999168'],
+    ['18382050008', '+18382050008'],
     [' 18389999168 ', '+18389999168'],
     [18389999168, '+18389999168'],
-    ['12345678', '+12345678'], // 8 digits: the shortest E.164 number taken
-    ['123456789012345', '+123456789012345'], // 15 digits: the longest
-    ['1234567', '1234567'], // a short code
-    ['1234567890123456', '1234567890123456'], // too long for E.164
-    ['0123456789', '0123456789'], // national
+    // 10 digits are a NANP national number: no country code, not +41 58...
+    ['4158531285', '4158531285'],
+    ['9038479977', '9038479977'],
+    [9038479977, '9038479977'],
+    // More than 10 digits without + that form a valid number elsewhere.
+    ['33612345678', '+33612345678'],
+    // Digits that form no valid number stay as received, + or not.
+    ['+4158531285', '+4158531285'],
+    ['15550001111', '15550001111'],
+    ['+15550001111', '+15550001111'],
+    ['1234567890123456', '1234567890123456'],
+    ['+1234567890123456', '+1234567890123456'],
+    ['0418145145585', '0418145145585'],
     ['+0123456789', '+0123456789'],
+    ['12345', '12345'], // a short code
+    ['1234567', '1234567'],
+    // Anything but digits (a SIP user id, a URI, text around the digits) is left as sent.
+    [
+      'soupra_cool_743_gmail_com_97176442681235292623',
+      'soupra_cool_743_gmail_com_97176442681235292623',
+    ],
+    ['sip:alice@example.net', 'sip:alice@example.net'],
     ['x18389999168', 'x18389999168'],
     ['18389999168x', '18389999168x'],
-    ['sip:alice@example.net', 'sip:alice@example.net'],
+    ['+1 838 999 9168', '+1 838 999 9168'],
   ])('reads the party %p as %p', (value, expected) => {
     expect(readPhone(value)).toBe(expected);
   });
@@ -100,12 +121,16 @@ describe('frame fields', () => {
   });
 
   it.each([
-    [18382049000, '18382049000'],
-    [{ tn: 18382049000 }, '18382049000'],
+    // The same rule as for parties, so one event spells a number one way.
+    [18382049000, '+18382049000'],
+    [{ tn: 18382049000 }, '+18382049000'],
+    ['18382049000', '+18382049000'],
+    ['+18382049000', '+18382049000'],
+    [4158531285, '4158531285'],
+    [' 4158531285 ', '4158531285'],
     [0, '0'],
-    ['+18382049000', '18382049000'],
     [' 123 ', '123'],
-    [{ tn: '+1' }, '1'],
+    [{ tn: '+1' }, '+1'],
     ['1'.repeat(20), '1'.repeat(20)],
   ])('reads the number %p as %p', (value, expected) => {
     expect(readTn(value)).toBe(expected);

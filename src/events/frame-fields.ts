@@ -1,4 +1,5 @@
 import type { Direction } from './normalized-event';
+import { spellTelephoneNumber } from './telephone-number';
 
 /**
  * Lenient readers for frame fields. Examples in Opentact's docs disagree on which keys are present
@@ -31,21 +32,14 @@ export function readText(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
 }
 
-/** Digits only, country code first, 8 to 15 digits in all: what E.164 allows, short codes excluded. */
-const INTERNATIONAL_NUMBER = /^\+?([1-9]\d{7,14})$/;
-
 /**
- * A party of a call or SMS: Opentact writes the same number with and without `+`
- * (`+18389999168` and `18389999168` in one call), so numbers are given the `+` of E.164. Anything
- * else (SIP user ids, short codes, national numbers starting with 0) is left as sent.
+ * A party of a call or SMS: E.164 where the digits carry a country code (Opentact writes
+ * `+18389999168` and `18389999168` in one call), otherwise as received; SIP user ids and short
+ * codes as sent (see spellTelephoneNumber).
  */
 export function readPhone(value: unknown): string | undefined {
   const text = readText(value);
-  if (text === undefined) {
-    return undefined;
-  }
-  const match = INTERNATIONAL_NUMBER.exec(text.trim());
-  return match ? `+${match[1]}` : text;
+  return text === undefined ? undefined : spellTelephoneNumber(text);
 }
 
 export function readId(value: unknown): string | undefined {
@@ -78,15 +72,17 @@ export function readIsoTime(value: unknown): string | undefined {
     : undefined;
 }
 
-/** A telephone number as digits: Opentact sends `tn` as a JSON number, sometimes wrapped in `{ tn }`. */
+/**
+ * A telephone number Opentact sends as a JSON number (sometimes wrapped in `{ tn }`) or as digits,
+ * spelled like `from` and `to` (see spellTelephoneNumber); anything but digits is no number.
+ */
 export function readTn(value: unknown): string | undefined {
   const tn = isRecord(value) ? value.tn : value;
   if (typeof tn === 'number') {
-    return Number.isSafeInteger(tn) && tn >= 0 ? String(tn) : undefined;
+    return Number.isSafeInteger(tn) && tn >= 0 ? spellTelephoneNumber(String(tn)) : undefined;
   }
   if (typeof tn === 'string') {
-    const match = /^\+?(\d{1,20})$/.exec(tn.trim());
-    return match ? match[1] : undefined;
+    return /^\+?\d{1,20}$/.test(tn.trim()) ? spellTelephoneNumber(tn) : undefined;
   }
   return undefined;
 }

@@ -6,7 +6,12 @@ export type Direction = 'inbound' | 'outbound';
 export interface CallEventData {
   callId?: string;
   direction?: Direction;
-  /** E.164 (`+` and digits) for telephone numbers; SIP user ids and short codes as sent. */
+  /**
+   * E.164 (`+` and digits) where the digits carry a country code (a leading `+`, or more than 10
+   * digits forming a valid number: `18382050008` is `+18382050008`); otherwise as received, such
+   * as a 10-digit NANP national number (`4158531285`), a short code or a SIP user id. `from`, `to`
+   * and `tn` of one event follow the same rule.
+   */
   from?: string;
   to?: string;
   state?: string;
@@ -17,7 +22,7 @@ export interface CallEventData {
   q850CauseString?: string;
   sipControlAppId?: string;
   accountId?: string;
-  /** The telephone number (DID) involved, as a string of digits. */
+  /** The telephone number (DID) involved, spelled like `from` and `to`. */
   tn?: string;
   thread?: string;
   refId?: string;
@@ -45,7 +50,7 @@ export interface SmsEventData {
   direction?: Direction;
   /** Opentact's own sub-type: smso (sent), smsi (received), smsr (delivery receipt), ... */
   smsType?: string;
-  /** E.164 (`+` and digits) for telephone numbers; short codes as sent. */
+  /** As for calls: E.164 where the digits carry a country code, otherwise as received. */
   from?: string;
   to?: string;
   text?: string;
@@ -53,6 +58,7 @@ export interface SmsEventData {
   referenceId?: string;
   state?: string;
   delivered?: boolean;
+  /** The telephone number (DID) involved, spelled like `from` and `to`. */
   tn?: string;
   thread?: string;
   accountId?: string;
@@ -71,7 +77,7 @@ export interface BalanceEventData {
 export interface TnOrderEventData {
   orderId?: string;
   state?: string;
-  /** The numbers of the order, as strings of digits. */
+  /** The numbers of the order, spelled like `tn` of calls and messages. */
   tns?: string[];
   /** Why numbers of the order failed, one line each (`<tn>: <message>` when the number is known). */
   errors?: string[];
@@ -135,6 +141,8 @@ export enum QuarantineReason {
   Binary = 'binary',
   TooLarge = 'too_large',
   NotJson = 'not_json',
+  /** A text frame whose bytes are not UTF-8: kept byte for byte, never decoded with U+FFFD. */
+  InvalidUtf8 = 'invalid_utf8',
   NotObject = 'not_object',
   MissingType = 'missing_type',
   Invalid = 'invalid',

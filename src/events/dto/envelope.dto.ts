@@ -1,5 +1,5 @@
 import { IsOptional, MaxLength } from 'class-validator';
-import { IsFrameId } from './frame-constraints';
+import { IsEventUuid } from './frame-constraints';
 
 export const MAX_TYPE_LENGTH = 128;
 
@@ -11,9 +11,12 @@ export class EnvelopeDto {
   @MaxLength(MAX_TYPE_LENGTH)
   type!: string;
 
-  /** The newer envelope's event id, used as the dedupe key as is. */
+  /**
+   * The newer envelope's event id: the dedupe key, as is when a header carries it unchanged, else
+   * hashed (see eventIdOfUuid). Any length: the frame size bounds it, and the hash bounds the id.
+   */
   @IsOptional()
-  @IsFrameId()
+  @IsEventUuid()
   uuid?: string;
 }
 

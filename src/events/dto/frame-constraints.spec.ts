@@ -5,12 +5,18 @@ import {
   balanceAmountOf,
   CarriesCallIdentity,
   IsBalanceAmount,
+  IsEventUuid,
   IsFrameId,
 } from './frame-constraints';
 
 class WithId {
   @IsFrameId()
   id!: unknown;
+}
+
+class WithUuid {
+  @IsEventUuid()
+  uuid!: unknown;
 }
 
 class WithCall {
@@ -52,6 +58,15 @@ describe('frame constraints', () => {
     expect(check({}, { state: 'live' })).toEqual([]);
     expect(check({}, { state: 5 })).toEqual(['call object needs a uuid or a state']);
     expect(check({}, 'live')).toEqual(['call object needs a uuid or a state']);
+  });
+
+  it('takes any non-empty string as an envelope uuid, whatever its length or characters', () => {
+    const check = (uuid: unknown) => messages(Object.assign(new WithUuid(), { uuid }));
+    expect(check('a'.repeat(MAX_ID_LENGTH + 1))).toEqual([]);
+    expect(check(' \r\n\u0000é')).toEqual([]);
+    expect(check('')).toEqual(['uuid must be a non-empty string']);
+    expect(check(['u-1'])).toHaveLength(1);
+    expect(check(42)).toHaveLength(1);
   });
 
   it('takes frame ids of 1 to MAX_ID_LENGTH characters, and only strings', () => {

@@ -17,6 +17,21 @@ export function IsFrameId(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** An envelope uuid: any non-empty string, since eventIdOfUuid makes an id of every one. */
+export function IsEventUuid(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isEventUuid',
+      validator: {
+        validate: (value: unknown): boolean => typeof value === 'string' && value.length > 0,
+        defaultMessage: (args?: ValidationArguments): string =>
+          `${args?.property ?? 'value'} must be a non-empty string`,
+      },
+    },
+    options,
+  );
+}
+
 /**
  * A call event means nothing without a call to pin it to: the call object needs a uuid or a state,
  * and in newer frames the state may sit in the small `payload` beside it.

@@ -7,8 +7,10 @@ import { ApiProperty } from '@nestjs/swagger';
 export class WebhookEventDto {
   @ApiProperty({
     description:
-      "Stable event id: Opentact's uuid, or a hash of the frame's identifying content. The " +
-      '`webhook-id` header carries it too; deduplicate on it.',
+      "Stable event id: Opentact's uuid when it is 1 to 128 visible ASCII characters, `u_` and " +
+      'a hash of any other uuid (raw.uuid keeps it as sent), or `h_` and a hash of the ' +
+      "frame's identifying content when it has no uuid. The `webhook-id` header carries it " +
+      'too; deduplicate on it.',
     example: '128dff9e-5f28-4a3c-9221-ee2593f71289',
   })
   id!: string;

@@ -87,7 +87,7 @@ describe('frame readers', () => {
         q850CauseString: 'NORMAL_CLEARING',
         sipControlAppId: 'sca-1',
         accountId: 'account-1',
-        tn: '18005550100',
+        tn: '+18005550100',
         thread: 'thread-1',
         refId: 'ref-1',
         message: 'm',
@@ -553,7 +553,7 @@ describe('frame readers', () => {
       ).toEqual([
         'plain',
         '15550001111: busy',
-        '15550002222: taken',
+        '+15550002222: taken',
         'nested',
         'flat',
         '{"code":7}',

@@ -157,7 +157,7 @@ describe('delivery: fan-out to subscriptions by type pattern and filter', () => 
       expect(Object.keys(body)).toEqual(['id', 'type', 'occurredAt', 'receivedAt', 'data', 'raw']);
       expect(request.headers['webhook-id']).toBe(body.id);
       expect(body.type).toMatch(/^call\./);
-      expect(body.data).toMatchObject({ direction: 'inbound', to: `+${OUR_TN}`, tn: OUR_TN });
+      expect(body.data).toMatchObject({ direction: 'inbound', to: `+${OUR_TN}`, tn: `+${OUR_TN}` });
       // The same event the admin API shows, field for field; raw is the frame as emitted.
       const stored = await api<NormalizedEvent>(bridge, 'GET', `/v1/events/${body.id}`);
       expect(stored.status).toBe(200);

@@ -53,6 +53,25 @@ describe('QuarantineRepository against Redis', () => {
     redis.disconnect();
   });
 
+  it('gives back the bytes of a frame that is not UTF-8 exactly, with no U+FFFD in their place', async () => {
+    const repo = repository(redis, prefix);
+    const bytes = Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0xff, 0x80, 0xed, 0xa0, 0x80, 0x22, 0x7d]);
+    const added = await repo.add({
+      data: bytes,
+      isBinary: false,
+      reason: QuarantineReason.InvalidUtf8,
+      detail: 'text frame is not valid UTF-8 (first bad byte at offset 2)',
+      at: new Date('2024-03-01T12:00:00.000Z'),
+    });
+    const { items } = await repo.list(0, 10);
+    expect(items).toEqual([added]);
+    const back = Buffer.from(items[0].rawBase64, 'base64');
+    expect(back.equals(bytes)).toBe(true);
+    expect(back.includes(Buffer.from('\ufffd'))).toBe(false);
+    expect(items[0]).toMatchObject({ size: bytes.length, truncated: false, binary: false });
+    expect(await repo.counts()).toEqual({ invalid_utf8: 1 });
+  });
+
   it('keeps the newest frames within the byte cap, whatever the count cap allows', async () => {
     const repo = repository(redis, prefix, { maxBytes: 1024 * KIB, maxFrameBytes: 64 * KIB });
     const ids: string[] = [];
