@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * Builds Opentact WSS frames in both envelope generations, following the examples in the
@@ -123,10 +123,17 @@ export interface BuildOptions {
   call?: SimCall;
   /** call_state only; defaults to `init`. */
   state?: CallState;
-  /** sms_outbound only: the first of the two documented events (`created`, not delivered). */
+  /** sms_outbound only: a message just created (`created`, not delivered). */
   smsCreated?: boolean;
-  /** sms only: reuse one message uuid across its lifecycle events. */
+  /**
+   * sms_outbound only: whether the message has been delivered (default true, as the documented
+   * example). `false` with state `success` is the first of the two documented events (§4.9).
+   */
+  smsDelivered?: boolean;
+  /** sms only: reuse one message uuid across its lifecycle events (its thread follows from it). */
   smsUuid?: string;
+  /** sms only: when the message was created (epoch ms); defaults to 5 s before the event. */
+  smsCreatedAt?: number;
   /** call_state `hangup` / `destroyed` only; defaults to NORMAL_CLEARING. */
   cause?: HangupCause;
 }
@@ -511,19 +518,21 @@ function smsFrame(
 ): SimFrame {
   const created = smsType === 'smso' && options.smsCreated === true;
   const state = created ? 'created' : 'success';
+  const delivered = !created && (smsType !== 'smso' || options.smsDelivered !== false);
   const uuid = options.smsUuid ?? randomUUID();
   const sent = smsType !== 'smsi';
   const entity: SimFrame = {
     type: smsType,
-    created_on: iso(at - 5_000),
+    created_on: iso(options.smsCreatedAt ?? at - 5_000),
     modified_on: iso(at),
     uuid,
     from: sent ? OUR_TN : REMOTE_NUMBER.slice(1),
     to: sent ? REMOTE_NUMBER.slice(1) : OUR_TN,
-    thread: hex32(),
+    // One message keeps one thread through its events.
+    thread: createHash('md5').update(uuid).digest('hex'),
     message: sent ? 'Hello world' : 'Hello back',
     state,
-    delivered: !created,
+    delivered,
     readed: false,
     // The link from a sent SMS back to the request that sent it (§7); received ones have none.
     reference_id: sent ? `ref-${uuid.slice(0, 8)}` : null,
@@ -788,15 +797,18 @@ export function buildScenario(
       ];
     }
     case 'outbound-sms': {
-      // §4.9: one outbound SMS gives at least two events, created then success/delivered.
+      // §4.9: one outbound SMS gives at least two events: sent (`success`, not yet delivered),
+      // then delivered (`delivered` false -> true), the same message in the same state.
       const smsUuid = randomUUID();
+      const smsCreatedAt = now - 9_000;
       return [
         buildFrame('sms_outbound', generation, undefined, {
-          at: now - 5_000,
-          smsCreated: true,
+          at: now - 4_000,
+          smsDelivered: false,
           smsUuid,
+          smsCreatedAt,
         }),
-        buildFrame('sms_outbound', generation, undefined, { at: now, smsUuid }),
+        buildFrame('sms_outbound', generation, undefined, { at: now, smsUuid, smsCreatedAt }),
       ];
     }
     case 'inbound-sms':
