@@ -185,6 +185,7 @@ const ACCOUNT = {
   deleted_on: null,
   disabled_on: null,
   balance: 815.05362,
+  time_zone: null,
 };
 
 const TN = {
@@ -204,6 +205,18 @@ const SIP_CONTROL_APP = {
   shaken_minimum_accepted_attest_lvl: 'C',
   auto_answer: true,
   max_call_length_min: null,
+};
+
+/**
+ * The app as the older call entity carries it: the General Event Fields table (§3.2) and the 2022
+ * example add `tech_prefix` and the webhook settings.
+ */
+const OLDER_SIP_CONTROL_APP = {
+  ...SIP_CONTROL_APP,
+  tech_prefix: 914849,
+  webhook_url: null,
+  webhook_method: null,
+  webhook_request_timeout: null,
 };
 
 const MESSAGING_PROFILE = {
@@ -379,8 +392,14 @@ function callEntity(
     parent: call.parent ? parentEntity(call.parent, at) : null,
     sip_user: null,
     tn: TN,
-    sip_control_app: SIP_CONTROL_APP,
+    sip_control_app: generation === 'older' ? OLDER_SIP_CONTROL_APP : SIP_CONTROL_APP,
     account: accountSnapshot(),
+    // Listed by the Call Initiated explanation (§3.3); their values are not shown.
+    country: null,
+    lerg: null,
+    sip_connection: null,
+    hotkey: null,
+    batch_item: null,
     records: [],
     logs: [],
     children: [],
