@@ -33,6 +33,8 @@ import {
   SMS_OUTBOUND_SENT_SAME_TIMES,
   SMS_OUTBOUND_STRING_TN,
   SMS_RECEIPT_DELIVERED,
+  SUBSCRIPTION_LIST_BARE,
+  SUBSCRIPTION_LIST_WRAPPED,
 } from '../fixtures/opentact-reference-frames';
 import { api } from '../support/delivery-app';
 import { sleep, waitFor } from '../support/wait';
@@ -236,6 +238,7 @@ describe('conformance: every printed example frame (§2.3-§4.10)', () => {
       // "18389999168": 11 digits with the NANP country code, so E.164.
       from: '+18389999168',
       to: 'soupra_cool_743_gmail_com_97176442681235292623',
+      tn: '+18382049000',
       parentCallId: 'c7aa8c03-87d6-403d-8287-2211a1974fe3',
       q850Cause: 18,
       q850CauseString: 'NO_USER_RESPONSE',
@@ -498,5 +501,49 @@ describe('conformance: balance changes (§4.10)', () => {
         'voice_charge_in',
       ],
     ]);
+  });
+});
+
+describe('conformance: the subscription list of §5.1, in either wrapper', () => {
+  /** What the bridge asked of Opentact's subscription API after reading the printed list. */
+  async function requestsAfterReading(list: string): Promise<string[]> {
+    const link = await ReferenceLink.open('conf-sublist', AUTH_ACK.wire, {
+      subscriptionList: list,
+      subscribe: 'call_state,call_record,auth',
+    });
+    links.push(link);
+    const connection = link.bridge.app.get(OpentactConnection);
+    await waitFor(
+      () =>
+        connection.status().subscriptions.state !== 'pending' &&
+        connection.status().subscriptions.lastEnsuredAt,
+      10_000,
+      'the subscriptions to be ensured',
+    );
+    expect(connection.status().subscriptions).toMatchObject({ state: 'ok', failures: 0 });
+    // A request names its type in the body, or (re-activating, removing) a listed entry by uuid.
+    const LISTED: Record<string, string> = {
+      'dcfc6772-bacf-4932-b1fe-8ac63c5a7b1a': 'call_record',
+      '7099cb76-92a6-4ed4-b695-d1c4edd66b16': 'auth',
+    };
+    return (link.rest?.subscriptionRequests ?? [])
+      .filter((r) => r.method !== 'GET')
+      .map((r) => {
+        const listed = Object.keys(LISTED).find((uuid) => r.path.includes(uuid));
+        const type = typeof r.body?.type === 'string' ? r.body.type : LISTED[listed ?? ''];
+        return `${r.method} ${type ?? r.path}`;
+      })
+      .sort();
+  }
+
+  it('[INF] reads the bare array and the { success, payload } wrapper alike', async () => {
+    const bare = await requestsAfterReading(SUBSCRIPTION_LIST_BARE);
+    const wrapped = await requestsAfterReading(SUBSCRIPTION_LIST_WRAPPED);
+    expect(wrapped).toEqual(bare);
+    // call_state is not listed; call_record is inactive and auth lapsed in 2023 (§5.1): neither
+    // delivers, so each of the three is asked for.
+    for (const type of ['call_state', 'call_record', 'auth']) {
+      expect(bare.some((request) => request.endsWith(` ${type}`))).toBe(true);
+    }
   });
 });

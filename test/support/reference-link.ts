@@ -11,6 +11,7 @@ import {
 } from './delivery-app';
 import { deletePrefix, startApp, type StartedApp, uniquePrefix, waitFor } from './harness';
 import { RecordingReceiver, type RecordedWebhook } from './recording-receiver';
+import { ReferenceRest } from './reference-rest';
 
 /** One event as the bridge published it: the webhook body (`GET /v1/events/:id` answers the same). */
 export interface PublishedEvent {
@@ -35,16 +36,33 @@ export class ReferenceLink {
     readonly sim: OpentactSimulator,
     readonly bridge: StartedApp,
     private readonly prefix: string,
+    /** Present when the link was opened with a subscription list to answer. */
+    readonly rest?: ReferenceRest,
   ) {}
 
-  /** Connects with `authAck` as the server's acknowledgement; resolves once authenticated. */
-  static async open(name: string, authAck: string): Promise<ReferenceLink> {
+  /**
+   * Connects with `authAck` as the server's acknowledgement; resolves once authenticated. With
+   * `subscriptionList`, `GET /rest/event/subscription` answers those bytes and the bridge ensures
+   * the `subscribe` types (OPENTACT_SUBSCRIBE); without, it ensures none.
+   */
+  static async open(
+    name: string,
+    authAck: string,
+    opts: { subscriptionList?: string; subscribe?: string } = {},
+  ): Promise<ReferenceLink> {
     const sim = new OpentactSimulator({ port: 0 });
     await sim.start();
     sim.setAuthAck(authAck);
+    const rest =
+      opts.subscriptionList === undefined
+        ? undefined
+        : await new ReferenceRest(sim.restUrl, opts.subscriptionList).start();
     const prefix = uniquePrefix(name);
-    const bridge = await startBridge(sim, prefix, { OPENTACT_SUBSCRIBE: '' });
-    const link = new ReferenceLink(sim, bridge, prefix);
+    const bridge = await startBridge(sim, prefix, {
+      OPENTACT_SUBSCRIBE: opts.subscribe ?? '',
+      ...(rest === undefined ? {} : { OPENTACT_REST_URL: rest.restUrl }),
+    });
+    const link = new ReferenceLink(sim, bridge, prefix, rest);
     await link.receiver.start();
     const sub = await createSubscription(bridge, {
       url: link.receiver.url('hook'),
@@ -120,6 +138,7 @@ export class ReferenceLink {
   async close(): Promise<void> {
     await this.bridge.app.close();
     await this.receiver.stop();
+    await this.rest?.stop();
     await this.sim.stop();
     await deletePrefix(this.prefix);
   }
