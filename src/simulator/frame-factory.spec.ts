@@ -315,13 +315,42 @@ describe('frame factory', () => {
       },
     );
 
-    it('outbound-sms sends created then success for one message', () => {
-      const frames = buildScenario('outbound-sms', 'older').map((frame) => record(frame.payload));
-      expect(frames.map((sms) => [sms.state, sms.delivered])).toEqual([
-        ['created', false],
-        ['success', true],
-      ]);
-      expect(frames[0].uuid).toBe(frames[1].uuid);
+    it.each(GENERATIONS)(
+      'outbound-sms (%s) sends the documented pair: success not delivered, then delivered',
+      (generation) => {
+        // Reference §4.9: sent (state success, delivered false), then delivered (true).
+        const frames = buildScenario('outbound-sms', generation);
+        const sms = frames.map((frame) =>
+          record(generation === 'newer' ? frame.sms : frame.payload),
+        );
+        expect(sms.map((entity) => [entity.type, entity.state, entity.delivered])).toEqual([
+          ['smso', 'success', false],
+          ['smso', 'success', true],
+        ]);
+        expect(sms[0].uuid).toBe(sms[1].uuid);
+        expect(sms[0].thread).toBe(sms[1].thread);
+        expect(sms[0].created_on).toBe(sms[1].created_on);
+        expect(frames.map((frame) => frame.message)).toEqual([
+          'SMS: type: smso, state: success',
+          'SMS: type: smso, state: success',
+        ]);
+        if (generation === 'newer') {
+          expect(frames.map((frame) => record(frame.payload).delivered)).toEqual([false, true]);
+        }
+        expect(Date.parse(String(sms[0].modified_on))).toBeLessThan(
+          Date.parse(String(sms[1].modified_on)),
+        );
+        const events = frames.map((frame) => normalised(frame));
+        expect(events.map((event) => event.type)).toEqual(['sms.outbound', 'sms.outbound']);
+        expect(new Set(events.map((event) => event.id)).size).toBe(2);
+      },
+    );
+
+    it('a created outbound SMS is not yet delivered', () => {
+      const created = record(
+        buildFrame('sms_outbound', 'older', undefined, { smsCreated: true }).payload,
+      );
+      expect([created.state, created.delivered]).toEqual(['created', false]);
     });
 
     it.each(GENERATIONS)('all (%s) covers every kind with unique ids', (generation) => {

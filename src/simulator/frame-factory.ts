@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * Builds Opentact WSS frames in both envelope generations, following the examples in the
@@ -123,10 +123,17 @@ export interface BuildOptions {
   call?: SimCall;
   /** call_state only; defaults to `init`. */
   state?: CallState;
-  /** sms_outbound only: the first of the two documented events (`created`, not delivered). */
+  /** sms_outbound only: a message just created (`created`, not delivered). */
   smsCreated?: boolean;
-  /** sms only: reuse one message uuid across its lifecycle events. */
+  /**
+   * sms_outbound only: whether the message has been delivered (default true, as the documented
+   * example). `false` with state `success` is the first of the two documented events (§4.9).
+   */
+  smsDelivered?: boolean;
+  /** sms only: reuse one message uuid across its lifecycle events (its thread follows from it). */
   smsUuid?: string;
+  /** sms only: when the message was created (epoch ms); defaults to 5 s before the event. */
+  smsCreatedAt?: number;
   /** call_state `hangup` / `destroyed` only; defaults to NORMAL_CLEARING. */
   cause?: HangupCause;
 }
@@ -178,6 +185,7 @@ const ACCOUNT = {
   deleted_on: null,
   disabled_on: null,
   balance: 815.05362,
+  time_zone: null,
 };
 
 const TN = {
@@ -197,6 +205,18 @@ const SIP_CONTROL_APP = {
   shaken_minimum_accepted_attest_lvl: 'C',
   auto_answer: true,
   max_call_length_min: null,
+};
+
+/**
+ * The app as the older call entity carries it: the General Event Fields table (§3.2) and the 2022
+ * example add `tech_prefix` and the webhook settings.
+ */
+const OLDER_SIP_CONTROL_APP = {
+  ...SIP_CONTROL_APP,
+  tech_prefix: 914849,
+  webhook_url: null,
+  webhook_method: null,
+  webhook_request_timeout: null,
 };
 
 const MESSAGING_PROFILE = {
@@ -372,8 +392,14 @@ function callEntity(
     parent: call.parent ? parentEntity(call.parent, at) : null,
     sip_user: null,
     tn: TN,
-    sip_control_app: SIP_CONTROL_APP,
+    sip_control_app: generation === 'older' ? OLDER_SIP_CONTROL_APP : SIP_CONTROL_APP,
     account: accountSnapshot(),
+    // Listed by the Call Initiated explanation (§3.3); their values are not shown.
+    country: null,
+    lerg: null,
+    sip_connection: null,
+    hotkey: null,
+    batch_item: null,
     records: [],
     logs: [],
     children: [],
@@ -511,19 +537,21 @@ function smsFrame(
 ): SimFrame {
   const created = smsType === 'smso' && options.smsCreated === true;
   const state = created ? 'created' : 'success';
+  const delivered = !created && (smsType !== 'smso' || options.smsDelivered !== false);
   const uuid = options.smsUuid ?? randomUUID();
   const sent = smsType !== 'smsi';
   const entity: SimFrame = {
     type: smsType,
-    created_on: iso(at - 5_000),
+    created_on: iso(options.smsCreatedAt ?? at - 5_000),
     modified_on: iso(at),
     uuid,
     from: sent ? OUR_TN : REMOTE_NUMBER.slice(1),
     to: sent ? REMOTE_NUMBER.slice(1) : OUR_TN,
-    thread: hex32(),
+    // One message keeps one thread through its events.
+    thread: createHash('md5').update(uuid).digest('hex'),
     message: sent ? 'Hello world' : 'Hello back',
     state,
-    delivered: !created,
+    delivered,
     readed: false,
     // The link from a sent SMS back to the request that sent it (§7); received ones have none.
     reference_id: sent ? `ref-${uuid.slice(0, 8)}` : null,
@@ -788,15 +816,18 @@ export function buildScenario(
       ];
     }
     case 'outbound-sms': {
-      // §4.9: one outbound SMS gives at least two events, created then success/delivered.
+      // §4.9: one outbound SMS gives at least two events: sent (`success`, not yet delivered),
+      // then delivered (`delivered` false -> true), the same message in the same state.
       const smsUuid = randomUUID();
+      const smsCreatedAt = now - 9_000;
       return [
         buildFrame('sms_outbound', generation, undefined, {
-          at: now - 5_000,
-          smsCreated: true,
+          at: now - 4_000,
+          smsDelivered: false,
           smsUuid,
+          smsCreatedAt,
         }),
-        buildFrame('sms_outbound', generation, undefined, { at: now, smsUuid }),
+        buildFrame('sms_outbound', generation, undefined, { at: now, smsUuid, smsCreatedAt }),
       ];
     }
     case 'inbound-sms':

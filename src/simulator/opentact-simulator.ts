@@ -16,7 +16,13 @@ import {
   type CallState,
   type SimCall,
 } from './frame-factory';
-import { EntityHistory, type HistorySearch } from './entity-history';
+import {
+  EntityHistory,
+  type HistoryFilters,
+  type HistorySearch,
+  SEARCH_FILTERS,
+  type TimeRange,
+} from './entity-history';
 import { issueJwt, JwtClaims, verifyJwt } from './jwt';
 import {
   readJsonBody,
@@ -163,6 +169,50 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An ISO bound of a search body, as epoch ms; absent or null means unbounded. */
+function searchBound(filters: Record<string, unknown>, name: string): number | undefined {
+  const value = filters[name];
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new HttpError(400, `${name} must be an ISO date`);
+  }
+  return ms;
+}
+
+function searchRange(filters: Record<string, unknown>, field: string): TimeRange {
+  return {
+    fromMs: searchBound(filters, `${field}_from`),
+    toMs: searchBound(filters, `${field}_to`),
+  };
+}
+
+/** The body of a search as filters; a filter of the wrong JSON type is a 400, not ignored. */
+function searchFilters(search: HistorySearch, body: Record<string, unknown>): HistoryFilters {
+  const equals: Record<string, string | boolean> = {};
+  for (const key of SEARCH_FILTERS[search]) {
+    const value = body[key];
+    if (value === undefined || value === null) {
+      continue;
+    }
+    const flag = key === 'delivered' || key === 'readed';
+    if (flag && typeof value === 'boolean') {
+      equals[key] = value;
+    } else if (!flag && (typeof value === 'string' || typeof value === 'number')) {
+      equals[key] = String(value);
+    } else {
+      throw new HttpError(400, `${key} must be a ${flag ? 'boolean' : 'string'}`);
+    }
+  }
+  return {
+    created: searchRange(body, 'created_on'),
+    modified: searchRange(body, 'modified_on'),
+    equals,
+  };
+}
+
 function clientIp(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? 'unknown';
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
@@ -262,6 +312,8 @@ export class OpentactSimulator {
   /** Calls created with `recordCallState`, by uuid, so later states continue the same call. */
   private readonly historyCalls = new Map<string, SimCall>();
   private refuseUntilMs = 0;
+  /** Exact bytes to answer an auth frame with, instead of the built acknowledgement. */
+  private authAckOverride?: { text: string; accepted: boolean };
   private searchFault?: { status: number; remaining: number };
   private logTotal = 0;
   private rawIdSeq = 0;
@@ -494,6 +546,17 @@ export class OpentactSimulator {
     this.authMode = mode;
   }
 
+  /**
+   * Answers every auth frame carrying a valid token with exactly `text` (a conformance test's
+   * bytes, e.g. a documented ack) instead of the built acknowledgement; `accepted: false` leaves
+   * the socket unauthenticated, so it receives no events, as after a refusal. Undefined restores
+   * the built ack.
+   */
+  setAuthAck(text: string | undefined, opts: { accepted?: boolean } = {}): void {
+    this.authAckOverride =
+      text === undefined ? undefined : { text, accepted: opts.accepted ?? true };
+  }
+
   /** Turns sending only subscribed kinds on or off (see `filterBySubscription`). */
   setSubscriptionFiltering(enabled: boolean): void {
     this.filterBySubscription = enabled;
@@ -705,6 +768,17 @@ export class OpentactSimulator {
     if (!claims || this.authMode === 'refuse') {
       this.counters.authRefused++;
       this.refuseAuth(ws, state);
+      return;
+    }
+    const override = this.authAckOverride;
+    if (override !== undefined) {
+      if (override.accepted) {
+        state.authenticated = true;
+        this.authenticated.add(ws);
+      } else {
+        this.counters.authRefused++;
+      }
+      ws.send(override.text);
       return;
     }
     state.authenticated = true;
@@ -921,7 +995,12 @@ export class OpentactSimulator {
     throw new HttpError(404, 'Not Found');
   }
 
-  /** `take` (1-100) and `skip` in the query, `modified_on_from` / `_to` (ISO) in the body. */
+  /**
+   * Reference §7.1: `take` (1-100) and `skip` in the query; in the body `created_on_from` / `_to`
+   * and `modified_on_from` / `_to` (ISO) and the equality filters of the search (SMS: `from`,
+   * `to`, `thread`, `state`, `delivered`, `readed`, `tn`, `reference_id`; calls: `tn`, `from`,
+   * `to`, `state`, `sip_control_app`). Answers `{ total, data }` inside the usual wrapper.
+   */
   private search(
     search: HistorySearch,
     url: URL,
@@ -935,22 +1014,9 @@ export class OpentactSimulator {
     if (!Number.isInteger(skip) || skip < 0) {
       throw new HttpError(400, 'skip must be a non-negative integer');
     }
-    const filters = isRecord(body) ? body : {};
-    const bound = (name: string): number | undefined => {
-      const value = filters[name];
-      if (value === undefined || value === null) {
-        return undefined;
-      }
-      const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-      if (!Number.isFinite(ms)) {
-        throw new HttpError(400, `${name} must be an ISO date`);
-      }
-      return ms;
-    };
     return this.history.search(
       search,
-      bound('modified_on_from'),
-      bound('modified_on_to'),
+      searchFilters(search, isRecord(body) ? body : {}),
       take,
       skip,
     );

@@ -560,6 +560,101 @@ describe('OpentactSimulator', () => {
     });
   });
 
+  describe('reference behaviour (opentact.md)', () => {
+    it('answers an auth frame with the exact bytes set, and lets the socket in only when told', async () => {
+      const ack =
+        '{\n    "type": "auth",\n    "message": "WSS connection x@127.0.0.1 - success auth a@b"\n}';
+      sim.setAuthAck(ack);
+      const accepted = await client();
+      const raw: string[] = [];
+      accepted.ws.on('message', (data: RawData) => raw.push(text(data)));
+      await accepted.authenticate(sim.issueToken());
+      expect(raw[0]).toBe(ack);
+      expect(sim.emit('{"type":"balance","payload":1}')).toBe(1);
+
+      sim.setAuthAck('{"type":"auth","message":"auth not successful"}', { accepted: false });
+      const refused = await client();
+      await refused.authenticate(sim.issueToken());
+      expect(sim.stats.authRefused).toBe(1);
+      expect(sim.emit('{"type":"balance","payload":2}')).toBe(1);
+    });
+
+    it('outbound-sms sends the documented pair: one message, success, delivered false then true', async () => {
+      const c = await authedClient();
+      sim.emitScenario('outbound-sms', 'older');
+      await c.waitFor(
+        (frame) => frame.type === 'sms' && (frame.payload as Json).delivered === true,
+      );
+      const sms = c.frames.filter((frame) => frame.type === 'sms').map((f) => f.payload as Json);
+      expect(sms.map((e) => [e.type, e.state, e.delivered])).toEqual([
+        ['smso', 'success', false],
+        ['smso', 'success', true],
+      ]);
+      expect(sms[0].uuid).toBe(sms[1].uuid);
+    });
+
+    it('searches as §7.1 says: take/skip in the query, filters in the body, { total, data }', async () => {
+      const login = await http('GET', `${sim.restUrl}/auth`, {
+        headers: { authorization: basic(EMAIL, PASSWORD) },
+      });
+      const token = String((login.body.payload as Json).token);
+      const headers = { 'x-auth-token': token };
+      sim.emitScenario('outbound-sms', 'older');
+      sim.emitScenario('outbound-sms', 'newer');
+      sim.emitScenario('inbound-sms', 'older');
+      sim.emitScenario('inbound-call', 'newer');
+      const search = (path: string, body: Json, query = 'take=100&skip=0') =>
+        http('POST', `${sim.restUrl}${path}?${query}`, { headers, body });
+
+      const all = await search('/sms/search/outbound', {});
+      expect(all.status).toBe(200);
+      expect(all.body.success).toBe(true);
+      const page = all.body.payload as { total: number; data: Json[] };
+      // The latest state of each message: both delivered now.
+      expect(page.total).toBe(2);
+      expect(page.data.map((e) => e.delivered)).toEqual([true, true]);
+      // The entity as §7.1 lists it: no smsi/smso (the path says the direction).
+      expect(Object.keys(page.data[0]).sort()).toEqual(
+        [
+          'account',
+          'created_on',
+          'delivered',
+          'from',
+          'message',
+          'modified_on',
+          'readed',
+          'reference_id',
+          'state',
+          'thread',
+          'tn',
+          'to',
+          'uuid',
+        ].sort(),
+      );
+      const second = await search('/sms/search/outbound', {}, 'take=1&skip=1');
+      expect((second.body.payload as { total: number; data: Json[] }).data).toEqual([page.data[1]]);
+      const byThread = await search('/sms/search/outbound', { thread: page.data[0].thread });
+      expect((byThread.body.payload as { total: number }).total).toBe(1);
+      const undelivered = await search('/sms/search/outbound', { delivered: false });
+      expect((undelivered.body.payload as { total: number }).total).toBe(0);
+      // `tn` is a JSON number on the entity; the filter matches it with or without `+`.
+      const byTn = await search('/sms/search/inbound', { tn: '+18382049000' });
+      expect((byTn.body.payload as { total: number }).total).toBe(1);
+      const created = await search('/sms/search/inbound', {
+        created_on_to: '2000-01-01T00:00:00.000Z',
+      });
+      expect((created.body.payload as { total: number }).total).toBe(0);
+
+      const calls = await search('/sip/app/call/search', { state: 'destroyed' });
+      expect((calls.body.payload as { total: number }).total).toBe(1);
+      const none = await search('/sip/app/call/search', { state: 'live' });
+      expect((none.body.payload as { total: number }).total).toBe(0);
+
+      expect((await search('/sms/search/outbound', { delivered: 'yes' })).status).toBe(400);
+      expect((await search('/sms/search/outbound', {}, 'take=101')).status).toBe(400);
+    });
+  });
+
   describe('control API', () => {
     const control = (path: string): string => `${sim.controlUrl ?? ''}${path}`;
 
