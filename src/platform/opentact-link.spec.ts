@@ -135,7 +135,7 @@ describe('OpentactLink', () => {
         {
           reachedServer: true,
           authenticated: false,
-          authFailure: 'refused: bad token [redacted] (x)',
+          authFailure: 'refused: bad token [redacted] (x) (success: false)',
           deadPeer: false,
           oversizeFrame: false,
           code: 1006,
@@ -303,6 +303,10 @@ describe('OpentactLink', () => {
           oversizeFrame: true,
           code: 1006,
           reason: '',
+          error: {
+            code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+            message: 'Max payload size exceeded',
+          },
         },
       ]);
     });

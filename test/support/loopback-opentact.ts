@@ -74,7 +74,7 @@ export class LoopbackOpentact {
       }
       let frame: unknown;
       try {
-        frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+        frame = JSON.parse(toText(data));
       } catch {
         return;
       }
@@ -101,6 +101,13 @@ export class LoopbackOpentact {
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ success: true, payload: { token: fakeJwt(this.logins) } }));
   }
+}
+
+function toText(data: RawData): string {
+  if (Array.isArray(data)) {
+    return Buffer.concat(data).toString('utf8');
+  }
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }
 
 /** A JWT-shaped token (unsigned) expiring in an hour; `n` makes each login's token distinct. */
