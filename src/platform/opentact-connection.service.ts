@@ -6,7 +6,11 @@ import { connectCause, redactUrl } from './connect-error';
 import type { SocketFactory } from './live-socket';
 import { OpentactAuthError } from './opentact-errors';
 import { type LinkEnd, OpentactLink } from './opentact-link';
-import { type OpentactRestClient, SUBSCRIPTION_RENEW_MARGIN_MS } from './opentact-rest.client';
+import {
+  type EnsuredSubscriptions,
+  type OpentactRestClient,
+  SUBSCRIPTION_RENEW_MARGIN_MS,
+} from './opentact-rest.client';
 import { BackoffTracker, computeEqualJitterBackoffMs } from './reconnect-backoff';
 import type { OpentactToken, TokenProvider } from './token-provider.service';
 
@@ -571,7 +575,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
         .then(
           (ensured) => {
             if (this.isCurrent(generation)) {
-              this.onSubscriptionsEnsured(ensured.created, ensured.expiresAtMs);
+              this.onSubscriptionsEnsured(ensured);
             }
           },
           (error: unknown) => {
@@ -586,14 +590,18 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     );
   }
 
-  private onSubscriptionsEnsured(
-    created: readonly { type: string; expired_on?: string }[],
-    expiresAtMs: number | undefined,
-  ): void {
+  private onSubscriptionsEnsured(ensured: EnsuredSubscriptions): void {
+    const { created, reactivated = [], removed = [], expiresAtMs } = ensured;
     if (created.length > 0) {
       this.logger.info(
         { types: created.map((s) => s.type), expiresAt: this.iso(expiresAtMs) },
         'created Opentact event subscriptions',
+      );
+    }
+    if (reactivated.length > 0 || removed.length > 0) {
+      this.logger.info(
+        { reactivated: reactivated.map((s) => s.type), removed: removed.length },
+        'renewed lapsed Opentact event subscriptions',
       );
     }
     if (this.subscriptionFailures > 0) {
