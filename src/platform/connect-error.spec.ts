@@ -26,6 +26,17 @@ describe('connectCause', () => {
     ).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
   });
 
+  it('gives the TLS reason of an EPROTO', () => {
+    expect(
+      connectCause({
+        code: 'EPROTO',
+        message:
+          'write EPROTO 80DC4900017F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:',
+      }),
+    ).toBe('EPROTO (TLS: wrong version number)');
+    expect(connectCause({ code: 'EPROTO', message: 'write EPROTO' })).toBe('EPROTO (TLS)');
+  });
+
   it('gives the HTTP status of a refused upgrade', () => {
     expect(connectCause({ message: 'Unexpected server response: 401' })).toBe(
       'upgrade refused: HTTP 401',

@@ -5,6 +5,8 @@ export interface SocketErrorInfo {
 }
 
 const REFUSED_UPGRADE = /^Unexpected server response: (\d{3})\b/;
+/** OpenSSL's reason in an EPROTO message: `...:SSL routines:<function>:<reason>:...`. */
+const SSL_REASON = /SSL routines:[^:]*:([^:]+)/;
 
 /**
  * The URL as it may be logged: no user or password, no query string (a token may ride there),
@@ -33,6 +35,10 @@ export function connectCause(error: SocketErrorInfo | undefined): string {
   const refused = REFUSED_UPGRADE.exec(error.message);
   if (refused) {
     return `upgrade refused: HTTP ${refused[1]}`;
+  }
+  if (error.code === 'EPROTO') {
+    const reason = SSL_REASON.exec(error.message)?.[1];
+    return reason === undefined ? 'EPROTO (TLS)' : `EPROTO (TLS: ${reason})`;
   }
   return error.code ?? error.message;
 }
