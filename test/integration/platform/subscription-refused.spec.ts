@@ -107,12 +107,12 @@ describe('renewing lapsed subscriptions against the simulator', () => {
   });
 
   it.each([
-    ['update and remove', { update: true, remove: true }, 0],
-    ['update only', { update: true, remove: false }, 0],
-    ['remove only', { update: false, remove: true }, 0],
+    ['update and remove', 'keeps one entry per type', { update: true, remove: true }, 0],
+    ['update only', 'keeps one entry per type', { update: true, remove: false }, 0],
+    ['remove only', 'keeps one entry per type', { update: false, remove: true }, 0],
     // Nothing can be done about a lapsed entry but leave it: one more per lapse, not per round.
-    ['neither', { update: false, remove: false }, 1],
-  ])('with %s, the list does not grow over many rounds', async (_name, calls, growthPerLapse) => {
+    ['neither', 'gains one entry per lapse, not per round', { update: false, remove: false }, 1],
+  ])('with %s, over many rounds the list %s', async (_name, _outcome, calls, growthPerLapse) => {
     sim.setSubscriptionApi(calls);
     const client = new OpentactRestClient({ restUrl: sim.restUrl });
     const token = sim.issueToken();
@@ -129,5 +129,53 @@ describe('renewing lapsed subscriptions against the simulator', () => {
       expect([...sim.stats.subscriptions].sort()).toEqual(types);
     }
     expect(sim.subscriptionRecords).toHaveLength(types.length * (1 + growthPerLapse * lapses));
+  });
+});
+
+describe('the simulator control hook for the subscription API', () => {
+  let sim: OpentactSimulator;
+
+  beforeAll(async () => {
+    sim = new OpentactSimulator({ port: 0, controlPort: 0 });
+    await sim.start();
+  });
+
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  async function post(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const res = await request(`${sim.controlUrl ?? ''}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.statusCode, body: await res.body.json() };
+  }
+
+  it('refuses the next creates with 200 { success: false } and withdraws update or remove', async () => {
+    expect(await post('/subscriptions/api', { refuseCreates: 1, update: false })).toEqual({
+      status: 200,
+      body: { refuseCreates: 1, update: false, remove: true },
+    });
+    const client = new OpentactRestClient({ restUrl: sim.restUrl });
+    const token = sim.issueToken();
+    await expect(client.createSubscription(token, 'sms')).rejects.toMatchObject({
+      code: 'OPENTACT_REFUSED',
+      status: 200,
+    });
+    const created = await client.createSubscription(token, 'sms');
+    expect(sim.subscriptionRecords.map((r) => r.uuid)).toEqual([created.uuid]);
+    await expect(
+      client.reactivateSubscription(
+        token,
+        { ...created, uuid: created.uuid! },
+        new Date(Date.now() + 60_000),
+      ),
+    ).resolves.toBeUndefined();
+    await expect(client.removeSubscription(token, created.uuid!)).resolves.toBe(true);
+    expect(sim.subscriptionRecords).toEqual([]);
+    expect((await post('/subscriptions/api', { refuseCreates: -1 })).status).toBe(400);
+    expect((await post('/subscriptions/api', { update: 'yes' })).status).toBe(400);
   });
 });
