@@ -159,8 +159,8 @@ export function describeAuthFrame(
   try {
     const frame = JSON.parse(text) as Record<string, unknown>;
     return {
-      keys: Object.keys(frame).slice(0, 20),
-      payloadKeys: isRecord(frame.payload) ? Object.keys(frame.payload).slice(0, 20) : undefined,
+      keys: shortKeys(frame),
+      payloadKeys: isRecord(frame.payload) ? shortKeys(frame.payload) : undefined,
       message:
         typeof frame.message === 'string'
           ? redactSecrets(frame.message, secrets).slice(0, MAX_QUOTED_CHARS)
@@ -169,4 +169,11 @@ export function describeAuthFrame(
   } catch {
     return {};
   }
+}
+
+/** At most 20 keys of 40 characters: enough to recognise a shape, never a payload. */
+function shortKeys(record: Record<string, unknown>): string[] {
+  return Object.keys(record)
+    .slice(0, 20)
+    .map((key) => key.slice(0, 40));
 }

@@ -153,6 +153,8 @@ const SENT_LOG_LIMIT = 1_000_000;
 const SENT_LOG_SLACK = 50_000;
 const BACKPRESSURE_BYTES = 1024 * 1024;
 const MAX_REST_BODY_BYTES = 64 * 1024;
+/** Subscription entries kept; a client creating without end is refused past this. */
+const MAX_SUBSCRIPTION_RECORDS = 10_000;
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 const STOP_GRACE_MS = 1_000;
 /** One timer tick never sends more than this, so a long stall cannot monopolise the loop. */
@@ -1072,6 +1074,9 @@ export class OpentactSimulator {
       throw new HttpError(400, 'is_active must be a boolean');
     }
     const expiry = subscriptionExpiry(expiredOn);
+    if (this.subscriptionList.length >= MAX_SUBSCRIPTION_RECORDS) {
+      throw new HttpError(400, `at most ${MAX_SUBSCRIPTION_RECORDS} subscriptions`);
+    }
     const now = new Date().toISOString();
     const record: SubscriptionRecord = {
       uuid: randomUUID(),
