@@ -47,6 +47,7 @@ describe('connectCause', () => {
     expect(connectCause({ message: 'Opening handshake has timed out' })).toBe(
       'Opening handshake has timed out',
     );
+    expect(connectCause({ message: '' })).toBe('connection failed');
     expect(connectCause(undefined)).toBe('closed before the WebSocket handshake completed');
   });
 });

@@ -40,5 +40,5 @@ export function connectCause(error: SocketErrorInfo | undefined): string {
     const reason = SSL_REASON.exec(error.message)?.[1];
     return reason === undefined ? 'EPROTO (TLS)' : `EPROTO (TLS: ${reason})`;
   }
-  return error.code ?? error.message;
+  return error.code ?? (error.message === '' ? 'connection failed' : error.message);
 }

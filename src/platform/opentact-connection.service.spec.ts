@@ -1185,6 +1185,7 @@ describe('OpentactConnection', () => {
         level: 40,
         url: 'ws://opentact.test:9/ws?[redacted]',
         cause: 'ECONNREFUSED',
+        detail: 'connect ECONNREFUSED 127.0.0.1:9',
         err: { code: 'ECONNREFUSED' },
       });
       expect(logLines(h, 'Opentact socket closed; reconnecting')).toHaveLength(0);

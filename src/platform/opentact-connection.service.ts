@@ -462,12 +462,12 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     if (!end.reachedServer) {
       const cause = connectCause(end.error);
       this.noteError(`could not connect to ${this.safeUrl}: ${cause}`);
-      const error = Object.assign(new Error(end.error?.message ?? cause), {
-        code: end.error?.code,
-      });
+      // Keyed by the cause: the same outage reached over another address is not news.
+      const error = Object.assign(new Error(cause), { code: end.error?.code });
       this.connectErrors.report('wss', error, {
         url: this.safeUrl,
         cause,
+        detail: end.error?.message,
       });
       this.scheduleReconnect(this.backoff.next());
       return;

@@ -284,6 +284,18 @@ describe('OpentactLink', () => {
       });
     });
 
+    it('reports the last socket error, the first inner one of an AggregateError', () => {
+      const r = rig();
+      const refused = (address: string): Error =>
+        Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+      r.socket.emit('error', new AggregateError([refused('::1:9'), refused('127.0.0.1:9')], ''));
+      r.socket.serverClose(1006);
+      expect(r.ends[0]).toMatchObject({
+        reachedServer: false,
+        error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED ::1:9' },
+      });
+    });
+
     it('terminates on an oversize-frame error and reports it, not as an auth failure', () => {
       const r = rig();
       r.socket.open();

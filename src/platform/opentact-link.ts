@@ -167,8 +167,7 @@ export class OpentactLink {
 
   private onError(error: Error): void {
     // `ws` always follows an error with `close`; the link ends there.
-    const code = (error as { code?: unknown }).code;
-    this.lastError = { message: error.message, code: typeof code === 'string' ? code : undefined };
+    this.lastError = errorInfo(error);
     this.logger.debug({ err: this.lastError }, 'socket error');
     if ((error as { code?: unknown }).code === OVERSIZE_FRAME_ERROR) {
       // `ws` has stopped reading and sent 1009; waiting for the peer's close frame, which it can
@@ -272,4 +271,16 @@ export class OpentactLink {
     timer.unref();
     return timer;
   }
+}
+
+/**
+ * Message and code of a socket error. A connect to a host with several addresses fails with an
+ * AggregateError whose own message may be empty: the first inner error speaks for it.
+ */
+function errorInfo(error: Error): SocketErrorInfo {
+  const inner = error instanceof AggregateError ? (error.errors as unknown[])[0] : undefined;
+  const code =
+    (error as { code?: unknown }).code ?? (inner as { code?: unknown } | undefined)?.code;
+  const message = error.message !== '' || !(inner instanceof Error) ? error.message : inner.message;
+  return { message, code: typeof code === 'string' ? code : undefined };
 }
