@@ -746,6 +746,16 @@ export interface components {
       /** @description Newest first */
       items: components['schemas']['QuarantinedFrameDto'][];
     };
+    OpentactSubscriptionsReportDto: {
+      /**
+       * @description failing: the last attempt to ensure OPENTACT_SUBSCRIBE failed; it is retried
+       * @enum {string}
+       */
+      state: 'disabled' | 'pending' | 'ok' | 'failing';
+      /** @description Consecutive failed attempts */
+      failures: number;
+      lastError?: string;
+    };
     ConnectionReportDto: {
       /** @description The ingest process (host and pid) */
       instance: string;
@@ -760,6 +770,11 @@ export interface components {
       reconnects: number;
       /** @description Reading paused because Redis is behind */
       paused: boolean;
+      /** @description Auth acknowledgements refused and logins rejected since the process started */
+      authFailures?: number;
+      /** @description Why the link is not authenticated: the connect error with the URL (no credentials), the auth refusal, or the login failure */
+      lastError?: string;
+      opentactSubscriptions?: components['schemas']['OpentactSubscriptionsReportDto'];
       /** Format: date-time */
       reportedAt: string;
     };

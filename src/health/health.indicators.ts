@@ -62,11 +62,14 @@ export class ReadinessIndicators {
         paused: status.paused,
       });
     }
+    const reason = status.lastError === undefined ? '' : `: ${status.lastError}`;
     return check.down({
-      message: `Opentact WSS not authenticated (state: ${status.state})`,
+      message: `Opentact WSS not authenticated (state: ${status.state})${reason}`,
       state: status.state,
       reconnectCount: status.reconnectCount,
       authFailures: status.authFailures,
+      lastError: status.lastError,
+      lastErrorAt: status.lastErrorAt,
     });
   }
 

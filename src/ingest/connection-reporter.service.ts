@@ -34,7 +34,12 @@ export class ConnectionReporter implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    this.connection.addListener({ onStateChange: () => this.report() });
+    // A state change, or a subscription attempt failing, is reported at once.
+    this.connection.addListener({
+      onStateChange: () => this.report(),
+      onSubscriptionError: () => this.report(),
+      onAuthFailure: () => this.report(),
+    });
     this.timer = setInterval(() => this.report(), REPORT_EVERY_MS);
     this.timer.unref();
     this.report();
@@ -57,6 +62,13 @@ export class ConnectionReporter implements OnApplicationBootstrap, BeforeApplica
           lastFrameAt: status.lastFrameAt,
           reconnects: status.reconnectCount,
           paused: status.paused,
+          authFailures: status.authFailures,
+          lastError: status.lastError,
+          opentactSubscriptions: {
+            state: status.subscriptions.state,
+            failures: status.subscriptions.failures,
+            lastError: status.subscriptions.lastError,
+          },
           reportedAt: new Date().toISOString(),
         },
         Date.now(),

@@ -20,7 +20,8 @@ export class RepeatedErrorLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  report(source: string, error: unknown): void {
+  /** `fields` (never secrets) go on the logged line; they do not tell errors apart. */
+  report(source: string, error: unknown, fields: Record<string, unknown> = {}): void {
     const err = errorSummary(error);
     const key = `${source}\n${err.message}`;
     const entry = this.seen.get(key);
@@ -33,7 +34,10 @@ export class RepeatedErrorLog {
       this.seen.clear();
     }
     this.seen.set(key, { at: now, suppressed: 0 });
-    this.logger.warn({ source, err, repeated: entry?.suppressed || undefined }, this.message);
+    this.logger.warn(
+      { ...fields, source, err, repeated: entry?.suppressed || undefined },
+      this.message,
+    );
   }
 
   /** The source is healthy again: its next error is news, logged at once. */

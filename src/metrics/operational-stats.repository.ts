@@ -13,6 +13,12 @@ export interface ConnectionReport {
   lastFrameAt?: string;
   reconnects: number;
   paused: boolean;
+  /** Auth acknowledgements refused and logins rejected since the process started. */
+  authFailures?: number;
+  /** Why the link is not authenticated (connect error, auth refusal); absent once it is. */
+  lastError?: string;
+  /** The Opentact event subscriptions (OPENTACT_SUBSCRIBE) as this process last ensured them. */
+  opentactSubscriptions?: { state: string; failures: number; lastError?: string };
   /** When the process last reported (ISO). */
   reportedAt: string;
 }

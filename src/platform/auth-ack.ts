@@ -1,78 +1,179 @@
 export type AuthAck = 'success' | 'failure' | 'none';
 
-/**
- * The documented acknowledgement: `WSS connection <id>@<ip> - success auth <email>`. Everything
- * after "success auth" is the account's email, so it says nothing about the outcome.
- */
-const DOCUMENTED_SUCCESS = /^\s*WSS connection \S+ - success auth(\s|$)/i;
-const FAILURE_WORDS = /fail|unsuccess|denied|invalid|unauthori[sz]ed|reject|expired/i;
-/** Emails, and the `<connection-id>@<ip>` of the documented message: words in them mean nothing. */
-const ADDRESSES = /\S+@\S+/g;
+export interface AuthVerdict {
+  ack: AuthAck;
+  /**
+   * A success in a shape other than the documented ack. It is accepted (an unfamiliar wording
+   * must not lock a valid account out) and logged at warn, so the shape gets looked at.
+   */
+  unfamiliar: boolean;
+  /** What made it a failure, for the log and the status. */
+  signal?: string;
+}
 
 /**
- * Classifies a frame received while authenticating, on the frame's structure first and on its
- * words last. Opentact documents only the success ack (`type: "auth"`, the message above, and a
- * `payload` describing the connection); failures are undocumented, so:
- *
- * 1. an explicit boolean `success` decides;
- * 2. an `error` field means a refusal;
- * 3. the documented success message, or a payload describing the connection (`uuid` or `user`),
- *    means success, whatever the email in it contains;
- * 4. otherwise the message, with addresses removed, is read for failure or success words.
- *
- * `none` means "not an ack": the frame is an ordinary event and is forwarded.
+ * The documented acknowledgement (reference §2.3):
+ * `WSS connection <connection-id>@<ip> - success auth <email>`, and nothing else.
  */
-export function classifyAuthFrame(text: string): AuthAck {
+const DOCUMENTED_SUCCESS = /^\s*WSS connection \S+@\S+ - success auth(?:\s+\S+@\S+)?\s*$/i;
+/**
+ * Words that say a login did not work. Read only outside addresses, so an account called
+ * `ops@failover.io` or a connection id cannot refuse itself.
+ */
+const FAILURE_WORDS =
+  /fail|unsuccess|\bnot\s+(?:success|auth|valid|allowed|permitted|accepted|logged)|denied|invalid|unauthori[sz]|forbidden|refus|reject|expired|revoked|\berror\b|\bwrong\b/i;
+/** Emails, and the `<connection-id>@<ip>` of the documented message: words in them mean nothing. */
+const ADDRESSES = /[\w.!#$%&'*+/=?^`{|}~-]+@[\w.:[\]-]+/g;
+const FALSE_SPELLINGS = new Set(['false', '0', 'no']);
+
+/**
+ * Judges a frame received while authenticating. Opentact documents only the success ack
+ * (`type: "auth"`, the message above and a `payload` describing the connection); failures are
+ * undocumented. So any failure signal wins over every success signal:
+ *
+ * 1. `success` (any case of the key) that is false, "false", 0 or "0";
+ * 2. an `error` (any case of the key) that is true, a number other than 0, non-blank text or a
+ *    non-empty object; a `status` worded as a failure;
+ * 3. failure wording in the message once addresses are taken out.
+ *
+ * With none of them, the frame is a success: the documented message is familiar, anything else
+ * (a `payload`, `success: true`, an unknown wording, nothing at all) is accepted as unfamiliar.
+ * `none` means "not an ack": the frame is not of type `auth` and is forwarded as an event.
+ */
+export function judgeAuthFrame(text: string): AuthVerdict {
+  const none: AuthVerdict = { ack: 'none', unfamiliar: false };
   if (!text.includes('"auth"')) {
-    return 'none';
+    return none;
   }
   let frame: unknown;
   try {
     frame = JSON.parse(text);
   } catch {
-    return 'none';
+    return none;
   }
   if (!isRecord(frame) || frame.type !== 'auth') {
-    return 'none';
+    return none;
   }
-  if (typeof frame.success === 'boolean') {
-    return frame.success ? 'success' : 'failure';
-  }
-  if (frame.error === true || (typeof frame.error === 'string' && frame.error.trim() !== '')) {
-    return 'failure';
+  const signal = failureSignal(frame);
+  if (signal !== undefined) {
+    return { ack: 'failure', unfamiliar: false, signal };
   }
   const message = typeof frame.message === 'string' ? frame.message : '';
-  if (DOCUMENTED_SUCCESS.test(message) || describesConnection(frame.payload)) {
-    return 'success';
-  }
-  const words = message.replace(ADDRESSES, ' ');
-  if (FAILURE_WORDS.test(words)) {
-    return 'failure';
-  }
-  return /success/i.test(words) ? 'success' : 'none';
+  return { ack: 'success', unfamiliar: !DOCUMENTED_SUCCESS.test(message) };
 }
 
-/** The documented ack's payload is the connection: its uuid, the client ip and the user. */
-function describesConnection(payload: unknown): boolean {
-  return isRecord(payload) && (typeof payload.uuid === 'string' || isRecord(payload.user));
+export function classifyAuthFrame(text: string): AuthAck {
+  return judgeAuthFrame(text).ack;
+}
+
+function failureSignal(frame: Record<string, unknown>): string | undefined {
+  for (const [key, value] of Object.entries(frame)) {
+    const name = key.toLowerCase();
+    if (name === 'success' && saysFalse(value)) {
+      return `${key}: ${JSON.stringify(value)}`;
+    }
+    if (name === 'error' && isError(value)) {
+      return key;
+    }
+    if (name === 'status' && typeof value === 'string' && FAILURE_WORDS.test(value)) {
+      return key;
+    }
+  }
+  if (typeof frame.message === 'string' && FAILURE_WORDS.test(withoutAddresses(frame.message))) {
+    return 'message';
+  }
+  return undefined;
+}
+
+function saysFalse(value: unknown): boolean {
+  if (value === false || value === 0) {
+    return true;
+  }
+  return typeof value === 'string' && FALSE_SPELLINGS.has(value.trim().toLowerCase());
+}
+
+function isError(value: unknown): boolean {
+  if (value === true) {
+    return true;
+  }
+  if (typeof value === 'number') {
+    return value !== 0 && !Number.isNaN(value);
+  }
+  if (typeof value === 'string') {
+    return value.trim() !== '' && !FALSE_SPELLINGS.has(value.trim().toLowerCase());
+  }
+  if (Array.isArray(value)) {
+    return value.length > 0;
+  }
+  return isRecord(value) && Object.keys(value).length > 0;
+}
+
+function withoutAddresses(message: string): string {
+  return message.replace(ADDRESSES, ' ');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The reason logged for a refused auth: the server's message, shortened. */
-export function authRefusalReason(text: string): string {
+const JWT_SHAPED = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
+const MAX_QUOTED_CHARS = 200;
+
+/** Removes the given secrets and anything shaped like a JWT. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret !== '') {
+      out = out.split(secret).join('[redacted]');
+    }
+  }
+  return out.replace(JWT_SHAPED, '[redacted]');
+}
+
+/** The reason logged for a refused auth: the server's message (or error), shortened, redacted. */
+export function authRefusalReason(text: string, secrets: readonly string[] = []): string {
+  let quoted: string | undefined;
   try {
     const frame = JSON.parse(text) as Record<string, unknown>;
     if (typeof frame.message === 'string') {
-      return `refused: ${frame.message.slice(0, 200)}`;
-    }
-    if (typeof frame.error === 'string') {
-      return `refused: ${frame.error.slice(0, 200)}`;
+      quoted = frame.message;
+    } else if (typeof frame.error === 'string') {
+      quoted = frame.error;
     }
   } catch {
     // fall through
   }
-  return 'refused';
+  return quoted === undefined
+    ? 'refused'
+    : `refused: ${redactSecrets(quoted, secrets).slice(0, MAX_QUOTED_CHARS)}`;
+}
+
+/**
+ * What the log says about an ack of an unfamiliar shape: its keys, its payload's keys and its
+ * message, shortened; never the payload's values, and no secret or JWT.
+ */
+export function describeAuthFrame(
+  text: string,
+  secrets: readonly string[],
+): Record<string, unknown> {
+  try {
+    const frame = JSON.parse(text) as Record<string, unknown>;
+    return {
+      keys: shortKeys(frame),
+      payloadKeys: isRecord(frame.payload) ? shortKeys(frame.payload) : undefined,
+      message:
+        typeof frame.message === 'string'
+          ? redactSecrets(frame.message, secrets).slice(0, MAX_QUOTED_CHARS)
+          : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** At most 20 keys of 40 characters: enough to recognise a shape, never a payload. */
+function shortKeys(record: Record<string, unknown>): string[] {
+  return Object.keys(record)
+    .slice(0, 20)
+    .map((key) => key.slice(0, 40));
 }

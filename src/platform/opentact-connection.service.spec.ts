@@ -208,20 +208,36 @@ describe('OpentactConnection', () => {
       s.open();
       s.receive({ type: 'call_state', uuid: 'e1' });
       s.receive(Buffer.from([1, 2, 3]), true);
-      s.receive({ type: 'auth', note: 'neither success nor failure' });
       s.ack();
       s.receive({ type: 'sms', uuid: 'e2' });
       s.receive({ type: 'auth', message: 'success auth someone-else' });
       expect(h.frames).toEqual([
         '{"type":"call_state","uuid":"e1"}',
         '\u0001\u0002\u0003',
-        '{"type":"auth","note":"neither success nor failure"}',
         '{"type":"sms","uuid":"e2"}',
         '{"type":"auth","message":"success auth someone-else"}',
       ]);
       expect(h.sink.onFrame.mock.calls[1][1]).toBe(true);
       expect(h.conn.status().lastFrameAt).toBe('2025-01-01T00:00:00.000Z');
-      expect(h.listener.onFrame).toHaveBeenCalledTimes(5);
+      expect(h.listener.onFrame).toHaveBeenCalledTimes(4);
+    });
+
+    it('accepts an auth frame of an unknown shape with no failure signal, and says so at warn', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      const s = h.socket();
+      s.open();
+      s.receive({ type: 'auth', note: 'neither success nor failure', payload: h.issued[0] });
+      expect(h.conn.isAuthenticated()).toBe(true);
+      expect(h.frames).toEqual([]);
+      const warned = h.logs.filter((l) => l.includes('undocumented shape'));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0])).toMatchObject({
+        level: 40,
+        ack: { keys: ['type', 'note', 'payload'] },
+      });
+      expect(warned[0]).not.toContain(h.issued[0]);
     });
 
     it('calls ensureSubscriptions once open and survives its failure', async () => {
@@ -419,7 +435,7 @@ describe('OpentactConnection', () => {
       expect(h.frames).toEqual([]);
       expect(h.conn.status()).toMatchObject({ state: 'closed', authFailures: 1 });
       expect(h.listener.onAuthFailure).toHaveBeenCalledWith(
-        'refused: WSS connection x - auth failed',
+        'refused: WSS connection x - auth failed (success: false)',
       );
     });
 
@@ -1143,5 +1159,87 @@ describe('OpentactConnection', () => {
       expect.objectContaining({ hook: 'onStateChange' }),
       expect.objectContaining({ hook: 'onStateChange' }),
     ]);
+  });
+
+  describe('connection errors', () => {
+    const refused = (): Error =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+
+    it('logs a run of identical failures once at warn, with the URL and the cause, never the secrets', async () => {
+      const h = make({
+        wssUrl: 'ws://user:hunter2@opentact.test:9/ws?token=secret-token',
+        credentials: { kind: 'password', email: 'demo@opentact.local', password: 'hunter2' },
+      });
+      await h.conn.start();
+      for (let attempt = 0; attempt < 4; attempt++) {
+        await flush();
+        const s = h.socket();
+        s.emit('error', refused());
+        s.serverClose(1006);
+        await advance(10_000);
+      }
+      expect(h.sockets.length).toBeGreaterThanOrEqual(4);
+      const warned = logLines(h, 'could not connect to the Opentact WSS');
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({
+        level: 40,
+        url: 'ws://opentact.test:9/ws?[redacted]',
+        cause: 'ECONNREFUSED',
+        detail: 'connect ECONNREFUSED 127.0.0.1:9',
+        err: { code: 'ECONNREFUSED' },
+      });
+      expect(logLines(h, 'Opentact socket closed; reconnecting')).toHaveLength(0);
+      const status = h.conn.status();
+      expect(status.lastError).toBe(
+        'could not connect to ws://opentact.test:9/ws?[redacted]: ECONNREFUSED',
+      );
+      expect(status.lastErrorAt).toBeDefined();
+      const all = h.logs.join('\n');
+      expect(all).not.toContain('hunter2');
+      expect(all).not.toContain('secret-token');
+    });
+
+    it('logs a different cause at once, and clears the error once authenticated', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().emit('error', refused());
+      h.socket().serverClose(1006);
+      await advance(30_000);
+      h.socket().emit('error', new Error('Unexpected server response: 503'));
+      h.socket().serverClose(1006);
+      expect(logLines(h, 'could not connect to the Opentact WSS').map((l) => l.cause)).toEqual([
+        'ECONNREFUSED',
+        'upgrade refused: HTTP 503',
+      ]);
+      expect(h.conn.status().lastError).toContain('upgrade refused: HTTP 503');
+      await advance(30_000);
+      h.socket().open();
+      h.socket().ack();
+      expect(h.conn.status().lastError).toBeUndefined();
+      // After a recovery the same failure is news again.
+      h.socket().emit('error', refused());
+      h.socket().serverClose(1006);
+      expect(h.conn.status().lastError).toMatch(/closed \(code 1006, ECONNREFUSED\)/);
+    });
+
+    it('names an auth refusal as the reason', async () => {
+      const h = make();
+      await h.conn.start();
+      await flush();
+      h.socket().open();
+      h.socket().receive({
+        type: 'auth',
+        message: 'WSS connection c1@1.2.3.4 - failed auth: jwt expired',
+      });
+      expect(h.conn.status()).toMatchObject({
+        authenticated: false,
+        authFailures: 1,
+        lastError:
+          'authentication failed: refused: WSS connection c1@1.2.3.4 - failed auth: jwt expired (message)',
+      });
+      await advance(120_000);
+      expect(h.tokens.getToken).toHaveBeenLastCalledWith({ fresh: true });
+    });
   });
 });

@@ -1,10 +1,16 @@
 import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { OpentactConfig } from '../config/app-config';
+import { RepeatedErrorLog } from '../logging/repeated-error.log';
+import { connectCause, redactUrl } from './connect-error';
 import type { SocketFactory } from './live-socket';
 import { OpentactAuthError } from './opentact-errors';
 import { type LinkEnd, OpentactLink } from './opentact-link';
-import { type OpentactRestClient, SUBSCRIPTION_RENEW_MARGIN_MS } from './opentact-rest.client';
+import {
+  type EnsuredSubscriptions,
+  type OpentactRestClient,
+  SUBSCRIPTION_RENEW_MARGIN_MS,
+} from './opentact-rest.client';
 import { BackoffTracker, computeEqualJitterBackoffMs } from './reconnect-backoff';
 import type { OpentactToken, TokenProvider } from './token-provider.service';
 
@@ -47,6 +53,12 @@ export interface ConnectionStatus {
   pendingBytes: number;
   /** Sockets failed by a frame over the hard size limit. */
   oversizeFrames: number;
+  /**
+   * Why the link is not authenticated: the last connect error (with the URL, never credentials),
+   * auth refusal or login failure. Cleared once a socket authenticates.
+   */
+  lastError?: string;
+  lastErrorAt?: string;
   subscriptions: SubscriptionsStatus;
 }
 
@@ -104,6 +116,8 @@ const MIN_SUBSCRIPTION_RENEWAL_MS = 60_000;
  */
 const MAX_IMMEDIATE_OVERSIZE_RECONNECTS = 3;
 const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+/** An outage is logged when it starts; while the same cause persists, only this often. */
+const CONNECT_ERROR_REMINDER_MS = 10 * 60_000;
 
 type Hook = keyof ConnectionListener;
 
@@ -143,6 +157,11 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
   private needFreshToken = false;
   private connectedSince?: number;
   private lastFrameAt?: number;
+  private lastError?: string;
+  private lastErrorAt?: number;
+  /** Connect errors: the first of a run at warn, then a reminder with the count every 10 min. */
+  private readonly connectErrors: RepeatedErrorLog;
+  private readonly safeUrl: string;
 
   private paused = false;
   private readonly maxPendingBytes: number;
@@ -172,6 +191,12 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.listeners.push(deps.listener);
     }
     this.subscriptionState = this.config.subscribe.length === 0 ? 'disabled' : 'pending';
+    this.safeUrl = redactUrl(this.config.wssUrl);
+    this.connectErrors = new RepeatedErrorLog(
+      this.logger,
+      'could not connect to the Opentact WSS',
+      CONNECT_ERROR_REMINDER_MS,
+    );
     const hardLimit = deps.sockets.maxPayloadBytes;
     this.maxPendingBytes =
       deps.ingestBufferMaxBytes ??
@@ -253,6 +278,8 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       pendingFrames: this.pending.size,
       pendingBytes: this.pendingBytes,
       oversizeFrames: this.oversizeFrames,
+      lastError: this.lastError,
+      lastErrorAt: this.iso(this.lastErrorAt),
       subscriptions: {
         state: this.subscriptionState,
         failures: this.subscriptionFailures,
@@ -305,6 +332,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
       this.scheduleReconnect(this.authFailureDelay());
       return;
     }
+    this.noteError(`could not get an Opentact token: ${this.errorInfo(error).message}`);
     this.logger.warn({ err: this.errorInfo(error) }, 'could not get an Opentact token');
     this.scheduleReconnect(this.backoff.next());
   }
@@ -316,7 +344,10 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     try {
       socket = this.deps.sockets.create(this.config.wssUrl);
     } catch (error) {
-      logger.warn({ err: this.errorInfo(error) }, 'could not open a socket to Opentact');
+      // An invalid URL is quoted in the error: only the redacted one may be logged.
+      const message = this.errorInfo(error).message.split(this.config.wssUrl).join(this.safeUrl);
+      logger.warn({ err: { message }, url: this.safeUrl }, 'could not open a socket to Opentact');
+      this.noteError(`could not open a socket to ${this.safeUrl}: ${message}`);
       return undefined;
     }
     const link: OpentactLink = new OpentactLink(
@@ -341,6 +372,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
         onEnd: (end) => this.onLinkEnd(link, end, logger),
       },
       logger,
+      this.config.credentials.kind === 'password' ? [this.config.credentials.password] : [],
     );
     return link;
   }
@@ -368,6 +400,9 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     }
     this.consecutiveAuthFailures = 0;
     this.connectedSince = Date.now();
+    this.lastError = undefined;
+    this.lastErrorAt = undefined;
+    this.connectErrors.recovered('wss');
     this.setState('open');
     logger.info({ reconnectCount: this.reconnectCount }, 'authenticated to Opentact');
     this.armStableTimer();
@@ -378,11 +413,13 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
 
   private onLinkEnd(link: OpentactLink, end: LinkEnd, logger: Logger): void {
     const details = {
+      url: this.safeUrl,
       code: end.code,
       reason: end.reason,
       deadPeer: end.deadPeer,
       oversizeFrame: end.oversizeFrame,
       authenticated: end.authenticated,
+      err: end.error,
     };
     if (this.retiring.delete(link)) {
       logger.debug(details, 'previous socket closed after token refresh');
@@ -422,6 +459,22 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     if (end.oversizeFrame && this.onOversizeFrame(details, logger)) {
       return;
     }
+    if (!end.reachedServer) {
+      const cause = connectCause(end.error);
+      this.noteError(`could not connect to ${this.safeUrl}: ${cause}`);
+      // Keyed by the cause: the same outage reached over another address is not news.
+      const error = Object.assign(new Error(cause), { code: end.error?.code });
+      this.connectErrors.report('wss', error, {
+        url: this.safeUrl,
+        cause,
+        detail: end.error?.message,
+      });
+      this.scheduleReconnect(this.backoff.next());
+      return;
+    }
+    this.noteError(
+      `socket to ${this.safeUrl} closed (code ${end.code}${end.error ? `, ${connectCause(end.error)}` : ''})`,
+    );
     logger.warn(details, 'Opentact socket closed; reconnecting');
     this.scheduleReconnect(this.backoff.next());
   }
@@ -460,7 +513,13 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     this.reconnectTimer = this.later(delayMs, () => this.spawn(this.connect(generation)));
   }
 
+  private noteError(reason: string): void {
+    this.lastError = reason;
+    this.lastErrorAt = Date.now();
+  }
+
   private recordAuthFailure(reason: string): void {
+    this.noteError(`authentication failed: ${reason}`);
     this.authFailures++;
     this.consecutiveAuthFailures++;
     this.needFreshToken = this.deps.tokens.canRefresh;
@@ -516,7 +575,7 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
         .then(
           (ensured) => {
             if (this.isCurrent(generation)) {
-              this.onSubscriptionsEnsured(ensured.created, ensured.expiresAtMs);
+              this.onSubscriptionsEnsured(ensured);
             }
           },
           (error: unknown) => {
@@ -531,14 +590,18 @@ export class OpentactConnection implements OnApplicationBootstrap, OnModuleDestr
     );
   }
 
-  private onSubscriptionsEnsured(
-    created: readonly { type: string; expired_on?: string }[],
-    expiresAtMs: number | undefined,
-  ): void {
+  private onSubscriptionsEnsured(ensured: EnsuredSubscriptions): void {
+    const { created, reactivated = [], removed = [], expiresAtMs } = ensured;
     if (created.length > 0) {
       this.logger.info(
         { types: created.map((s) => s.type), expiresAt: this.iso(expiresAtMs) },
         'created Opentact event subscriptions',
+      );
+    }
+    if (reactivated.length > 0 || removed.length > 0) {
+      this.logger.info(
+        { reactivated: reactivated.map((s) => s.type), removed: removed.length },
+        'renewed lapsed Opentact event subscriptions',
       );
     }
     if (this.subscriptionFailures > 0) {

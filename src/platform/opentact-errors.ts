@@ -26,7 +26,11 @@ export class OpentactAuthError extends Error {
 }
 
 export type OpentactRequestErrorCode =
-  'OPENTACT_REQUEST_FAILED' | 'OPENTACT_BAD_RESPONSE' | 'OPENTACT_UNREACHABLE';
+  | 'OPENTACT_REQUEST_FAILED'
+  | 'OPENTACT_BAD_RESPONSE'
+  | 'OPENTACT_UNREACHABLE'
+  /** A 2xx answer whose body says `success: false`, or a subscription answered inactive. */
+  | 'OPENTACT_REFUSED';
 
 /** A REST call other than login failed. */
 export class OpentactRequestError extends Error {

@@ -135,7 +135,7 @@ describe('OpentactLink', () => {
         {
           reachedServer: true,
           authenticated: false,
-          authFailure: 'refused: bad token [redacted] (x)',
+          authFailure: 'refused: bad token [redacted] (x) (success: false)',
           deadPeer: false,
           oversizeFrame: false,
           code: 1006,
@@ -284,6 +284,18 @@ describe('OpentactLink', () => {
       });
     });
 
+    it('reports the last socket error, the first inner one of an AggregateError', () => {
+      const r = rig();
+      const refused = (address: string): Error =>
+        Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+      r.socket.emit('error', new AggregateError([refused('::1:9'), refused('127.0.0.1:9')], ''));
+      r.socket.serverClose(1006);
+      expect(r.ends[0]).toMatchObject({
+        reachedServer: false,
+        error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED ::1:9' },
+      });
+    });
+
     it('terminates on an oversize-frame error and reports it, not as an auth failure', () => {
       const r = rig();
       r.socket.open();
@@ -303,6 +315,10 @@ describe('OpentactLink', () => {
           oversizeFrame: true,
           code: 1006,
           reason: '',
+          error: {
+            code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+            message: 'Max payload size exceeded',
+          },
         },
       ]);
     });

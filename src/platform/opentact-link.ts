@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RawData } from 'ws';
-import { authRefusalReason, classifyAuthFrame } from './auth-ack';
+import { authRefusalReason, describeAuthFrame, judgeAuthFrame } from './auth-ack';
+import type { SocketErrorInfo } from './connect-error';
 import { type LiveSocket, SocketState, toBuffer } from './live-socket';
 
 export type LinkPhase = 'connecting' | 'authenticating' | 'open' | 'closed';
@@ -24,6 +25,8 @@ export interface LinkEnd {
   oversizeFrame: boolean;
   code: number;
   reason: string;
+  /** The last error the socket reported (message and code only): why it could not connect. */
+  error?: SocketErrorInfo;
 }
 
 export interface LinkHandlers {
@@ -51,6 +54,7 @@ export class OpentactLink {
   private authFailure?: string;
   private deadPeer = false;
   private oversizeFrame = false;
+  private lastError?: SocketErrorInfo;
   private closedByUs = false;
   private wantPaused = false;
   private appliedPaused = false;
@@ -69,6 +73,8 @@ export class OpentactLink {
     private readonly timings: LinkTimings,
     private readonly handlers: LinkHandlers,
     private readonly logger: Logger,
+    /** Besides the token, what must never appear in a log line (the password). */
+    private readonly secrets: readonly string[] = [],
   ) {
     socket.on('open', () => this.onOpen());
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -136,16 +142,22 @@ export class OpentactLink {
     const data = toBuffer(raw);
     if (this.phase === 'authenticating' && !isBinary) {
       const text = data.toString('utf8');
-      const ack = classifyAuthFrame(text);
-      if (ack === 'success') {
+      const verdict = judgeAuthFrame(text);
+      if (verdict.ack === 'success') {
+        if (verdict.unfamiliar) {
+          this.logger.warn(
+            { ack: describeAuthFrame(text, this.allSecrets()) },
+            'accepted an auth acknowledgement of an undocumented shape: it carries no failure signal',
+          );
+        }
         this.clearAuthTimer();
         this.phase = 'open';
         this.applyPause();
         this.handlers.onAuthenticated();
         return;
       }
-      if (ack === 'failure') {
-        this.authFailure = authRefusalReason(text).split(this.token).join('[redacted]');
+      if (verdict.ack === 'failure') {
+        this.authFailure = `${authRefusalReason(text, this.allSecrets())} (${verdict.signal ?? 'ack'})`;
         this.terminate();
         return;
       }
@@ -155,7 +167,8 @@ export class OpentactLink {
 
   private onError(error: Error): void {
     // `ws` always follows an error with `close`; the link ends there.
-    this.logger.debug({ err: { message: error.message } }, 'socket error');
+    this.lastError = errorInfo(error);
+    this.logger.debug({ err: this.lastError }, 'socket error');
     if ((error as { code?: unknown }).code === OVERSIZE_FRAME_ERROR) {
       // `ws` has stopped reading and sent 1009; waiting for the peer's close frame, which it can
       // no longer read, would only hold the link (up to 30 s) while nothing arrives.
@@ -189,6 +202,7 @@ export class OpentactLink {
       oversizeFrame: this.oversizeFrame,
       code,
       reason: reason.toString('utf8').slice(0, 123),
+      error: this.lastError,
     });
     this.resolveEnded();
   }
@@ -248,9 +262,25 @@ export class OpentactLink {
     }
   }
 
+  private allSecrets(): string[] {
+    return [this.token, ...this.secrets];
+  }
+
   private later(ms: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(fn, ms);
     timer.unref();
     return timer;
   }
+}
+
+/**
+ * Message and code of a socket error. A connect to a host with several addresses fails with an
+ * AggregateError whose own message may be empty: the first inner error speaks for it.
+ */
+function errorInfo(error: Error): SocketErrorInfo {
+  const inner = error instanceof AggregateError ? (error.errors as unknown[])[0] : undefined;
+  const code =
+    (error as { code?: unknown }).code ?? (inner as { code?: unknown } | undefined)?.code;
+  const message = error.message !== '' || !(inner instanceof Error) ? error.message : inner.message;
+  return { message, code: typeof code === 'string' ? code : undefined };
 }

@@ -15,6 +15,10 @@ export interface OpentactSubscription {
 export interface EnsuredSubscriptions {
   /** Entries created because their type had none that was active, on the WSS and unexpired. */
   created: OpentactSubscription[];
+  /** Lapsed entries (inactive, expired or expiring) made active again with a new expiry. */
+  reactivated?: OpentactSubscription[];
+  /** Uuids of lapsed or duplicate entries removed, so that the list does not grow. */
+  removed?: string[];
   /** When the first of the ensured types lapses (epoch ms); undefined if none expires. */
   expiresAtMs?: number;
 }
@@ -63,7 +67,15 @@ export interface OpentactRestClientOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_SERVER_MESSAGE_CHARS = 200;
 
-type HttpMethod = 'GET' | 'POST';
+type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * Answers meaning "no such endpoint or method" for the undocumented update and remove calls
+ * (reference §5.3): the client stops using that call. A 404 may also mean the entry is gone.
+ */
+const UNSUPPORTED_STATUSES = new Set([404, 405, 501]);
+/** Entries an update or remove answered 404 for, remembered so they are not asked about again. */
+const MAX_REMEMBERED_ENTRIES = 1_000;
 
 interface RawResponse {
   status: number;
@@ -80,6 +92,25 @@ function describeCause(error: unknown): string {
     return typeof code === 'string' ? code : error.name;
   }
   return 'unknown error';
+}
+
+/** `success: false` in the spellings a JSON API uses for it: false, "false", 0, "0". */
+function saysFailure(body: unknown): boolean {
+  if (!isRecord(body)) {
+    return false;
+  }
+  for (const [key, value] of Object.entries(body)) {
+    if (key.toLowerCase() !== 'success') {
+      continue;
+    }
+    if (value === false || value === 0) {
+      return true;
+    }
+    if (typeof value === 'string' && ['false', '0'].includes(value.trim().toLowerCase())) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The `message` Opentact puts in error bodies, shortened and with the given secrets removed. */
@@ -112,6 +143,14 @@ function parseSubscription(value: unknown): OpentactSubscription | undefined {
   return subscription;
 }
 
+/** A value `authorized` returns for an undocumented call the server does not have. */
+const NOT_SUPPORTED = Symbol('NOT_SUPPORTED');
+
+/** When an entry stops delivering: its expiry, or never. */
+function lapsesAt(subscription: OpentactSubscription): number {
+  return expiryOf(subscription) ?? Number.POSITIVE_INFINITY;
+}
+
 /**
  * Epoch ms of `expired_on`; undefined when the entry has none. An unreadable value counts as no
  * expiry: re-creating on every connect for a field we cannot read would help nobody.
@@ -125,6 +164,11 @@ function expiryOf(subscription: OpentactSubscription): number | undefined {
 export class OpentactRestClient {
   private readonly timeoutMs: number;
   private readonly dispatcher?: Dispatcher;
+  /** False once the server showed it has no update (PATCH) call; then lapsed entries are re-created. */
+  private canUpdate = true;
+  /** False once the server showed it has no remove (DELETE) call. */
+  private canRemove = true;
+  private readonly unknownEntries = { update: new Set<string>(), remove: new Set<string>() };
 
   constructor(
     private readonly config: Pick<OpentactConfig, 'restUrl'>,
@@ -201,13 +245,68 @@ export class OpentactRestClient {
       expired_on: expiresAt.toISOString(),
     };
     const body = await this.authorized(token, 'POST', '/event/subscription', request);
-    return parseSubscription(isRecord(body) ? body.payload : undefined) ?? request;
+    return this.accepted('POST /event/subscription', body, request);
   }
 
   /**
-   * Makes sure each of `types` has an active WSS subscription that does not lapse within
-   * SUBSCRIPTION_RENEW_MARGIN_MS: an expired entry delivers nothing, so it counts as missing and a
-   * new one is created. Returns what was created and when the first ensured type lapses.
+   * `PATCH /event/subscription/{uuid}` making the entry active until `expiresAt`. Undocumented
+   * (reference §5.3, inferred): resolves to undefined when the server has no such call (404, 405,
+   * 501), and from then on is not tried again.
+   */
+  async reactivateSubscription(
+    token: string,
+    subscription: OpentactSubscription & { uuid: string },
+    expiresAt: Date,
+  ): Promise<OpentactSubscription | undefined> {
+    if (!this.canUpdate || this.unknownEntries.update.has(subscription.uuid)) {
+      return undefined;
+    }
+    const path = `/event/subscription/${encodeURIComponent(subscription.uuid)}`;
+    const request = { is_active: true, expired_on: expiresAt.toISOString() };
+    const body = await this.optional(token, 'PATCH', path, request, (status) => {
+      if (status === 404) {
+        this.remember('update', subscription.uuid);
+      } else {
+        this.canUpdate = false;
+      }
+    });
+    if (body === NOT_SUPPORTED) {
+      return undefined;
+    }
+    return this.accepted(`PATCH ${path}`, body, { ...subscription, ...request });
+  }
+
+  /**
+   * `DELETE /event/subscription/{uuid}` (reference §5.3, inferred). True when removed or already
+   * gone (404); false when the server has no such call (405, 501), after which it is not tried.
+   */
+  async removeSubscription(token: string, uuid: string): Promise<boolean> {
+    if (!this.canRemove) {
+      return false;
+    }
+    if (this.unknownEntries.remove.has(uuid)) {
+      return true;
+    }
+    const path = `/event/subscription/${encodeURIComponent(uuid)}`;
+    let unsupported = false;
+    const body = await this.optional(token, 'DELETE', path, undefined, (status) => {
+      if (status === 404) {
+        this.remember('remove', uuid);
+      } else {
+        unsupported = true;
+        this.canRemove = false;
+      }
+    });
+    return body !== NOT_SUPPORTED || !unsupported;
+  }
+
+  /**
+   * Makes sure each of `types` has one active WSS subscription that does not lapse within
+   * SUBSCRIPTION_RENEW_MARGIN_MS. An expired entry delivers nothing, so it counts as missing: a
+   * lapsed entry of the type is made active again (update), or a new one is created; then the
+   * lapsed entries and duplicates left are removed, so the list does not grow round after round.
+   * Update and remove are undocumented: without them, entries are only created, one per type
+   * when none is usable. Returns what changed and when the first ensured type lapses.
    */
   async ensureSubscriptions(
     token: string,
@@ -215,33 +314,48 @@ export class OpentactRestClient {
     nowMs: number = Date.now(),
   ): Promise<EnsuredSubscriptions> {
     const existing = await this.listSubscriptions(token);
-    /** Per type, the latest expiry among usable entries; Infinity when one never expires. */
-    const usable = new Map<string, number>();
-    for (const subscription of existing) {
-      if (subscription.channel !== 'wss' || !subscription.is_active) {
-        continue;
-      }
-      const expiry = expiryOf(subscription) ?? Number.POSITIVE_INFINITY;
-      if (expiry > nowMs + SUBSCRIPTION_RENEW_MARGIN_MS) {
-        usable.set(subscription.type, Math.max(expiry, usable.get(subscription.type) ?? 0));
-      }
-    }
     const created: OpentactSubscription[] = [];
+    const reactivated: OpentactSubscription[] = [];
+    const removed: string[] = [];
     let firstExpiry = Number.POSITIVE_INFINITY;
     for (const type of new Set(types)) {
-      let expiry = usable.get(type);
-      if (expiry === undefined) {
+      const entries = existing.filter((s) => s.type === type && s.channel === 'wss');
+      const usable = entries
+        .filter((s) => s.is_active && lapsesAt(s) > nowMs + SUBSCRIPTION_RENEW_MARGIN_MS)
+        .sort((a, b) => lapsesAt(b) - lapsesAt(a) || (a.uuid ?? '').localeCompare(b.uuid ?? ''));
+      let kept = usable[0];
+      let expiry = kept === undefined ? undefined : lapsesAt(kept);
+      if (kept === undefined) {
         const requested = nowMs + SUBSCRIPTION_LIFETIME_MS;
-        const subscription = await this.createSubscription(token, type, new Date(requested));
-        created.push(subscription);
+        const lapsed = entries.find((s): s is OpentactSubscription & { uuid: string } => !!s.uuid);
+        const renewed = lapsed
+          ? await this.reactivateSubscription(token, lapsed, new Date(requested))
+          : undefined;
+        if (renewed && lapsed) {
+          reactivated.push(renewed);
+          kept = lapsed;
+        } else {
+          kept = await this.createSubscription(token, type, new Date(requested));
+          created.push(kept);
+        }
         // A server that answers with an expiry already past did not take ours; ours then stands.
-        const answered = expiryOf(subscription);
+        const answered = expiryOf(renewed ?? kept);
         expiry = answered !== undefined && answered > nowMs ? answered : requested;
       }
-      firstExpiry = Math.min(firstExpiry, expiry);
+      firstExpiry = Math.min(firstExpiry, expiry ?? Number.POSITIVE_INFINITY);
+      for (const entry of entries) {
+        if (entry !== kept && entry.uuid !== undefined && entry.uuid !== kept.uuid) {
+          if (!(await this.removeSubscription(token, entry.uuid))) {
+            break;
+          }
+          removed.push(entry.uuid);
+        }
+      }
     }
     return {
       created,
+      reactivated,
+      removed,
       expiresAtMs: Number.isFinite(firstExpiry) ? firstExpiry : undefined,
     };
   }
@@ -301,7 +415,58 @@ export class OpentactRestClient {
         response.status,
       );
     }
+    if (saysFailure(response.body)) {
+      throw new OpentactRequestError(
+        'OPENTACT_REFUSED',
+        `Opentact ${method} ${path} answered success: false (HTTP ${response.status})${serverMessage(response.body, [token])}`,
+        response.status,
+      );
+    }
     return response.body;
+  }
+
+  /** An undocumented call: an "unsupported" status is reported to `onUnsupported`, not thrown. */
+  private async optional(
+    token: string,
+    method: HttpMethod,
+    path: string,
+    json: unknown,
+    onUnsupported: (status: number) => void,
+  ): Promise<unknown> {
+    try {
+      return await this.authorized(token, method, path, json);
+    } catch (error) {
+      if (
+        error instanceof OpentactRequestError &&
+        error.code === 'OPENTACT_REQUEST_FAILED' &&
+        error.status !== undefined &&
+        UNSUPPORTED_STATUSES.has(error.status)
+      ) {
+        onUnsupported(error.status);
+        return NOT_SUPPORTED;
+      }
+      throw error;
+    }
+  }
+
+  /** The entry a create or update answered; one answered inactive was not taken. */
+  private accepted(call: string, body: unknown, asked: OpentactSubscription): OpentactSubscription {
+    const answered = parseSubscription(isRecord(body) ? body.payload : undefined);
+    if (isRecord(body) && isRecord(body.payload) && body.payload.is_active === false) {
+      throw new OpentactRequestError(
+        'OPENTACT_REFUSED',
+        `Opentact ${call} answered an inactive subscription`,
+      );
+    }
+    return answered ?? asked;
+  }
+
+  private remember(call: 'update' | 'remove', uuid: string): void {
+    const set = this.unknownEntries[call];
+    if (set.size >= MAX_REMEMBERED_ENTRIES) {
+      set.clear();
+    }
+    set.add(uuid);
   }
 
   private async call(

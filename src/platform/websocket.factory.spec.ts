@@ -3,6 +3,8 @@ import { WebSocketServer } from 'ws';
 import { hardMaxPayloadBytes, WebSocketFactory } from './websocket.factory';
 
 const MIB = 1024 * 1024;
+/** A text frame's bytes that are not UTF-8 (a lone continuation byte). */
+const INVALID_UTF8 = Buffer.from([0x7b, 0x80, 0x7d]);
 
 describe('hardMaxPayloadBytes', () => {
   it('is four times the frame limit, and at least 16 MiB', () => {
@@ -22,8 +24,12 @@ describe('WebSocketFactory', () => {
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
     server.on('connection', (ws) => {
       ws.on('message', (data) => {
-        const size = Number((data as Buffer).toString('utf8'));
-        ws.send(Buffer.alloc(size, 0x61), { binary: false });
+        const text = (data as Buffer).toString('utf8');
+        if (text === 'invalid') {
+          ws.send(INVALID_UTF8, { binary: false });
+          return;
+        }
+        ws.send(Buffer.alloc(Number(text), 0x61), { binary: false });
       });
     });
   });
@@ -59,5 +65,19 @@ describe('WebSocketFactory', () => {
     await expect(request(16 * MIB + 1)).resolves.toEqual({
       error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
     });
+  });
+
+  it('hands a text frame that is not UTF-8 over as its bytes, and keeps the socket open', async () => {
+    const ws = new WebSocketFactory({ maxFrameBytes: 1_000 }).create(url);
+    const received = await new Promise<{ data?: Buffer; isBinary?: boolean; closed?: number }>(
+      (resolve) => {
+        ws.on('open', () => ws.send('invalid'));
+        ws.on('message', (data: Buffer, isBinary: boolean) => resolve({ data, isBinary }));
+        ws.on('close', (code: number) => resolve({ closed: code }));
+      },
+    );
+    expect(received).toEqual({ data: INVALID_UTF8, isBinary: false });
+    expect(ws.readyState).toBe(ws.OPEN);
+    ws.close(1000);
   });
 });

@@ -23,7 +23,13 @@ export function hardMaxPayloadBytes(maxFrameBytes: number): number {
   return Math.max(4 * maxFrameBytes, HARD_CAP_FLOOR_BYTES);
 }
 
-/** Opens client sockets to Opentact. The seam unit tests replace with a fake socket. */
+/**
+ * Opens client sockets to Opentact. The seam unit tests replace with a fake socket.
+ *
+ * UTF-8 is not checked by `ws`: its check fails the whole connection (1007) for one bad text
+ * frame, losing every frame sent after it. The bytes go to the frame sink as received, where the
+ * normaliser quarantines a frame that does not decode, and the socket reads on.
+ */
 export class WebSocketFactory {
   readonly maxPayloadBytes: number;
 
@@ -37,6 +43,7 @@ export class WebSocketFactory {
       maxPayload: this.maxPayloadBytes,
       perMessageDeflate: false,
       followRedirects: false,
+      skipUTF8Validation: true,
     });
   }
 }

@@ -112,6 +112,13 @@ export interface SimulatorStats {
   connectionsRefused: number;
 }
 
+/** See `setSubscriptionApi`. */
+export interface SubscriptionApiBehaviour {
+  refuseCreates?: number;
+  update?: boolean;
+  remove?: boolean;
+}
+
 export interface SubscriptionRecord {
   uuid: string;
   created_on: string;
@@ -152,6 +159,8 @@ const SENT_LOG_LIMIT = 1_000_000;
 const SENT_LOG_SLACK = 50_000;
 const BACKPRESSURE_BYTES = 1024 * 1024;
 const MAX_REST_BODY_BYTES = 64 * 1024;
+/** Subscription entries kept; a client creating without end is refused past this. */
+const MAX_SUBSCRIPTION_RECORDS = 10_000;
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 const STOP_GRACE_MS = 1_000;
 /** One timer tick never sends more than this, so a long stall cannot monopolise the loop. */
@@ -304,6 +313,11 @@ export class OpentactSimulator {
   private filterBySubscription: boolean;
   /** When set, the subscription API answers every request with this HTTP status. */
   private subscriptionFault?: number;
+  private readonly subscriptionApi: Required<SubscriptionApiBehaviour> = {
+    refuseCreates: 0,
+    update: true,
+    remove: true,
+  };
   private readonly subscriptionList: SubscriptionRecord[] = [];
   private readonly rateRuns = new Set<AbortController>();
   private log: SentLogEntry[] = [];
@@ -568,6 +582,24 @@ export class OpentactSimulator {
       throw new RangeError('the fault status must be an HTTP error status (400-599)');
     }
     this.subscriptionFault = status;
+  }
+
+  /**
+   * How the subscription API behaves where the reference cannot say (§5.2, §5.3): the next
+   * `refuseCreates` creates answer HTTP 200 `{ success: false }`; `update` (PATCH) and `remove`
+   * (DELETE `/event/subscription/{uuid}`) exist or answer 405. Fields left out keep their value.
+   * Returns the behaviour now in force.
+   */
+  setSubscriptionApi(behaviour: SubscriptionApiBehaviour): Required<SubscriptionApiBehaviour> {
+    const { refuseCreates } = behaviour;
+    if (refuseCreates !== undefined && (!Number.isInteger(refuseCreates) || refuseCreates < 0)) {
+      throw new RangeError('refuseCreates must be a non-negative integer');
+    }
+    Object.assign(
+      this.subscriptionApi,
+      Object.fromEntries(Object.entries(behaviour).filter(([, v]) => v !== undefined)),
+    );
+    return { ...this.subscriptionApi };
   }
 
   /**
@@ -963,7 +995,13 @@ export class OpentactSimulator {
         return;
       }
       if (method === 'POST') {
-        const record = this.upsertSubscription(await readJsonBody(req, MAX_REST_BODY_BYTES));
+        const body = await readJsonBody(req, MAX_REST_BODY_BYTES);
+        if (this.subscriptionApi.refuseCreates > 0) {
+          this.subscriptionApi.refuseCreates--;
+          sendJson(res, 200, { success: false, message: 'subscription not created' });
+          return;
+        }
+        const record = this.createSubscriptionRecord(body);
         sendJson(res, 200, {
           success: true,
           payload: { ...record, user: { ...this.user, account: accountSnapshot() } },
@@ -971,6 +1009,35 @@ export class OpentactSimulator {
         return;
       }
       throw new HttpError(405, 'Method Not Allowed');
+    }
+    if (url.pathname.startsWith('/rest/event/subscription/')) {
+      this.requireJwt(req, url);
+      this.counters.subscriptionRequests++;
+      if (this.subscriptionFault !== undefined) {
+        throw new HttpError(this.subscriptionFault, 'subscription service unavailable');
+      }
+      const uuid = decodeURIComponent(url.pathname.slice('/rest/event/subscription/'.length));
+      const allowed =
+        (method === 'PATCH' && this.subscriptionApi.update) ||
+        (method === 'DELETE' && this.subscriptionApi.remove);
+      if (!allowed) {
+        throw new HttpError(405, 'Method Not Allowed');
+      }
+      const index = this.subscriptionList.findIndex((s) => s.uuid === uuid);
+      if (index < 0) {
+        throw new HttpError(404, 'Not Found');
+      }
+      if (method === 'DELETE') {
+        const [removed] = this.subscriptionList.splice(index, 1);
+        sendJson(res, 200, { success: true, payload: removed });
+        return;
+      }
+      const record = this.updateSubscriptionRecord(
+        this.subscriptionList[index],
+        await readJsonBody(req, MAX_REST_BODY_BYTES),
+      );
+      sendJson(res, 200, { success: true, payload: record });
+      return;
     }
     const search = SEARCH_PATHS.get(url.pathname);
     if (search !== undefined) {
@@ -1053,8 +1120,12 @@ export class OpentactSimulator {
     return claims;
   }
 
-  /** One subscription per (type, channel): re-posting updates it, as a client retrying would expect. */
-  private upsertSubscription(body: unknown): SubscriptionRecord {
+  /**
+   * Each create is a new entry with its own uuid, as the documented answer (§5.2) shows; nothing
+   * documented says a second create of a type replaces the first, so entries pile up unless the
+   * client re-activates or removes them.
+   */
+  private createSubscriptionRecord(body: unknown): SubscriptionRecord {
     if (!isRecord(body)) {
       throw new HttpError(400, 'body must be a JSON object');
     }
@@ -1068,23 +1139,11 @@ export class OpentactSimulator {
     if (typeof isActive !== 'boolean') {
       throw new HttpError(400, 'is_active must be a boolean');
     }
-    if (
-      expiredOn !== undefined &&
-      expiredOn !== null &&
-      (typeof expiredOn !== 'string' || Number.isNaN(Date.parse(expiredOn)))
-    ) {
-      throw new HttpError(400, 'expired_on must be an ISO date');
+    const expiry = subscriptionExpiry(expiredOn);
+    if (this.subscriptionList.length >= MAX_SUBSCRIPTION_RECORDS) {
+      throw new HttpError(400, `at most ${MAX_SUBSCRIPTION_RECORDS} subscriptions`);
     }
     const now = new Date().toISOString();
-    const existing = this.subscriptionList.find((s) => s.type === type && s.channel === channel);
-    if (existing) {
-      existing.is_active = isActive;
-      existing.modified_on = now;
-      if (typeof expiredOn === 'string' || expiredOn === null) {
-        existing.expired_on = expiredOn;
-      }
-      return existing;
-    }
     const record: SubscriptionRecord = {
       uuid: randomUUID(),
       created_on: now,
@@ -1094,13 +1153,42 @@ export class OpentactSimulator {
       is_active: isActive,
       // Every documented entry has an expiry; one asked for without gets the default lifetime.
       expired_on:
-        typeof expiredOn === 'string'
-          ? expiredOn
-          : expiredOn === null
-            ? null
-            : new Date(Date.now() + this.config.subscriptionTtlSeconds * 1000).toISOString(),
+        expiry === undefined
+          ? new Date(Date.now() + this.config.subscriptionTtlSeconds * 1000).toISOString()
+          : expiry,
     };
     this.subscriptionList.push(record);
     return record;
   }
+
+  /** PATCH: `is_active` and `expired_on` change when given; type and channel stay. */
+  private updateSubscriptionRecord(record: SubscriptionRecord, body: unknown): SubscriptionRecord {
+    if (!isRecord(body)) {
+      throw new HttpError(400, 'body must be a JSON object');
+    }
+    const { is_active: isActive, expired_on: expiredOn } = body;
+    if (isActive !== undefined && typeof isActive !== 'boolean') {
+      throw new HttpError(400, 'is_active must be a boolean');
+    }
+    const expiry = subscriptionExpiry(expiredOn);
+    if (isActive !== undefined) {
+      record.is_active = isActive;
+    }
+    if (expiry !== undefined) {
+      record.expired_on = expiry;
+    }
+    record.modified_on = new Date().toISOString();
+    return record;
+  }
+}
+
+/** `expired_on` of a request: an ISO date, null (no expiry), or undefined when not given. */
+function subscriptionExpiry(value: unknown): string | null | undefined {
+  if (value === undefined || value === null) {
+    return value;
+  }
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+    throw new HttpError(400, 'expired_on must be an ISO date');
+  }
+  return value;
 }

@@ -60,6 +60,7 @@ type ControlTarget = Pick<
   | 'setSubscriptionFiltering'
   | 'setSubscriptionFault'
   | 'expireSubscriptions'
+  | 'setSubscriptionApi'
   | 'recordInboundSms'
   | 'recordCallState'
   | 'refuseConnections'
@@ -213,6 +214,24 @@ export class SimulatorControlServer {
         }
         this.simulator.setSubscriptionFault(status ?? undefined);
         sendJson(res, 200, { status });
+        return;
+      }
+      case 'POST /control/subscriptions/api': {
+        const body = await this.body(req);
+        const { refuseCreates, update, remove } = body;
+        if (
+          (refuseCreates !== undefined &&
+            (typeof refuseCreates !== 'number' ||
+              !Number.isInteger(refuseCreates) ||
+              refuseCreates < 0)) ||
+          (update !== undefined && typeof update !== 'boolean') ||
+          (remove !== undefined && typeof remove !== 'boolean')
+        ) {
+          throw badRequest(
+            'refuseCreates must be a non-negative integer; update and remove booleans',
+          );
+        }
+        sendJson(res, 200, this.simulator.setSubscriptionApi({ refuseCreates, update, remove }));
         return;
       }
       case 'POST /control/subscriptions/expire': {

@@ -1,5 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+class OpentactSubscriptionsReportDto {
+  @ApiProperty({
+    enum: ['disabled', 'pending', 'ok', 'failing'],
+    description: 'failing: the last attempt to ensure OPENTACT_SUBSCRIBE failed; it is retried',
+  })
+  state!: string;
+  @ApiProperty({ description: 'Consecutive failed attempts' }) failures!: number;
+  @ApiProperty({ required: false }) lastError?: string;
+}
+
 class ConnectionReportDto {
   @ApiProperty({ description: 'The ingest process (host and pid)' }) instance!: string;
   @ApiProperty({ enum: ['connecting', 'authenticating', 'open', 'closed'] }) state!: string;
@@ -8,6 +18,19 @@ class ConnectionReportDto {
   @ApiProperty({ required: false, format: 'date-time' }) lastFrameAt?: string;
   @ApiProperty({ description: 'Reconnections since the process started' }) reconnects!: number;
   @ApiProperty({ description: 'Reading paused because Redis is behind' }) paused!: boolean;
+  @ApiProperty({
+    required: false,
+    description: 'Auth acknowledgements refused and logins rejected since the process started',
+  })
+  authFailures?: number;
+  @ApiProperty({
+    required: false,
+    description:
+      'Why the link is not authenticated: the connect error with the URL (no credentials), the auth refusal, or the login failure',
+  })
+  lastError?: string;
+  @ApiProperty({ required: false, type: OpentactSubscriptionsReportDto })
+  opentactSubscriptions?: OpentactSubscriptionsReportDto;
   @ApiProperty({ format: 'date-time' }) reportedAt!: string;
 }
 
