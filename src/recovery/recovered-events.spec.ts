@@ -229,7 +229,7 @@ describe('recovered call states carry what was true then', () => {
     expect(init.data).toMatchObject({
       callId: '7b0a1c1e-6a55-4a43-9f2e-2d3c4b5a6978',
       direction: 'inbound',
-      tn: '18382050008',
+      tn: '+18382050008',
       accountId: '9df81deb-afa6-436b-8ce9-af54b3e502e4',
       sipControlAppId: '2f1e0d9c-8b7a-4654-9321-0fedcba98765',
       thread: '6c7229a4d21945d0cfabe334803064a5',
