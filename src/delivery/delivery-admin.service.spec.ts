@@ -314,8 +314,13 @@ describe('DeliveryAdminService.replay failed', () => {
   ])('with cap %s, stops after %s deliveries however many more match', async (cap, expected) => {
     const { service, records, queue } = setUp(cap);
     queue.requeue.mockResolvedValue(undefined);
-    const data = Array.from({ length: 500 }, (_, i) => record({ id: `d${i}` }));
-    records.list.mockResolvedValue({ data, nextCursor: 'more' });
+    // Every page has 500 more deliveries (each listed once, as the repository pages them).
+    let page = 0;
+    records.list.mockImplementation(() => {
+      page++;
+      const data = Array.from({ length: 500 }, (_, i) => record({ id: `d${page}-${i}` }));
+      return Promise.resolve({ data, nextCursor: 'more' });
+    });
     await expect(service.replay(SUB_ID, SINCE, UNTIL, 'failed')).resolves.toEqual({
       replayed: expected,
     });
