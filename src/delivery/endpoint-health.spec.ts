@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Clock } from '../subscriptions/clock';
+import type { Clock } from '../common/clock';
 import {
   EndpointHealth,
   type EndpointHealthStore,

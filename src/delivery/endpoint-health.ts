@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { InjectLogger } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { OperationalEvents } from './operational-events';
-import { Clock } from '../subscriptions/clock';
+import { Clock } from '../common/clock';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
 /** An attempt in flight longer than this makes its endpoint "slow" for the inline decision. */

@@ -15,7 +15,7 @@ import {
 import { OpentactRequestError } from '../platform/opentact-errors';
 import { computeEqualJitterBackoffMs } from '../platform/reconnect-backoff';
 import { TokenProvider } from '../platform/token-provider.service';
-import { Clock, SystemClock } from '../subscriptions/clock';
+import { Clock, SystemClock } from '../common/clock';
 import {
   recoverCall,
   recoverSms,

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { EventType } from '../events/event-type.enum';
-import { Clock } from './clock';
+import { Clock } from '../common/clock';
 import { type SnapshotSource, SubscriptionRegistry } from './subscription-registry.service';
 import type { Subscription } from './subscription.model';
 import type { SubscriptionsSnapshot } from './subscriptions.repository';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { InjectLogger } from '../logging/logging.module';
-import { Clock } from './clock';
+import { Clock } from '../common/clock';
 import {
   compileSubscription,
   type CompiledSubscription,

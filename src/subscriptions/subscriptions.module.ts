@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminAuthModule } from '../api/admin-auth.module';
-import { Clock, SystemClock } from './clock';
+import { ClockModule } from '../common/clock';
 import { SubscriptionRegistry } from './subscription-registry.service';
 import { SubscriptionsFileLoader } from './subscriptions-file.loader';
 import { SubscriptionsFileSync } from './subscriptions-file.sync';
@@ -14,15 +14,15 @@ import { SubscriptionsService } from './subscriptions.service';
  * matches events against. Needs the global ConfigModule, LoggingModule and RedisModule.
  */
 @Module({
+  imports: [ClockModule],
   providers: [
-    { provide: Clock, useClass: SystemClock },
     SubscriptionsRepository,
     SubscriptionsService,
     SubscriptionRegistry,
     SubscriptionsFileLoader,
     SubscriptionsFileSync,
   ],
-  exports: [Clock, SubscriptionsService, SubscriptionsRepository, SubscriptionRegistry],
+  exports: [ClockModule, SubscriptionsService, SubscriptionsRepository, SubscriptionRegistry],
 })
 export class SubscriptionsModule {}
 

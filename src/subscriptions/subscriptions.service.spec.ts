@@ -2,7 +2,7 @@ import pino from 'pino';
 import { RequestValidationError } from '../api/validation';
 import { loadConfig } from '../config/app-config';
 import { generateSecret, isValidSecret } from '../webhook-security/webhook-signer';
-import { Clock } from './clock';
+import { Clock } from '../common/clock';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { SubscriptionExistsError, SubscriptionNotFoundError } from './subscription-errors';
 import { DisabledReason, type Subscription } from './subscription.model';

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { SsrfGuard } from '../webhook-security/ssrf-guard';
 import { generateSecret, isValidSecret } from '../webhook-security/webhook-signer';
 import { InjectLogger } from '../logging/logging.module';
-import { Clock } from './clock';
+import { Clock } from '../common/clock';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import type { DeclaredSubscriptionDto } from './dto/declared-subscription.dto';
 import type { SubscriptionFilterDto } from './dto/subscription-filter.dto';
