@@ -240,9 +240,13 @@ end
 return out
 `);
 
-/** Passes of TRIM per trim() and entries per pass: bounds how long one script holds Redis. */
-const TRIM_PASSES = 50;
+/**
+ * Entries per TRIM pass (bounds how long one script holds Redis), passes of the rolling sweep
+ * per trim(), and passes of a whole sweep when over the byte budget.
+ */
 const TRIM_PASS_ENTRIES = 2_000;
+const ROLLING_PASSES = 5;
+const FULL_PASSES = 100;
 /** How long readiness and /v1/status go on saying the budget was exceeded after it last was. */
 const OVER_BUDGET_MEMORY_MS = 15 * 60_000;
 
@@ -350,6 +354,8 @@ export class EventLog {
   private readonly ttlSeconds: number;
   private readonly maxCount: number;
   private readonly maxBytes: number;
+  /** Where the rolling sweep of finished entries goes on (see trim). */
+  private sweepCursor = '-';
 
   /**
    * The holds of a prefix: a sorted set of delivery ids scored by their entry's time (the ms part
@@ -715,36 +721,49 @@ export class EventLog {
     // Below `safe`, every entry has been read and acknowledged.
     const safe = group.oldestPending ?? nextEntryId(group.lastDelivered);
     const ageMs = Math.max(0, nowMs - this.ttlSeconds * 1000);
-    for (const mode of ['finished', 'evict'] as const) {
-      let cursor = '-';
-      for (let pass = 0; pass < TRIM_PASSES; pass++) {
-        const reply = (await TRIM.run(
-          this.redis,
-          [this.streamKey, this.bytesKey, this.holdsKey],
-          [ageMs, safe, this.maxCount, this.maxBytes, TRIM_PASS_ENTRIES, mode, cursor],
-        )) as [number, number, string, number, number, ...string[]];
-        const [removed, , next, , bytes, ...released] = reply;
-        result.removed += removed;
-        result.bytes = bytes;
-        if (mode === 'evict') {
-          result.evicted += removed;
-        }
-        for (const deliveryId of released) {
-          result.released.push({
-            deliveryId,
-            cause: mode === 'evict' ? 'over-budget' : 'gone',
-          });
-        }
-        if (next === '') {
-          break;
-        }
-        cursor = next;
+    const pass = async (mode: 'finished' | 'evict', cursor: string): Promise<string> => {
+      const reply = (await TRIM.run(
+        this.redis,
+        [this.streamKey, this.bytesKey, this.holdsKey],
+        [ageMs, safe, this.maxCount, this.maxBytes, TRIM_PASS_ENTRIES, mode, cursor],
+      )) as [number, number, string, number, number, ...string[]];
+      const [removed, , next, , bytes, ...released] = reply;
+      result.removed += removed;
+      result.bytes = bytes;
+      if (mode === 'evict') {
+        result.evicted += removed;
       }
-      // Held entries are evicted only when no finished one is left and the budget is still exceeded.
-      if (result.bytes <= this.maxBytes) {
-        break;
+      for (const deliveryId of released) {
+        result.released.push({ deliveryId, cause: mode === 'evict' ? 'over-budget' : 'gone' });
       }
-      result.overBudget = true;
+      return next;
+    };
+    // Held entries beyond the count cap (an endpoint down for long) are passed over by every
+    // trim: a few passes per call, going on where the last call stopped, bound the work, and
+    // a finished entry among them is removed when the sweep comes round again.
+    let cursor = this.sweepCursor;
+    for (let i = 0; i < ROLLING_PASSES && cursor !== ''; i++) {
+      cursor = await pass('finished', cursor);
+    }
+    this.sweepCursor = cursor === '' ? '-' : cursor;
+    if (result.bytes <= this.maxBytes) {
+      return result;
+    }
+    // Over the byte budget: every finished entry goes first (a whole sweep), then, if that is
+    // not enough, the oldest held ones.
+    result.overBudget = true;
+    cursor = '-';
+    for (let i = 0; i < FULL_PASSES && cursor !== ''; i++) {
+      cursor = await pass('finished', cursor);
+    }
+    this.sweepCursor = '-';
+    if (result.bytes <= this.maxBytes) {
+      result.overBudget = false;
+      return result;
+    }
+    cursor = '-';
+    for (let i = 0; i < FULL_PASSES && cursor !== '' && result.bytes > this.maxBytes; i++) {
+      cursor = await pass('evict', cursor);
     }
     return result;
   }
