@@ -596,8 +596,9 @@ export interface components {
       statusCode?: number;
       /** @example connect ECONNREFUSED 203.0.113.7:443 */
       error?: string;
-      /** @description Truncated to DELIVERY_MAX_RESPONSE_BYTES */
+      /** @description Truncated to DELIVERY_MAX_RESPONSE_BYTES for the latest attempt; earlier attempts keep the first 256 characters */
       responseBody?: string;
+      /** @description The body above is not the whole response */
       responseTruncated?: boolean;
       /**
        * Format: date-time
