@@ -106,12 +106,24 @@ export class ReadinessIndicators {
       return check.up();
     }
     let retention: Awaited<ReturnType<EventLog['retention']>>;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      retention = await this.log.retention();
+      // Redis away must not hold the probe up: the redis check says so within its second.
+      retention = await Promise.race([
+        this.log.retention(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${REDIS_PING_TIMEOUT_MS} ms`)),
+            REDIS_PING_TIMEOUT_MS,
+          );
+        }),
+      ]);
     } catch (error) {
       return check.up({
         message: `could not read: ${error instanceof Error ? error.message : String(error)}`,
       });
+    } finally {
+      clearTimeout(timer);
     }
     const { bytes, budgetBytes, heldDeliveries, overBudget } = retention;
     if (overBudget) {
