@@ -738,6 +738,33 @@ describe('EventLog against Redis', () => {
         });
       });
 
+      it('goes on past many held entries where the last trim stopped, so each trim does bounded work', async () => {
+        const own = ownLog('hold-rolling', CAP);
+        await own.ensureGroup();
+        const held: string[] = [];
+        for (let b = 0; b < 21; b++) {
+          held.push(...((await own.append(batch(`held${b}`, 500))) as string[]));
+        }
+        const heldMs = new Set(held.map((id) => parseEntryId(id)[0]));
+        await waitFor(() => Date.now() > Math.max(...heldMs), 100, 'the next millisecond', 1);
+        const finished = (await own.append(batch('fin', 500))) as string[];
+        for (const ms of heldMs) {
+          await redis.zadd(own.holdsKey, ms, `d-${ms}`);
+        }
+        let read: string[] = [];
+        do {
+          read = await readAllNew(own, 'c1');
+          await own.ack(read);
+        } while (read.length > 0);
+        // 10,500 held entries first: one trim passes over 10,000 of them and stops there.
+        expect((await own.trim(Date.now())).removed).toBe(0);
+        // The next goes on from there and reaches the finished ones beyond the cap.
+        expect((await own.trim(Date.now())).removed).toBe(500);
+        expect(await redis.xlen(own.streamKey)).toBe(held.length);
+        expect((await own.readAfter(undefined, 1))[0].entryId).toBe(held[0]);
+        expect(finished.every((id) => parseEntryId(id)[0] > Math.max(...heldMs))).toBe(true);
+      });
+
       it('releases holds whose entry is gone already', async () => {
         const own = ownLog('hold-gone', CAP);
         await own.ensureGroup();
