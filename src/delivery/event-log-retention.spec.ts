@@ -4,6 +4,7 @@ import { EventType } from '../events/event-type.enum';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { OperationalStatsRepository } from '../metrics/operational-stats.repository';
 import type { DeliveryRecordRepository } from './delivery-record.repository';
+import { DeliveryStatus } from './delivery.model';
 import { EventLogRetention, GONE_REASON, OVER_BUDGET_REASON } from './event-log-retention';
 import type { OperationalEvents } from './operational-events';
 
@@ -21,15 +22,23 @@ function trimmed(over: Partial<TrimResult> = {}): TrimResult {
   };
 }
 
-function setUp(result: TrimResult, skippable: ReadonlySet<string> = new Set()) {
+function setUp(
+  result: TrimResult,
+  skippable: ReadonlySet<string> = new Set(),
+  holds: string[] = [],
+  statuses: (DeliveryStatus | undefined)[] = [],
+) {
   const log = {
     trim: jest.fn((_now: number) => Promise.resolve(result)),
     markOverBudget: jest.fn((_at: number, _evicted: number) => Promise.resolve(NOW - 60_000)),
+    oldestHolds: jest.fn((_count: number) => Promise.resolve(holds)),
+    releaseHolds: jest.fn((_ids: readonly string[]) => Promise.resolve()),
   };
   const records = {
     skipOpen: jest.fn((ids: readonly string[], _at: number, _reason: string) =>
       Promise.resolve(ids.filter((id) => skippable.has(id))),
     ),
+    statuses: jest.fn((_ids: readonly string[]) => Promise.resolve(statuses)),
   };
   const metrics = {
     eventLogEvicted: { inc: jest.fn() },
@@ -110,5 +119,30 @@ describe('EventLogRetention', () => {
       { since, bytes: 990, budgetBytes: 1_000, evictedEvents: 3, skippedDeliveries: 1 },
     );
     expect(t.logger.error).toHaveBeenCalledTimes(1);
+  });
+
+  it('now and then drops the oldest holds whose delivery ended or whose record expired', async () => {
+    const t = setUp(
+      trimmed(),
+      new Set(),
+      ['d-pending', 'd-failing', 'd-succeeded', 'd-expired', 'd-skipped'],
+      [
+        DeliveryStatus.Pending,
+        DeliveryStatus.Failing,
+        DeliveryStatus.Succeeded,
+        undefined,
+        DeliveryStatus.Skipped,
+      ],
+    );
+    await t.retention.enforce(NOW);
+    expect(t.log.oldestHolds).toHaveBeenCalledWith(100);
+    expect(t.log.releaseHolds).toHaveBeenCalledWith(['d-succeeded', 'd-expired', 'd-skipped']);
+    // Not on every trim: the next eleven leave the holds alone.
+    for (let i = 0; i < 11; i++) {
+      await t.retention.enforce(NOW);
+    }
+    expect(t.log.oldestHolds).toHaveBeenCalledTimes(1);
+    await t.retention.enforce(NOW);
+    expect(t.log.oldestHolds).toHaveBeenCalledTimes(2);
   });
 });

@@ -6,6 +6,7 @@ import { InjectLogger } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { OperationalStatsRepository } from '../metrics/operational-stats.repository';
 import { DeliveryRecordRepository } from './delivery-record.repository';
+import { DeliveryStatus } from './delivery.model';
 import { OperationalEvents } from './operational-events';
 
 /** Data of `bridge.event_log.over_budget`. */
@@ -23,6 +24,14 @@ export const OVER_BUDGET_REASON =
   'event evicted from the log: held events exceeded EVENT_RETENTION_MAX_BYTES';
 export const GONE_REASON = 'event no longer retained';
 
+/** Every this many trims, the oldest holds are checked against their records. */
+const AUDIT_EVERY = 12;
+const AUDIT_HOLDS = 100;
+const OPEN: ReadonlySet<DeliveryStatus | undefined> = new Set([
+  DeliveryStatus.Pending,
+  DeliveryStatus.Failing,
+]);
+
 /**
  * Trims the event log and answers for what trimming could not keep. The log keeps every event a
  * delivery can still be attempted for; only when those events alone exceed the byte budget are
@@ -34,6 +43,7 @@ export const GONE_REASON = 'event no longer retained';
 @Injectable()
 export class EventLogRetention {
   private readonly logger: Logger;
+  private trims = 0;
 
   constructor(
     private readonly log: EventLog,
@@ -47,6 +57,9 @@ export class EventLogRetention {
   }
 
   async enforce(nowMs = Date.now()): Promise<TrimResult> {
+    if (this.trims++ % AUDIT_EVERY === 0) {
+      await this.releaseStaleHolds();
+    }
     const result = await this.log.trim(nowMs);
     const skipped = await this.skipReleased(result.released, nowMs);
     if (result.overBudget || result.evicted > 0) {
@@ -77,6 +90,26 @@ export class EventLogRetention {
       );
     }
     return result;
+  }
+
+  /**
+   * A hold whose delivery ended without its record saying so, or whose record expired, would keep
+   * its event for ever: the oldest holds are checked now and then, and those are dropped.
+   */
+  private async releaseStaleHolds(): Promise<void> {
+    const ids = await this.log.oldestHolds(AUDIT_HOLDS);
+    if (ids.length === 0) {
+      return;
+    }
+    const statuses = await this.records.statuses(ids);
+    const stale = ids.filter((_, i) => !OPEN.has(statuses[i]));
+    if (stale.length > 0) {
+      await this.log.releaseHolds(stale);
+      this.logger.warn(
+        { holds: stale.length, sample: stale.slice(0, 5) },
+        'released holds on the event log whose delivery had ended or whose record had expired',
+      );
+    }
   }
 
   /** Records as skipped the deliveries that lost their event; returns how many it recorded. */

@@ -768,6 +768,18 @@ export class EventLog {
     return result;
   }
 
+  /** The delivery ids holding the oldest entries, oldest first (for an audit of stale holds). */
+  async oldestHolds(count: number): Promise<string[]> {
+    return this.redis.zrange(this.holdsKey, 0, count - 1);
+  }
+
+  /** Drops holds whose delivery can no longer be attempted (its record ended or expired). */
+  async releaseHolds(deliveryIds: readonly string[]): Promise<void> {
+    if (deliveryIds.length > 0) {
+      await this.redis.zrem(this.holdsKey, ...deliveryIds);
+    }
+  }
+
   /**
    * Records that held entries alone exceeded the byte budget (remembered a while after the last
    * time, for readiness and /v1/status). Returns when this episode began.

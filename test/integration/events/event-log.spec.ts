@@ -775,6 +775,12 @@ describe('EventLog against Redis', () => {
         const result = await own.trim(Date.now());
         expect(result.released).toEqual([{ deliveryId: 'd-ancient', cause: 'gone' }]);
         expect(await redis.zrange(own.holdsKey, 0, -1)).toEqual(['d-1']);
+        // The audit of stale holds reads the oldest and drops the ones it names.
+        await hold(own, ids[2], 'd-2');
+        await expect(own.oldestHolds(1)).resolves.toEqual(['d-1']);
+        await own.releaseHolds(['d-1']);
+        await own.releaseHolds([]);
+        await expect(own.oldestHolds(10)).resolves.toEqual(['d-2']);
       });
     });
   });
