@@ -3,7 +3,12 @@
  * service against a bare BullMQ pipeline, all on loopback, every loop bounded. See
  * docs/BENCHMARKS.md for the method. Options (environment):
  *   BENCH_SMOKE=1            a few seconds per scenario with tiny counts (CI keeps the script working)
- *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s9)
+ *   BENCH_ONLY=s1,s2,...     run only these scenarios (s1..s10; s10 runs by default only in smoke
+ *                            mode: at its full length it takes over 15 minutes)
+ *   BENCH_RETENTION_RATE=200           scenario 10: events/s while one endpoint is down
+ *   BENCH_RETENTION_DOWN_SECONDS=600   scenario 10: how long it is down
+ *   BENCH_RETENTION_CAP_SECONDS=120    scenario 10: EVENT_RETENTION_MAX_COUNT covers this long
+ *   BENCH_RETENTION_RETRY_SECONDS      scenario 10: retry interval (default: half the downtime)
  *   BENCH_S1_SECONDS=60      measured seconds per fixed rate in scenario 1
  *   BENCH_S1_RATES=500,1000  the fixed rates of scenario 1
  *   BENCH_CPU_PROF=s2,...    run the service of these scenarios with --cpu-prof (s1-1000, s2,
@@ -33,11 +38,12 @@ import {
 import { ADMIN_API_KEY, ServiceProcess } from './lib/service';
 import { fmtBytes, fmtInt, fmtNum, nowMs, out, sleep, table, waitUntil } from './lib/util';
 import type { CountingReceiver } from './lib/counting-receiver';
+import { readRetention, retryScheduleCovering } from './lib/retention';
 import { BenchStreamClient } from './lib/stream-client';
 
 const SMOKE = process.env.BENCH_SMOKE === '1' || process.argv.includes('--smoke');
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 's1,s2,s6,s3,s4,s5,s7,s8,s9')
+  (process.env.BENCH_ONLY ?? `s1,s2,s6,s3,s4,s5,s7,s8,s9${SMOKE ? ',s10' : ''}`)
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -67,6 +73,10 @@ const S = SMOKE
       limitRate: 30,
       limitSeconds: 1,
       limitPerSecond: 20,
+      retentionRate: 100,
+      retentionDownSeconds: 5,
+      retentionCapSeconds: 1,
+      retentionRetrySeconds: 3,
     }
   : {
       payloadBytes: 1024,
@@ -90,6 +100,13 @@ const S = SMOKE
       limitRate: 150,
       limitSeconds: 30,
       limitPerSecond: 20,
+      retentionRate: Number(process.env.BENCH_RETENTION_RATE ?? 200),
+      retentionDownSeconds: Number(process.env.BENCH_RETENTION_DOWN_SECONDS ?? 600),
+      retentionCapSeconds: Number(process.env.BENCH_RETENTION_CAP_SECONDS ?? 120),
+      retentionRetrySeconds: Number(
+        process.env.BENCH_RETENTION_RETRY_SECONDS ??
+          Number(process.env.BENCH_RETENTION_DOWN_SECONDS ?? 600) / 2,
+      ),
     };
 
 interface Row {
@@ -115,6 +132,8 @@ interface Row {
   streamLatency?: LatencySummary;
   /** Scenario 9: most requests in any one-second window at the receiver. */
   peakPerSecond?: number;
+  /** Scenario 10: Redis memory per event a failing delivery waits for, at the end of the outage. */
+  memPerWaiting?: number;
   notes: string[];
 }
 
@@ -805,6 +824,7 @@ function printRows(): void {
         'dup',
         'Redis/queued',
         'Redis/retained',
+        'Redis/waiting',
         'RSS max',
         'Redis cmd/ev',
         'CPU ms/ev',
@@ -823,6 +843,7 @@ function printRows(): void {
         fmtInt(r.duplicated),
         fmtBytes(r.memPerQueued),
         fmtBytes(r.memPerRetained),
+        fmtBytes(r.memPerWaiting),
         fmtBytes(r.rssMaxBytes),
         fmtNum(r.cost?.redisCalls),
         fmtNum(r.cost?.processCpuMs, 3),
@@ -1017,6 +1038,90 @@ function printRatios(fanout?: FanoutResult, slow?: FanoutResult): void {
   );
 }
 
+// --- scenario 10: retention through an outage longer than the count cap covers ---------------
+
+/**
+ * Two subscriptions; one endpoint answers 500 for `retentionDownSeconds` while events arrive at
+ * `retentionRate`, with EVENT_RETENTION_MAX_COUNT covering only `retentionCapSeconds` of them and
+ * retries scheduled every `retentionRetrySeconds`. Then it answers again. Every event must reach
+ * it (lost = events it never got; skipped = deliveries the service recorded as skipped), and the
+ * Redis memory per waiting event is read at the end of the outage.
+ */
+async function scenarioRetention(art: Artifacts): Promise<void> {
+  await withRig(2, outDir, async (rig) => {
+    const rate = S.retentionRate;
+    const down = S.retentionDownSeconds;
+    const cap = Math.max(100, Math.round(rate * S.retentionCapSeconds));
+    const runner = (await launch(art, 'service', 'all', rig, {
+      label: 's10-service',
+      cpuProfDir: cpuProfDir('s10', 'service'),
+      env: {
+        EVENT_RETENTION_MAX_COUNT: String(cap),
+        DELIVERY_RETRY_SCHEDULE: retryScheduleCovering(down, S.retentionRetrySeconds),
+        DELIVERY_RETRY_JITTER: '0.1',
+      },
+    })) as ServiceProcess;
+    try {
+      await subscribeReceivers(art, 'service', rig, runner);
+      const [healthy, failing] = rig.receivers;
+      failing.mode = 'error500';
+      runner.rss.reset();
+      const memBefore = await usedMemory(rig.redis.url);
+      const mark0 = await costMark(rig.redis.url, [runner]);
+      const t0 = nowMs();
+      const { frames } = await rig.sim.emitAtRate({
+        ratePerSecond: rate,
+        durationMs: down * 1000,
+        kind: 'call',
+        generation: 'newer',
+        payloadBytes: S.payloadBytes,
+      });
+      // Until the outage ends (emission may finish a little early on a loaded machine).
+      await sleep(Math.max(0, t0 + down * 1000 - nowMs()));
+      await waitUntil(() => healthy.delivered >= frames, S.drainTimeoutMs, 200);
+      const atEnd = await readRetention(runner);
+      const memAtEnd = await usedMemory(rig.redis.url);
+      failing.mode = 'ok';
+      const tBack = nowMs();
+      const complete = await waitUntil(
+        () => failing.delivered >= frames,
+        S.retentionRetrySeconds * 1000 + S.drainTimeoutMs,
+        500,
+      );
+      const backAfter = (lastArrival(failing) - tBack) / 1000;
+      const cost = costPerEvent(mark0, await costMark(rig.redis.url, [runner]), frames);
+      const final = await readRetention(runner);
+      const waiting = Math.max(1, atEnd.heldDeliveries);
+      rows.push({
+        scenario: `10. ${fmtNum(down / 60)} min down, cap ${fmtNum(S.retentionCapSeconds)} s`,
+        subject: 'service',
+        eventsPerSec: frames / down,
+        sent: frames * 2,
+        lost: lostCount(rig),
+        duplicated: healthy.duplicates + failing.duplicates,
+        memPerWaiting: (memAtEnd - memBefore) / waiting,
+        rssMaxBytes: runner.rss.max,
+        cost,
+        notes: [
+          `${fmtInt(rate)} ev/s for ${fmtInt(down)} s with one of two endpoints answering 500; EVENT_RETENTION_MAX_COUNT=${fmtInt(cap)} (${fmtNum(S.retentionCapSeconds)} s), retries every ${fmtNum(S.retentionRetrySeconds)} s`,
+          `end of outage: ${fmtInt(atEnd.heldDeliveries)} deliveries waiting, ${fmtInt(atEnd.retained)} events in the log, ${fmtBytes(atEnd.logBytes)} of entries (${fmtBytes(atEnd.logBytes / Math.max(1, atEnd.retained))} each); Redis grew ${fmtBytes(memAtEnd - memBefore)}: ${fmtBytes((memAtEnd - memBefore) / waiting)} per waiting event (log entry, records, jobs)`,
+          complete
+            ? `the endpoint that came back got all ${fmtInt(frames)} events, the last ${fmtNum(backAfter)} s after it answered again`
+            : `the endpoint that came back got ${fmtInt(failing.delivered)} of ${fmtInt(frames)} events (lost or not yet retried)`,
+          `skipped deliveries: ${fmtInt(final.skipped)}; over the byte budget: ${final.overBudget ? 'YES' : 'no'}; healthy endpoint got ${fmtInt(healthy.delivered)}`,
+          costNote(cost, 'service'),
+        ],
+      });
+      out(
+        `   lost ${fmtInt(lostCount(rig))}, ${fmtBytes((memAtEnd - memBefore) / waiting)} Redis per waiting event`,
+      );
+    } finally {
+      rig.receivers.forEach((r) => (r.mode = 'ok'));
+      await runner.stop(10_000);
+    }
+  });
+}
+
 async function main(): Promise<number> {
   outDir = process.env.BENCH_OUT ?? mkdtempSync(join(tmpdir(), 'otb-bench-'));
   mkdirSync(outDir, { recursive: true });
@@ -1088,6 +1193,12 @@ async function main(): Promise<number> {
   }
   if (ONLY.has('s9')) {
     await step('scenario 9, rate limit across 3 workers', () => scenarioRateLimit(art));
+  }
+  if (ONLY.has('s10')) {
+    await step(
+      `scenario 10, retention: ${S.retentionDownSeconds} s down at ${S.retentionRate}/s, cap ${S.retentionCapSeconds} s`,
+      () => scenarioRetention(art),
+    );
   }
   out(
     `\nResults (latency = frame sent by the simulator -> receiver got it; total ${fmtNum((Date.now() - started) / 1000)} s)`,

@@ -596,8 +596,9 @@ export interface components {
       statusCode?: number;
       /** @example connect ECONNREFUSED 203.0.113.7:443 */
       error?: string;
-      /** @description Truncated to DELIVERY_MAX_RESPONSE_BYTES */
+      /** @description Truncated to DELIVERY_MAX_RESPONSE_BYTES for the latest attempt; earlier attempts keep the first 256 characters */
       responseBody?: string;
+      /** @description The body above is not the whole response */
       responseTruncated?: boolean;
       /**
        * Format: date-time
@@ -786,6 +787,30 @@ export interface components {
       state: 'open' | 'down' | 'unknown';
       connections: components['schemas']['ConnectionReportDto'][];
     };
+    OverBudgetDto: {
+      /**
+       * Format: date-time
+       * @description When held events first exceeded the budget
+       */
+      since: string;
+      /**
+       * Format: date-time
+       * @description The last time they did
+       */
+      last: string;
+      /** @description Events evicted while deliveries still waited for them */
+      evicted: number;
+    };
+    RetentionStatusDto: {
+      /** @description Bytes of the event log's entries (fields and values) */
+      bytes: number;
+      /** @description EVENT_RETENTION_MAX_BYTES */
+      budgetBytes: number;
+      /** @description Deliveries (pending, or failing with a retry scheduled) holding their event */
+      heldDeliveries: number;
+      /** @description Set while, and 15 minutes after, events deliveries wait for exceeded the byte budget (their deliveries are skipped); null otherwise */
+      overBudget: components['schemas']['OverBudgetDto'] | null;
+    };
     EventsStatusDto: {
       /** @description Ingested, not yet read by the fan-out (null when Redis cannot tell) */
       backlog: number | null;
@@ -793,6 +818,7 @@ export interface components {
       inFanOut: number;
       /** @description Held in the event log (queued, in flight, retained) */
       retained: number;
+      retention: components['schemas']['RetentionStatusDto'];
     };
     OutcomeCountsDto: {
       success: number;
@@ -802,7 +828,7 @@ export interface components {
       dead: number;
       /** @description Answered 410: the subscription was disabled */
       disabled: number;
-      /** @description Not sent: subscription off or gone, or event expired */
+      /** @description Not sent: subscription off or gone, or event evicted */
       skipped: number;
     };
     MinuteCountsDto: {
@@ -829,6 +855,8 @@ export interface components {
       lastHour: components['schemas']['OutcomeCountsDto'];
       /** @description 60 minutes, oldest first */
       perMinute: components['schemas']['MinuteCountsDto'][];
+      /** @description Skipped deliveries within the retention window (not sent: subscription off or gone, event evicted): GET /v1/deliveries?status=skipped lists them */
+      skipped: number;
     };
     SubscriptionsStatusDto: {
       total: number;

@@ -365,6 +365,40 @@ describe('runCli', () => {
       });
     });
 
+    it('shows the event log against its budget and the skipped deliveries, where the service reports them', async () => {
+      const withRetention = {
+        ...serviceStatus,
+        events: {
+          ...serviceStatus.events,
+          retention: {
+            bytes: 2_097_152,
+            budgetBytes: 1_073_741_824,
+            heldDeliveries: 7,
+            overBudget: {
+              since: '2026-11-30T09:50:00.000Z',
+              last: '2026-11-30T09:59:00.000Z',
+              evicted: 3,
+            },
+          },
+        },
+        deliveries: { ...serviceStatus.deliveries, skipped: 3 },
+      };
+      const routes = {
+        'GET /health/ready': readiness(true),
+        'GET /v1/status': () => json(200, withRetention),
+      };
+      const result = await run(['status', '--json'], routes);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        pipeline: {
+          retention: { heldDeliveries: 7, overBudget: { evicted: 3 } },
+          skipped: 3,
+        },
+      });
+      const human = await run(['status'], routes);
+      expect(human.stdout).toMatch(/EVENT LOG OVER BUDGET since .*: 3 events evicted/);
+      expect(human.stdout).toContain('Skipped deliveries, retention window: 3');
+    });
+
     it('falls back to /metrics when the service has no GET /v1/status (404)', async () => {
       const result = await run(['status', '--json'], {
         'GET /health/ready': readiness(true),

@@ -31,6 +31,16 @@ describe('loadConfig', () => {
       86_400,
     );
     expect(config.eventRetentionMaxCount).toBe(1_000_000);
+    expect(config.eventRetentionMaxBytes).toBe(1024 * 1024 * 1024);
+    expect(
+      loadConfig({ ...base, EVENT_RETENTION_MAX_BYTES: '1048576' }).eventRetentionMaxBytes,
+    ).toBe(1_048_576);
+    expect(problems({ ...base, EVENT_RETENTION_MAX_BYTES: '1000' })[0]).toMatch(
+      /^EVENT_RETENTION_MAX_BYTES: /,
+    );
+    expect(problems({ ...base, EVENT_RETENTION_MAX_BYTES: '1gb' })[0]).toMatch(
+      /^EVENT_RETENTION_MAX_BYTES: /,
+    );
     expect(config.quarantineMaxBytes).toBe(64 * 1024 * 1024);
     expect(loadConfig({ ...base, QUARANTINE_MAX_BYTES: '1048576' }).quarantineMaxBytes).toBe(
       1_048_576,

@@ -88,6 +88,8 @@ export class AppConfig {
   recovery!: RecoveryConfig;
   eventRetentionSeconds!: number;
   eventRetentionMaxCount!: number;
+  /** Bytes the event log may hold; held events are evicted only beyond it. */
+  eventRetentionMaxBytes!: number;
   quarantineMaxCount!: number;
   /** Bytes the quarantined frames may take in Redis, all entries together. */
   quarantineMaxBytes!: number;
@@ -227,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       Math.ceil(retryScheduleMs.reduce((sum, ms) => sum + ms, 0) / 1000) + 3600,
     ),
     eventRetentionMaxCount: vars.EVENT_RETENTION_MAX_COUNT,
+    eventRetentionMaxBytes: vars.EVENT_RETENTION_MAX_BYTES,
     quarantineMaxCount: vars.QUARANTINE_MAX_COUNT,
     quarantineMaxBytes: vars.QUARANTINE_MAX_BYTES,
     adminApiKey: vars.ADMIN_API_KEY,

@@ -236,6 +236,15 @@ export class EnvironmentVariables {
   @IsInt()
   EVENT_RETENTION_MAX_COUNT = 1_000_000;
 
+  /**
+   * Bytes the event log may hold (its entries' fields and values). Events that deliveries still
+   * wait for are kept past the count cap and the window; only this budget evicts them.
+   */
+  @Transform(toInt)
+  @Min(65_536)
+  @IsInt()
+  EVENT_RETENTION_MAX_BYTES = 1_073_741_824;
+
   @Transform(toInt)
   @Min(10)
   @IsInt()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { EventLog } from '../events/event-log';
 import { LuaScript } from '../redis/lua-script';
 import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
@@ -13,6 +14,11 @@ export interface DeliveryIdentity {
   eventType: string;
   subscriptionId: string;
   createdAtMs: number;
+  /**
+   * The event's log entry, when known: the record holds it in the log while the delivery can
+   * still be attempted. A record keeps it, so later writes may leave it out.
+   */
+  entryId?: string;
 }
 
 export interface AttemptUpdate {
@@ -44,11 +50,16 @@ export class InvalidDeliveryCursorError extends Error {
 /**
  * Creates the record when absent (indexing it), then records one attempt and the new state: one
  * round trip for the fan-out's first attempt. Attempts are fields `a<n>` of the record (n counts
- * every attempt, manual retries included), the oldest dropped beyond the configured number.
- * KEYS: record, global index, subscription index.
+ * every attempt, manual retries included), the oldest dropped beyond the configured number. Each
+ * keeps an excerpt of its response body; the latest attempt's whole (capped) body is field `rb`,
+ * `rbn` its attempt number (suffixed `t` when the body was cut at the cap), replaced by the next
+ * attempt. A pending or failing delivery holds its event's entry in the log (see
+ * EventLog.holdsKeyOf); any other state releases it. An attempted delivery is not skipped.
+ * KEYS: record, global index, subscription index, event holds, skipped index.
  * ARGV: ttl, createdAt, eventId, eventType, subscriptionId, deliveryId, trim min score ('' =
- * no trim), trim max count, status, updatedAt, lastStatusCode, lastError, nextAttemptAt,
- * attempt, max attempt records.
+ * no trim), trim max count, entryId ('' = the record's), status, updatedAt, lastStatusCode,
+ * lastError, nextAttemptAt, attempt, max attempt records, latest body ('' = none beyond the
+ * excerpt), its truncation mark.
  */
 const RECORD_ATTEMPT = new LuaScript(`
 local created = redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2]) == 1
@@ -64,17 +75,34 @@ if created then
   end
 end
 local n = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
-redis.call('HSET', KEYS[1], 'status', ARGV[9], 'updatedAt', ARGV[10], 'lastStatusCode', ARGV[11],
-  'lastError', ARGV[12], 'nextAttemptAt', ARGV[13], 'a' .. n, ARGV[14])
-local max = tonumber(ARGV[15])
+redis.call('HSET', KEYS[1], 'status', ARGV[10], 'updatedAt', ARGV[11], 'lastStatusCode', ARGV[12],
+  'lastError', ARGV[13], 'nextAttemptAt', ARGV[14], 'a' .. n, ARGV[15])
+local max = tonumber(ARGV[16])
 if n > max then redis.call('HDEL', KEYS[1], 'a' .. (n - max)) end
+if ARGV[17] ~= '' then
+  redis.call('HSET', KEYS[1], 'rb', ARGV[17], 'rbn', n .. ARGV[18])
+else
+  redis.call('HDEL', KEYS[1], 'rb', 'rbn')
+end
+local entry = ARGV[9]
+if entry ~= '' then
+  redis.call('HSET', KEYS[1], 'entryId', entry)
+else
+  entry = redis.call('HGET', KEYS[1], 'entryId') or ''
+end
+if (ARGV[10] == 'pending' or ARGV[10] == 'failing') and entry ~= '' then
+  redis.call('ZADD', KEYS[4], tonumber(string.match(entry, '^%d+')), ARGV[6])
+else
+  redis.call('ZREM', KEYS[4], ARGV[6])
+end
+redis.call('ZREM', KEYS[5], ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return n
 `);
 
 /**
- * Creates a pending record when absent. Returns 1 when created, else the existing status.
- * KEYS and the first ARGV as RECORD_ATTEMPT.
+ * Creates a pending record when absent, holding its event's entry in the log. Returns 1 when
+ * created, else the existing status. KEYS and the first nine ARGV as RECORD_ATTEMPT.
  */
 const CREATE = new LuaScript(`
 if redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2]) == 0 then
@@ -82,6 +110,10 @@ if redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2]) == 0 then
 end
 redis.call('HSET', KEYS[1], 'eventId', ARGV[3], 'eventType', ARGV[4], 'subscriptionId', ARGV[5],
   'status', 'pending', 'updatedAt', ARGV[2], 'attemptCount', 0)
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[1], 'entryId', ARGV[9])
+  redis.call('ZADD', KEYS[4], tonumber(string.match(ARGV[9], '^%d+')), ARGV[6])
+end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 for i = 2, 3 do
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[6])
@@ -94,11 +126,41 @@ end
 return 1
 `);
 
-/** Sets the state of an existing record without an attempt (skipped, pending again). */
+/**
+ * Sets the state of an existing record without an attempt (skipped, pending again), holding or
+ * releasing its event's entry as RECORD_ATTEMPT does; a skipped one is indexed as such (trimmed
+ * by age and count like the other indexes). With ARGV[6] = '1' only a delivery that can still be
+ * attempted (pending, failing) is changed. Returns 1 when set, 0 without a record, 2 when the
+ * delivery had ended already.
+ * KEYS: record, event holds, skipped index. ARGV: status, updatedAt, reason, trim min score,
+ * trim max count, only-if-open, delivery id.
+ */
 const SET_STATUS = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[7])
+  return 0
+end
+local current = redis.call('HGET', KEYS[1], 'status')
+if ARGV[6] == '1' and current ~= 'pending' and current ~= 'failing' then
+  redis.call('ZREM', KEYS[2], ARGV[7])
+  return 2
+end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2], 'nextAttemptAt', '')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'lastError', ARGV[3]) end
+local entry = redis.call('HGET', KEYS[1], 'entryId')
+if (ARGV[1] == 'pending' or ARGV[1] == 'failing') and entry then
+  redis.call('ZADD', KEYS[2], tonumber(string.match(entry, '^%d+')), ARGV[7])
+else
+  redis.call('ZREM', KEYS[2], ARGV[7])
+end
+if ARGV[1] == 'skipped' then
+  local created = tonumber(redis.call('HGET', KEYS[1], 'createdAt') or '') or tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[3], created, ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[5]) + 1))
+else
+  redis.call('ZREM', KEYS[3], ARGV[7])
+end
 return 1
 `);
 
@@ -106,6 +168,11 @@ return 1
 const TRIM_EVERY = 256;
 const SCAN_BATCH = 200;
 const ATTEMPT_FIELD = /^a(\d+)$/;
+/**
+ * What an attempt keeps of its response body once a later attempt exists (characters): enough to
+ * recognise an error page; the latest attempt keeps its whole (capped) body.
+ */
+export const EARLIER_ATTEMPT_BODY_CHARS = 256;
 
 /**
  * An attempt as a compact JSON array, so a successful attempt's field stays under Redis's
@@ -198,8 +265,9 @@ function decodeCursor(cursor: string): [score: number, id: string] {
 /**
  * Delivery records and their attempts, in Redis under the queue prefix. Every record carries the
  * retention TTL and the indexes are trimmed by age and count, so memory stays bounded under load.
- * Layout: `<prefix>:delivery:<id>` (hash), `<prefix>:deliveries` and
- * `<prefix>:subscription:<id>:deliveries` (sorted sets of ids by creation time).
+ * Layout: `<prefix>:delivery:<id>` (hash), `<prefix>:deliveries`,
+ * `<prefix>:subscription:<id>:deliveries` and `<prefix>:deliveries:skipped` (sorted sets of ids by
+ * creation time). The record scripts also keep the delivery's hold on its event in the log.
  */
 @Injectable()
 export class DeliveryRecordRepository {
@@ -207,6 +275,7 @@ export class DeliveryRecordRepository {
   private readonly ttlSeconds: number;
   private readonly maxCount: number;
   private readonly maxAttemptRecords: number;
+  private readonly holdsKey: string;
   private writes = 0;
 
   constructor(
@@ -217,6 +286,7 @@ export class DeliveryRecordRepository {
     this.ttlSeconds = config.eventRetentionSeconds;
     this.maxCount = config.eventRetentionMaxCount;
     this.maxAttemptRecords = config.delivery.maxAttemptRecords;
+    this.holdsKey = EventLog.holdsKeyOf(this.prefix);
   }
 
   /**
@@ -229,6 +299,15 @@ export class DeliveryRecordRepository {
     update: AttemptUpdate,
   ): Promise<number> {
     const atMs = Date.parse(attempt.at);
+    const body = attempt.responseBody ?? '';
+    const cut = body.length > EARLIER_ATTEMPT_BODY_CHARS;
+    const excerpt: DeliveryAttempt = cut
+      ? {
+          ...attempt,
+          responseBody: body.slice(0, EARLIER_ATTEMPT_BODY_CHARS),
+          responseTruncated: true,
+        }
+      : attempt;
     const result = await RECORD_ATTEMPT.run(this.redis, this.keysOf(identity), [
       ...this.identityArgs(identity),
       update.status,
@@ -236,8 +315,10 @@ export class DeliveryRecordRepository {
       attempt.statusCode === undefined ? '' : attempt.statusCode,
       attempt.error ?? '',
       update.nextAttemptAtMs ?? '',
-      encodeAttempt(attempt, atMs, update.nextAttemptAtMs),
+      encodeAttempt(excerpt, atMs, update.nextAttemptAtMs),
       this.maxAttemptRecords,
+      cut ? body : '',
+      attempt.responseTruncated ? 't' : '',
     ]);
     return Number(result);
   }
@@ -277,12 +358,37 @@ export class DeliveryRecordRepository {
     atMs: number,
     reason?: string,
   ): Promise<boolean> {
-    const result = await SET_STATUS.run(
-      this.redis,
-      [this.recordKey(id)],
-      [status, atMs, reason ?? ''],
+    return (await this.runSetStatus(id, status, atMs, reason ?? '', false)) === 1;
+  }
+
+  /**
+   * Records as skipped, with `reason`, the deliveries of these ids that could still be attempted
+   * (pending or failing): their event is gone from the log. Returns the ids it changed.
+   */
+  async skipOpen(ids: readonly string[], atMs: number, reason: string): Promise<string[]> {
+    const results = await Promise.all(
+      ids.map((id) => this.runSetStatus(id, DeliveryStatus.Skipped, atMs, reason, true)),
     );
-    return result === 1;
+    return ids.filter((_, i) => results[i] === 1);
+  }
+
+  /** Skipped deliveries within the retention window: what GET /v1/deliveries?status=skipped lists. */
+  async countSkipped(): Promise<number> {
+    return this.redis.zcard(this.skippedIndexKey());
+  }
+
+  private async runSetStatus(
+    id: string,
+    status: DeliveryStatus,
+    atMs: number,
+    reason: string,
+    onlyOpen: boolean,
+  ): Promise<unknown> {
+    return SET_STATUS.run(
+      this.redis,
+      [this.recordKey(id), this.holdsKey, this.skippedIndexKey()],
+      [status, atMs, reason, atMs - this.ttlSeconds * 1000, this.maxCount, onlyOpen ? '1' : '', id],
+    );
   }
 
   async get(id: string, withAttempts = true): Promise<DeliveryRecord | undefined> {
@@ -292,9 +398,14 @@ export class DeliveryRecordRepository {
 
   /** Newest first. Filters on status and type are applied while walking the index. */
   async list(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; nextCursor?: string }> {
-    const index = query.subscriptionId
-      ? this.subscriptionIndexKey(query.subscriptionId)
-      : this.globalIndexKey();
+    // Skipped deliveries have an index of their own: among many others they would be trimmed
+    // from the general ones by count long before their window ends.
+    const skippedOnly = query.status === DeliveryStatus.Skipped;
+    const index = skippedOnly
+      ? this.skippedIndexKey()
+      : query.subscriptionId
+        ? this.subscriptionIndexKey(query.subscriptionId)
+        : this.globalIndexKey();
     let maxScore = query.untilMs ?? Number.POSITIVE_INFINITY;
     let after: string | undefined;
     if (query.cursor !== undefined) {
@@ -339,6 +450,7 @@ export class DeliveryRecordRepository {
         if (
           !record ||
           (query.status && record.status !== query.status) ||
+          (query.subscriptionId && record.subscriptionId !== query.subscriptionId) ||
           (query.eventType && record.eventType !== query.eventType)
         ) {
           continue;
@@ -356,6 +468,8 @@ export class DeliveryRecordRepository {
       this.recordKey(identity.deliveryId),
       this.globalIndexKey(),
       this.subscriptionIndexKey(identity.subscriptionId),
+      this.holdsKey,
+      this.skippedIndexKey(),
     ];
   }
 
@@ -370,6 +484,7 @@ export class DeliveryRecordRepository {
       identity.deliveryId,
       trim ? identity.createdAtMs - this.ttlSeconds * 1000 : '',
       this.maxCount,
+      identity.entryId ?? '',
     ];
   }
 
@@ -381,6 +496,9 @@ export class DeliveryRecordRepository {
   }
   private subscriptionIndexKey(subscriptionId: string): string {
     return redisKey(this.prefix, 'subscription', subscriptionId, 'deliveries');
+  }
+  private skippedIndexKey(): string {
+    return redisKey(this.prefix, 'deliveries', 'skipped');
   }
 }
 
@@ -419,6 +537,18 @@ function fromHash(
       const attempt = match ? decodeAttempt(value) : undefined;
       if (match && attempt) {
         attempts.push({ n: Number(match[1]), attempt });
+      }
+    }
+    const latest = /^(\d+)(t?)$/.exec(hash.rbn ?? '');
+    if (latest && hash.rb !== undefined) {
+      const full = attempts.find((a) => a.n === Number(latest[1]));
+      if (full) {
+        full.attempt.responseBody = hash.rb;
+        if (latest[2] === 't') {
+          full.attempt.responseTruncated = true;
+        } else {
+          delete full.attempt.responseTruncated;
+        }
       }
     }
     record.attempts = attempts.sort((a, b) => a.n - b.n).map((a) => a.attempt);

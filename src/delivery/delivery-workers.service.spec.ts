@@ -9,6 +9,7 @@ import { type DeliveryJobData, QueueName } from '../queue/queue.constants';
 import { bullConnection, createRedis } from '../redis/redis-connection.factory';
 import type { SubscriptionRegistry } from '../subscriptions/subscription-registry.service';
 import { PermanentDeliveryError, RetryableDeliveryError } from './delivery-errors';
+import type { EventLogRetention } from './event-log-retention';
 import { DeliveryWorkers } from './delivery-workers.service';
 import type { DeliveryProcessor } from './delivery.processor';
 import { FanOutConsumer } from './fan-out.consumer';
@@ -58,11 +59,13 @@ function setUp(processResult?: { postponeMs: number }) {
       return child;
     }),
   };
+  const retention = { name: 'retention' };
   const workers = new DeliveryWorkers(
     config,
     log,
     fanOut,
     processor as unknown as DeliveryProcessor,
+    retention as unknown as EventLogRetention,
     registry as unknown as SubscriptionRegistry,
     metrics,
     redis,
@@ -75,6 +78,7 @@ function setUp(processResult?: { postponeMs: number }) {
     workers,
     config,
     log,
+    retention,
     fanOut,
     processor,
     registry,
@@ -121,6 +125,7 @@ describe('DeliveryWorkers', () => {
         t.metrics,
         t.children.get('fan-out'),
         { concurrency: 12, claimAfterMs: 45_000 },
+        t.retention,
       );
       expect(t.workers.fanOut).toBe(t.consumer);
     });

@@ -17,6 +17,7 @@ import { InjectRedis } from '../redis/redis.module';
 import { SubscriptionRegistry } from '../subscriptions/subscription-registry.service';
 import { RetryableDeliveryError } from './delivery-errors';
 import { DeliveryProcessor } from './delivery.processor';
+import { EventLogRetention } from './event-log-retention';
 import { FanOutConsumer } from './fan-out.consumer';
 import { FanOut } from './fan-out.service';
 import { nextDelayMs } from './retry-schedule';
@@ -36,6 +37,7 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
     log: EventLog,
     fanOut: FanOut,
     processor: DeliveryProcessor,
+    retention: EventLogRetention,
     private readonly registry: SubscriptionRegistry,
     metrics: MetricsService,
     @InjectRedis() redis: Redis,
@@ -53,6 +55,7 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
       metrics,
       logger.child({ component: 'fan-out' }),
       { concurrency: cfg.fanoutConcurrency, claimAfterMs: lockMs },
+      retention,
     );
     this.deliveryWorker = new ManagedWorker<DeliveryJobData>({
       queueName: QueueName.Deliveries,

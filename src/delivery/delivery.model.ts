@@ -6,7 +6,10 @@ export enum DeliveryStatus {
   Failing = 'failing',
   /** Every scheduled attempt failed (or the endpoint answered 410): kept, listed, replayable. */
   Dead = 'dead',
-  /** Not sent: the subscription was disabled or deleted, or the event left retention. */
+  /**
+   * Not sent: the subscription was disabled or deleted, or the event is gone from the log (evicted
+   * over EVENT_RETENTION_MAX_BYTES while the delivery waited); `lastError` says which.
+   */
   Skipped = 'skipped',
 }
 
@@ -16,7 +19,10 @@ export interface DeliveryAttempt {
   durationMs: number;
   statusCode?: number;
   error?: string;
-  /** Response body, truncated to DELIVERY_MAX_RESPONSE_BYTES. */
+  /**
+   * Response body, truncated to DELIVERY_MAX_RESPONSE_BYTES for the latest attempt and to an
+   * excerpt (EARLIER_ATTEMPT_BODY_CHARS) for earlier ones.
+   */
   responseBody?: string;
   responseTruncated?: boolean;
   /** When the next attempt is due, if one is scheduled. */

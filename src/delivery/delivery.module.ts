@@ -14,6 +14,7 @@ import { SubscriptionLimiter } from './subscription-limiter';
 import { DeliveryRecordRepository } from './delivery-record.repository';
 import { DeliveryProcessor } from './delivery.processor';
 import { EndpointHealth } from './endpoint-health';
+import { EventLogRetention } from './event-log-retention';
 import { FanOut } from './fan-out.service';
 import { WebhookHttpClient } from './webhook-http.client';
 import { WebhookSender } from './webhook-sender';
@@ -30,6 +31,7 @@ import { WebhookSender } from './webhook-sender';
     OperationalEvents,
     DeliveryProcessor,
     EndpointHealth,
+    EventLogRetention,
     FanOut,
     WebhookSender,
     WebhookSigner,
@@ -47,6 +49,12 @@ import { WebhookSender } from './webhook-sender';
         }),
     },
   ],
-  exports: [DeliveryRecordRepository, FanOut, DeliveryProcessor, DeliveryAdminService],
+  exports: [
+    DeliveryRecordRepository,
+    FanOut,
+    DeliveryProcessor,
+    DeliveryAdminService,
+    EventLogRetention,
+  ],
 })
 export class DeliveryModule {}

@@ -59,6 +59,7 @@ export class DeliveryProcessor {
       eventType: data.eventType,
       subscriptionId: data.subscriptionId,
       createdAtMs: Date.now(),
+      ...(data.entryId === undefined ? {} : { entryId: data.entryId }),
     };
     const [subscription, [status], event] = await Promise.all([
       this.subscriptions.get(data.subscriptionId),

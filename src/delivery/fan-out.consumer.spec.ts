@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../events/event-log';
 import type { MetricsService } from '../metrics/metrics.service';
+import type { EventLogRetention } from './event-log-retention';
 import { FanOutConsumer, type FanOutConsumerOptions } from './fan-out.consumer';
 
 const CLAIM_AFTER_MS = 30_000;
@@ -51,9 +52,9 @@ function setUp(over: Partial<FanOutConsumerOptions> = {}) {
     claimAbandoned: jest.fn((_consumer: string, _idle: number, _count: number, _max: number) =>
       Promise.resolve({ claimed: [] as LoggedEvent[], exhausted: [] as string[] }),
     ),
-    trim: jest.fn((_now: number) => Promise.resolve(0)),
     removeIdleConsumers: jest.fn((_idle: number) => Promise.resolve(0)),
   };
+  const retention = { enforce: jest.fn((_now: number) => Promise.resolve(undefined)) };
   const running = new Map<string, Deferred>();
   const fanOut = {
     fanOut: jest.fn(
@@ -94,10 +95,12 @@ function setUp(over: Partial<FanOutConsumerOptions> = {}) {
       maintenanceEveryMs: NO_MAINTENANCE_MS,
       ...over,
     },
+    retention as unknown as Pick<EventLogRetention, 'enforce'>,
   );
   return {
     consumer,
     log,
+    retention,
     fanOut,
     connection,
     handlers,
@@ -404,7 +407,7 @@ describe('FanOutConsumer', () => {
       await settle();
       await jest.advanceTimersByTimeAsync(EVERY_MS);
       expect(t.log.touch).toHaveBeenCalledWith(t.consumer.name, ['1-0', '2-0']);
-      expect(t.log.trim).toHaveBeenCalledWith(5_000_000 + EVERY_MS);
+      expect(t.retention.enforce).toHaveBeenCalledWith(5_000_000 + EVERY_MS);
       expect(t.log.removeIdleConsumers).toHaveBeenCalledWith(60 * 60_000);
     });
 
@@ -415,7 +418,7 @@ describe('FanOutConsumer', () => {
       await jest.advanceTimersByTimeAsync(60_000);
       expect(t.log.removeIdleConsumers).toHaveBeenCalledTimes(1);
       await jest.advanceTimersByTimeAsync(10 * 60_000);
-      expect(t.log.trim).toHaveBeenCalledTimes(11);
+      expect(t.retention.enforce).toHaveBeenCalledTimes(11);
       expect(t.log.removeIdleConsumers).toHaveBeenCalledTimes(1);
       await jest.advanceTimersByTimeAsync(60_000);
       expect(t.log.removeIdleConsumers).toHaveBeenCalledTimes(2);
@@ -463,7 +466,7 @@ describe('FanOutConsumer', () => {
       await jest.advanceTimersByTimeAsync(EVERY_MS);
       expect(t.log.touch).toHaveBeenCalledWith(t.consumer.name, ['1-0']);
       expect(t.log.claimAbandoned).not.toHaveBeenCalled();
-      expect(t.log.trim).toHaveBeenCalledTimes(1);
+      expect(t.retention.enforce).toHaveBeenCalledTimes(1);
     });
 
     it('gives up on entries handed out too often: counted, logged and acknowledged', async () => {
@@ -491,16 +494,16 @@ describe('FanOutConsumer', () => {
       stopAfter = t.consumer;
       await t.consumer.start(() => Promise.resolve());
       await jest.advanceTimersByTimeAsync(1_999);
-      expect(t.log.trim).not.toHaveBeenCalled();
+      expect(t.retention.enforce).not.toHaveBeenCalled();
       await jest.advanceTimersByTimeAsync(1);
-      expect(t.log.trim).toHaveBeenCalledTimes(1);
+      expect(t.retention.enforce).toHaveBeenCalledTimes(1);
 
       const slow = setUp({ maintenanceEveryMs: undefined, claimAfterMs: 60_000 });
       await slow.consumer.start(() => Promise.resolve());
       await jest.advanceTimersByTimeAsync(4_999);
-      expect(slow.log.trim).not.toHaveBeenCalled();
+      expect(slow.retention.enforce).not.toHaveBeenCalled();
       await jest.advanceTimersByTimeAsync(1);
-      expect(slow.log.trim).toHaveBeenCalledTimes(1);
+      expect(slow.retention.enforce).toHaveBeenCalledTimes(1);
       const stopped = slow.consumer.stop(0);
       await settle();
       await stopped;
@@ -516,9 +519,9 @@ describe('FanOutConsumer', () => {
         expect.objectContaining({ source: 'maintenance' }),
         'fan-out consumer error',
       );
-      expect(t.log.trim).not.toHaveBeenCalled();
+      expect(t.retention.enforce).not.toHaveBeenCalled();
       await jest.advanceTimersByTimeAsync(EVERY_MS);
-      expect(t.log.trim).toHaveBeenCalledTimes(1);
+      expect(t.retention.enforce).toHaveBeenCalledTimes(1);
     });
 
     it('runs one pass at a time', async () => {
@@ -536,7 +539,7 @@ describe('FanOutConsumer', () => {
       expect(t.log.touch).toHaveBeenCalledTimes(1);
       release();
       await settle();
-      expect(t.log.trim).toHaveBeenCalledTimes(1);
+      expect(t.retention.enforce).toHaveBeenCalledTimes(1);
       await jest.advanceTimersByTimeAsync(EVERY_MS);
       expect(t.log.touch).toHaveBeenCalledTimes(2);
     });

@@ -6,6 +6,7 @@ import { EventLog, type LoggedEvent } from '../events/event-log';
 import { errorSummary } from '../logging/logger';
 import { RepeatedErrorLog } from '../logging/repeated-error.log';
 import type { MetricsService } from '../metrics/metrics.service';
+import type { EventLogRetention } from './event-log-retention';
 import type { FanOut } from './fan-out.service';
 
 export interface FanOutConsumerOptions {
@@ -27,7 +28,7 @@ export interface FanOutConsumerOptions {
 /** What the consumer needs of the event log (the whole EventLog in production). */
 export type FanOutLog = Pick<
   EventLog,
-  'ensureGroup' | 'readNew' | 'ack' | 'touch' | 'claimAbandoned' | 'trim' | 'removeIdleConsumers'
+  'ensureGroup' | 'readNew' | 'ack' | 'touch' | 'claimAbandoned' | 'removeIdleConsumers'
 >;
 
 const READ_BATCH = 100;
@@ -68,6 +69,8 @@ export class FanOutConsumer {
     private readonly metrics: MetricsService,
     private readonly logger: Logger,
     private readonly options: FanOutConsumerOptions,
+    /** Trims the log in each maintenance pass. */
+    private readonly retention: Pick<EventLogRetention, 'enforce'>,
   ) {
     this.blockMs = options.blockMs ?? 1_000;
     this.maintenanceEveryMs =
@@ -258,7 +261,7 @@ export class FanOutConsumer {
           claimed.forEach((entry) => this.process(entry));
         }
       }
-      await this.log.trim(Date.now());
+      await this.retention.enforce(Date.now());
       if (Date.now() - this.lastConsumerCheckMs > IDLE_CONSUMER_CHECK_MS) {
         this.lastConsumerCheckMs = Date.now();
         await this.log.removeIdleConsumers(IDLE_CONSUMER_MS);

@@ -88,6 +88,7 @@ export class FanOut {
         eventType: event.type,
         subscriptionId: subscription.id,
         createdAtMs,
+        entryId: logged.entryId,
       },
       ordering: subscription.subscription.ordering === 'per-key' ? logged.ordering : undefined,
     }));

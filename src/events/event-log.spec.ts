@@ -33,6 +33,7 @@ describe('EventLog reading XINFO replies', () => {
     redis: { prefix: 'unit' },
     eventRetentionSeconds: 3600,
     eventRetentionMaxCount: 1000,
+    eventRetentionMaxBytes: 65_536,
   } as AppConfig;
 
   function logWith(replies: Record<string, jest.Mock>): EventLog {
@@ -58,7 +59,26 @@ describe('EventLog reading XINFO replies', () => {
         .mockResolvedValue([
           ['name', FAN_OUT_GROUP, 'pending', 0, 'last-delivered-id', '5-0', 'consumers', 1],
         ]),
+      get: jest.fn().mockResolvedValue('120'),
+      zcard: jest.fn().mockResolvedValue(2),
+      hgetall: jest.fn().mockResolvedValue({}),
     });
-    await expect(log.stats()).resolves.toEqual({ length: 4, backlog: undefined, pending: 0 });
+    await expect(log.stats()).resolves.toEqual({
+      length: 4,
+      backlog: undefined,
+      pending: 0,
+      retention: { bytes: 120, budgetBytes: 65_536, heldDeliveries: 2 },
+    });
+  });
+
+  it('reads a counter driven below zero, or unreadable, as no bytes', async () => {
+    for (const stored of ['-40', 'garbage', null]) {
+      const log = logWith({
+        get: jest.fn().mockResolvedValue(stored),
+        zcard: jest.fn().mockResolvedValue(0),
+        hgetall: jest.fn().mockResolvedValue({}),
+      });
+      await expect(log.retention()).resolves.toMatchObject({ bytes: 0 });
+    }
   });
 });

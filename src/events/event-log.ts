@@ -44,27 +44,61 @@ export interface EventLogStats {
   backlog?: number;
   /** Entries handed out and not yet acknowledged. */
   pending: number;
+  retention: EventLogRetention;
+}
+
+export interface EventLogRetention {
+  /** Bytes of the entries' fields and values (Redis's own overhead per entry comes on top). */
+  bytes: number;
+  /** EVENT_RETENTION_MAX_BYTES. */
+  budgetBytes: number;
+  /** Deliveries (pending, or failing with a retry scheduled) holding their event in the log. */
+  heldDeliveries: number;
+  /** Set while held events alone exceed the budget, and for a while after it last happened. */
+  overBudget?: { since: string; last: string; evicted: number };
+}
+
+/** A delivery whose hold on its event was released by trimming, not by the delivery ending. */
+export interface ReleasedHold {
+  deliveryId: string;
+  /** `over-budget`: its event was evicted; `gone`: its event had left the log already. */
+  cause: 'over-budget' | 'gone';
+}
+
+export interface TrimResult {
+  /** Entries removed, evicted ones included. */
+  removed: number;
+  /** Held entries removed because held entries alone exceeded the byte budget. */
+  evicted: number;
+  released: ReleasedHold[];
+  bytes: number;
+  budgetBytes: number;
+  /** Still over the budget once every finished entry was removed. */
+  overBudget: boolean;
 }
 
 /** The consumer group the fan-out reads with. */
 export const FAN_OUT_GROUP = 'fan-out';
 
 /**
- * Dedup and append in one atomic step, for a whole batch. KEYS: the log, then per event its dedup
- * key, its alias keys, and its ordering sequence key when it has an ordering key. ARGV: ttl
+ * Dedup and append in one atomic step, for a whole batch. KEYS: the log, its byte counter, then
+ * per event its dedup key, its alias keys, and its ordering sequence key when it has an ordering
+ * key. ARGV: ttl
  * seconds, the body field name, then per event: body, target, number of aliases, ordering key
  * ('' for none). An event is a duplicate when its id or any alias is already taken (within the
  * dedup window, or earlier in this batch). A keyed event gets the next number of its key's
- * sequence (fields `k`, `q`): the order deliveries of that key are sent in. Returns per event the
- * new entry id, or false for a duplicate.
+ * sequence (fields `k`, `q`): the order deliveries of that key are sent in. The byte counter grows
+ * by the entries' size (see ENTRY_SIZE). Returns per event the new entry id, or false for a
+ * duplicate.
  */
 const APPEND = new LuaScript(`
 local ttl = ARGV[1]
 local field = ARGV[2]
 local out = {}
-local k = 2
+local k = 3
 local a = 3
 local n = 0
+local bytes = 0
 while k <= #KEYS do
   n = n + 1
   local body = ARGV[a]
@@ -96,6 +130,7 @@ while k <= #KEYS do
       table.insert(entry, seq)
     end
     local id = redis.call('XADD', KEYS[1], '*', unpack(entry))
+    for _, v in ipairs(entry) do bytes = bytes + #tostring(v) end
     for j = k, last do
       redis.call('SET', KEYS[j], id, 'EX', ttl)
     end
@@ -104,6 +139,7 @@ while k <= #KEYS do
   k = last + 1
   if seqKey then k = k + 1 end
 end
+if bytes > 0 then redis.call('INCRBY', KEYS[2], bytes) end
 return out
 `);
 
@@ -115,6 +151,104 @@ local entries = redis.call('XRANGE', KEYS[1], id, id)
 if #entries == 0 then return false end
 return entries[1]
 `);
+
+/**
+ * One pass of trimming, over at most ARGV[5] entries from the oldest (or from ARGV[7], where the
+ * previous pass stopped). KEYS: the log, its byte counter, the holds. ARGV: the age threshold
+ * (epoch ms: older entries are out of the window), the first entry the fan-out has not finished
+ * ('<ms>-<seq>'), the count cap, the byte budget, the pass size, the mode, the cursor.
+ *
+ * An entry of a millisecond some delivery holds (see EventLog.holdsKey) is held; others are
+ * finished. Mode `finished` removes finished entries older than the window, and the oldest other
+ * finished ones while the log is over its count cap or byte budget. Mode `evict` (only once no
+ * finished entry is left to remove) removes the oldest entries, held or not, whole milliseconds
+ * at a time, while the log is over its byte budget, and releases their holds. Either mode also
+ * releases holds whose entry is gone (older than the oldest entry).
+ * Returns {removed, bytes freed, cursor ('' when done), length, bytes, released delivery ids...}.
+ */
+const TRIM = new LuaScript(`
+local function parse(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local function before(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am < bm or (am == bm and as < bs)
+end
+local function size(fields)
+  local n = 0
+  for _, v in ipairs(fields) do n = n + #v end
+  return n
+end
+local ageMs = tonumber(ARGV[1])
+local safe = ARGV[2]
+local maxCount = tonumber(ARGV[3])
+local maxBytes = tonumber(ARGV[4])
+local limit = tonumber(ARGV[5])
+local evict = ARGV[6] == 'evict'
+local cursor = ARGV[7]
+local len = redis.call('XLEN', KEYS[1])
+local bytes = tonumber(redis.call('GET', KEYS[2]) or '0')
+if len == 0 or bytes < 0 then bytes = 0 end
+local removed, freed, scanned = 0, 0, 0
+local done = false
+local lastMs = nil
+while not done and scanned < limit do
+  local batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', math.min(100, limit - scanned))
+  if #batch == 0 then done = true end
+  for _, e in ipairs(batch) do
+    local id = e[1]
+    local ms, seq = parse(id)
+    if not before(id, safe) then done = true break end
+    if evict then
+      if bytes <= maxBytes and ms ~= lastMs then done = true break end
+    elseif len <= maxCount and bytes <= maxBytes and ms >= ageMs then
+      done = true break
+    end
+    scanned = scanned + 1
+    cursor = ms .. '-' .. (seq + 1)
+    local held = false
+    if not evict then
+      held = #redis.call('ZRANGEBYSCORE', KEYS[3], ms, ms, 'LIMIT', 0, 1) > 0
+    end
+    if not held then
+      local n = size(e[2])
+      redis.call('XDEL', KEYS[1], id)
+      len = len - 1
+      bytes = bytes - n
+      removed = removed + 1
+      freed = freed + n
+      lastMs = ms
+    end
+  end
+end
+if len == 0 or bytes < 0 then bytes = 0 end
+redis.call('SET', KEYS[2], bytes)
+local out = {removed, freed, done and '' or cursor, len, bytes}
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local below = '+inf'
+if #oldest > 0 then
+  local oms = parse(oldest[1][1])
+  below = '(' .. oms
+end
+local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', below, 'LIMIT', 0, 1000)
+if #gone > 0 then
+  redis.call('ZREM', KEYS[3], unpack(gone))
+  for _, d in ipairs(gone) do table.insert(out, d) end
+end
+return out
+`);
+
+/**
+ * Entries per TRIM pass (bounds how long one script holds Redis), passes of the rolling sweep
+ * per trim(), and passes of a whole sweep when over the byte budget.
+ */
+const TRIM_PASS_ENTRIES = 2_000;
+const ROLLING_PASSES = 5;
+const FULL_PASSES = 100;
+/** How long readiness and /v1/status go on saying the budget was exceeded after it last was. */
+const OVER_BUDGET_MEMORY_MS = 15 * 60_000;
 
 /** Stream entries are read binary-safe: bodies are stored compressed. */
 type StreamEntry = [id: Buffer, fields: Buffer[]];
@@ -198,15 +332,39 @@ function isGroupMissing(error: unknown): boolean {
  *   <prefix>:event:<event id>     the entry id, expiring with the retention window (the dedup key)
  *   <prefix>:event-alias:<alias>  the same, for another identity of the event (see `aliases`)
  *   <prefix>:order:<key>:seq      the last sequence number given to an event of an ordering key
- * Trimming keeps entries for the retention window and under the count cap, and never removes an
- * entry the fan-out has not finished with.
+ *   <prefix>:event-log:bytes      the bytes of the entries' fields and values (the byte budget's
+ *                                 measure), kept by the append and trim scripts
+ *   <prefix>:event-holds          sorted set: a delivery id per pending or failing delivery,
+ *                                 scored by its entry's time (ms); written by the delivery
+ *                                 record scripts with the record, in the same round trip
+ *   <prefix>:event-log:over-budget  when held entries alone last exceeded the byte budget
+ * Trimming keeps entries for the retention window and under the count cap and byte budget, and
+ * never removes an entry the fan-out has not finished with or a delivery holds, except, once
+ * held entries alone exceed the byte budget, the oldest held ones (their deliveries are then
+ * recorded as skipped by the caller).
  */
 @Injectable()
 export class EventLog {
   readonly streamKey: string;
+  /** Where deliveries hold their entries: see holdsKeyOf. */
+  readonly holdsKey: string;
+  private readonly bytesKey: string;
+  private readonly overBudgetKey: string;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   private readonly maxCount: number;
+  private readonly maxBytes: number;
+  /** Where the rolling sweep of finished entries goes on (see trim). */
+  private sweepCursor = '-';
+
+  /**
+   * The holds of a prefix: a sorted set of delivery ids scored by their entry's time (the ms part
+   * of its id). A delivery is in it while it can still be attempted; trimming keeps the entries
+   * of every millisecond it names.
+   */
+  static holdsKeyOf(prefix: string): string {
+    return redisKey(prefix, 'event-holds');
+  }
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -214,8 +372,12 @@ export class EventLog {
   ) {
     this.prefix = config.redis.prefix;
     this.streamKey = redisKey(this.prefix, 'event-log');
+    this.holdsKey = EventLog.holdsKeyOf(this.prefix);
+    this.bytesKey = redisKey(this.prefix, 'event-log', 'bytes');
+    this.overBudgetKey = redisKey(this.prefix, 'event-log', 'over-budget');
     this.ttlSeconds = config.eventRetentionSeconds;
     this.maxCount = config.eventRetentionMaxCount;
+    this.maxBytes = config.eventRetentionMaxBytes;
   }
 
   private eventKey(eventId: string): string {
@@ -238,7 +400,7 @@ export class EventLog {
     if (events.length === 0) {
       return [];
     }
-    const keys = [this.streamKey];
+    const keys = [this.streamKey, this.bytesKey];
     const args: (string | number | Buffer)[] = [this.ttlSeconds, BODY_FIELD_V1];
     for (const event of events) {
       const aliases = event.aliases ?? [];
@@ -501,47 +663,138 @@ export class EventLog {
   }
 
   async stats(): Promise<EventLogStats> {
-    const length = await this.redis.xlen(this.streamKey);
-    const group = await this.groupInfo();
+    const [length, retention, group] = await Promise.all([
+      this.redis.xlen(this.streamKey),
+      this.retention(),
+      this.groupInfo(),
+    ]);
     if (!group) {
-      return { length, backlog: length, pending: 0 };
+      return { length, backlog: length, pending: 0, retention };
     }
-    return { length, backlog: group.lag, pending: group.pending };
+    return { length, backlog: group.lag, pending: group.pending, retention };
+  }
+
+  /** What the log holds against its byte budget, and whether the budget was exceeded lately. */
+  async retention(): Promise<EventLogRetention> {
+    const [bytes, held, over] = await Promise.all([
+      this.redis.get(this.bytesKey),
+      this.redis.zcard(this.holdsKey),
+      this.redis.hgetall(this.overBudgetKey),
+    ]);
+    const retention: EventLogRetention = {
+      bytes: Math.max(0, Number(bytes ?? 0) || 0),
+      budgetBytes: this.maxBytes,
+      heldDeliveries: held,
+    };
+    if (over.since !== undefined) {
+      retention.overBudget = {
+        since: new Date(Number(over.since)).toISOString(),
+        last: new Date(Number(over.last ?? over.since)).toISOString(),
+        evicted: Number(over.evicted ?? 0),
+      };
+    }
+    return retention;
   }
 
   /**
-   * Drops entries older than the retention window and beyond the count cap, except any the
-   * fan-out has not acknowledged yet (or not read yet): those stay however old they are.
-   * Returns the number of entries removed.
+   * Removes what the log need not keep, finished entries first: those older than the retention
+   * window, then the oldest finished ones while the log is over its count cap or byte budget.
+   * Entries the fan-out has not finished, and entries some delivery holds (pending, or failing
+   * with a retry scheduled), stay however old they are and whatever the count cap says. Only
+   * when held entries alone exceed the byte budget are the oldest of them evicted; the holds
+   * released with them (and any whose entry is gone) are returned, for their deliveries to be
+   * recorded as skipped.
    */
-  async trim(nowMs: number): Promise<number> {
+  async trim(nowMs: number): Promise<TrimResult> {
+    const result: TrimResult = {
+      removed: 0,
+      evicted: 0,
+      released: [],
+      bytes: 0,
+      budgetBytes: this.maxBytes,
+      overBudget: false,
+    };
     const group = await this.groupInfo();
     if (!group) {
-      return 0;
+      return result;
     }
     // Below `safe`, every entry has been read and acknowledged.
     const safe = group.oldestPending ?? nextEntryId(group.lastDelivered);
-    let threshold = `${Math.max(0, nowMs - this.ttlSeconds * 1000)}-0`;
-    const length = await this.redis.xlen(this.streamKey);
-    const excess = length - this.maxCount;
-    if (excess > 0) {
-      // Ids only: the bodies of thousands of entries are not worth reading to find a position.
-      const oldest = await this.redis.xrange(
-        this.streamKey,
-        '-',
-        '+',
-        'COUNT',
-        Math.min(excess, 10_000),
-      );
-      const last = oldest.at(-1);
-      if (last && compareEntryIds(nextEntryId(last[0]), threshold) > 0) {
-        threshold = nextEntryId(last[0]);
+    const ageMs = Math.max(0, nowMs - this.ttlSeconds * 1000);
+    const pass = async (mode: 'finished' | 'evict', cursor: string): Promise<string> => {
+      const reply = (await TRIM.run(
+        this.redis,
+        [this.streamKey, this.bytesKey, this.holdsKey],
+        [ageMs, safe, this.maxCount, this.maxBytes, TRIM_PASS_ENTRIES, mode, cursor],
+      )) as [number, number, string, number, number, ...string[]];
+      const [removed, , next, , bytes, ...released] = reply;
+      result.removed += removed;
+      result.bytes = bytes;
+      if (mode === 'evict') {
+        result.evicted += removed;
       }
+      for (const deliveryId of released) {
+        result.released.push({ deliveryId, cause: mode === 'evict' ? 'over-budget' : 'gone' });
+      }
+      return next;
+    };
+    // Held entries beyond the count cap (an endpoint down for long) are passed over by every
+    // trim: a few passes per call, going on where the last call stopped, bound the work, and
+    // a finished entry among them is removed when the sweep comes round again.
+    let cursor = this.sweepCursor;
+    for (let i = 0; i < ROLLING_PASSES && cursor !== ''; i++) {
+      cursor = await pass('finished', cursor);
     }
-    if (compareEntryIds(safe, threshold) < 0) {
-      threshold = safe;
+    this.sweepCursor = cursor === '' ? '-' : cursor;
+    if (result.bytes <= this.maxBytes) {
+      return result;
     }
-    return this.redis.xtrim(this.streamKey, 'MINID', '~', threshold);
+    // Over the byte budget: every finished entry goes first (a whole sweep), then, if that is
+    // not enough, the oldest held ones.
+    result.overBudget = true;
+    cursor = '-';
+    for (let i = 0; i < FULL_PASSES && cursor !== ''; i++) {
+      cursor = await pass('finished', cursor);
+    }
+    this.sweepCursor = '-';
+    if (result.bytes <= this.maxBytes) {
+      result.overBudget = false;
+      return result;
+    }
+    cursor = '-';
+    for (let i = 0; i < FULL_PASSES && cursor !== '' && result.bytes > this.maxBytes; i++) {
+      cursor = await pass('evict', cursor);
+    }
+    return result;
+  }
+
+  /** The delivery ids holding the oldest entries, oldest first (for an audit of stale holds). */
+  async oldestHolds(count: number): Promise<string[]> {
+    return this.redis.zrange(this.holdsKey, 0, count - 1);
+  }
+
+  /** Drops holds whose delivery can no longer be attempted (its record ended or expired). */
+  async releaseHolds(deliveryIds: readonly string[]): Promise<void> {
+    if (deliveryIds.length > 0) {
+      await this.redis.zrem(this.holdsKey, ...deliveryIds);
+    }
+  }
+
+  /**
+   * Records that held entries alone exceeded the byte budget (remembered a while after the last
+   * time, for readiness and /v1/status). Returns when this episode began.
+   */
+  async markOverBudget(atMs: number, evicted: number): Promise<number> {
+    const replies = await this.redis
+      .multi()
+      .hsetnx(this.overBudgetKey, 'since', atMs)
+      .hset(this.overBudgetKey, 'last', atMs)
+      .hincrby(this.overBudgetKey, 'evicted', evicted)
+      .pexpire(this.overBudgetKey, OVER_BUDGET_MEMORY_MS)
+      .hget(this.overBudgetKey, 'since')
+      .exec();
+    const since = Number(replies?.[4]?.[1]);
+    return Number.isFinite(since) ? since : atMs;
   }
 
   private async groupInfo(): Promise<

@@ -29,6 +29,7 @@ export enum EventType {
   BridgeDeliveryDead = 'bridge.delivery.dead',
   BridgeOpentactDisconnected = 'bridge.opentact.disconnected',
   BridgeOpentactReconnected = 'bridge.opentact.reconnected',
+  BridgeEventLogOverBudget = 'bridge.event_log.over_budget',
 }
 
 /** Types under this prefix are operational: `*` does not match them. */

@@ -39,6 +39,7 @@ export class HealthController {
     if (this.indicators.opentactSubscriptionsCheck()) {
       checks.push(() => this.indicators.opentactSubscriptionsCheck()!);
     }
+    checks.push(() => this.indicators.eventLogCheck());
     const workers = this.indicators.workersCheck();
     if (workers) {
       checks.push(() => this.indicators.workersCheck()!);

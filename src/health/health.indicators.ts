@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { DeliveryWorkers } from '../delivery/delivery-workers.service';
+import { EventLog } from '../events/event-log';
 import { OpentactConnection } from '../platform/opentact-connection.service';
 import { InjectRedis } from '../redis/redis.module';
 import { Lifecycle } from './lifecycle.service';
@@ -17,6 +18,7 @@ export class ReadinessIndicators {
     @InjectRedis() private readonly redis: Redis,
     @Optional() @Inject(OpentactConnection) private readonly connection?: OpentactConnection,
     @Optional() @Inject(DeliveryWorkers) private readonly workers?: DeliveryWorkers,
+    @Optional() @Inject(EventLog) private readonly log?: EventLog,
   ) {}
 
   lifecycleCheck(): HealthIndicatorResult {
@@ -94,6 +96,49 @@ export class ReadinessIndicators {
       });
     }
     return check.up({ state, lastEnsuredAt, nextAttemptAt });
+  }
+
+  /**
+   * The event log against its byte budget. Stays up when events deliveries wait for exceeded it
+   * (an unready pod would hide the admin API an operator needs then) but says so in its message
+   * and `overBudget`; Redis being away is the redis check's to report.
+   */
+  async eventLogCheck(): Promise<HealthIndicatorResult> {
+    const check = this.health.check('event_log');
+    if (!this.log) {
+      return check.up();
+    }
+    let retention: Awaited<ReturnType<EventLog['retention']>>;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Redis away must not hold the probe up: the redis check says so within its second.
+      retention = await Promise.race([
+        this.log.retention(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${REDIS_PING_TIMEOUT_MS} ms`)),
+            REDIS_PING_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (error) {
+      return check.up({
+        message: `could not read: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const { bytes, budgetBytes, heldDeliveries, overBudget } = retention;
+    if (overBudget) {
+      return check.up({
+        message: `over its byte budget (EVENT_RETENTION_MAX_BYTES=${budgetBytes}) since ${overBudget.since}: ${overBudget.evicted} events evicted while deliveries waited for them; those deliveries are skipped`,
+        bytes,
+        budgetBytes,
+        heldDeliveries,
+        overBudget,
+      });
+    }
+    return check.up({ bytes, budgetBytes, heldDeliveries });
   }
 
   workersCheck(): HealthIndicatorResult | undefined {

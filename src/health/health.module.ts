@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { type AppConfig } from '../config/app-config';
 import { runsIngest, runsWorker } from '../config/app-role';
 import { DeliveryWorkerModule } from '../delivery/delivery-worker.module';
+import { EventsModule } from '../events/events.module';
 import { IngestModule } from '../ingest/ingest.module';
 import { QueueModule } from '../queue/queue.module';
 import { HealthController } from './health.controller';
@@ -21,6 +22,7 @@ export class HealthModule {
     const imports: DynamicModule['imports'] & unknown[] = [
       TerminusModule.forRoot({ logger: false }),
       QueueModule,
+      EventsModule,
     ];
     if (runsIngest(config.role)) {
       imports.push(IngestModule);

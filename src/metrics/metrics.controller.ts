@@ -35,6 +35,11 @@ export class MetricsController {
           if (stats.backlog !== undefined) {
             this.metrics.eventsBacklog.set(stats.backlog);
           }
+          const { retention } = stats;
+          this.metrics.eventLogBytes.set(retention.bytes);
+          this.metrics.eventLogBudgetBytes.set(retention.budgetBytes);
+          this.metrics.eventLogHeldDeliveries.set(retention.heldDeliveries);
+          this.metrics.eventLogOverBudget.set(retention.overBudget ? 1 : 0);
         },
         () => undefined,
       ),

@@ -140,6 +140,31 @@ export class MetricsService {
     help: 'Events held in the event log (queued, in flight and retained)',
     registers: [this.registry],
   });
+  readonly eventLogBytes = new Gauge({
+    name: 'otb_event_log_bytes',
+    help: 'Bytes of the event log entries (fields and values), against EVENT_RETENTION_MAX_BYTES',
+    registers: [this.registry],
+  });
+  readonly eventLogBudgetBytes = new Gauge({
+    name: 'otb_event_log_budget_bytes',
+    help: 'EVENT_RETENTION_MAX_BYTES: the bytes the event log may hold',
+    registers: [this.registry],
+  });
+  readonly eventLogHeldDeliveries = new Gauge({
+    name: 'otb_event_log_held_deliveries',
+    help: 'Deliveries (pending, or failing with a retry scheduled) holding their event in the log',
+    registers: [this.registry],
+  });
+  readonly eventLogOverBudget = new Gauge({
+    name: 'otb_event_log_over_budget',
+    help: '1 while (and 15 minutes after) events deliveries wait for exceeded EVENT_RETENTION_MAX_BYTES',
+    registers: [this.registry],
+  });
+  readonly eventLogEvicted = new Counter({
+    name: 'otb_event_log_evicted_total',
+    help: 'Events removed from the log while deliveries still waited for them (over the byte budget); each such delivery is recorded as skipped',
+    registers: [this.registry],
+  });
   readonly fanOutErrors = new Counter({
     name: 'otb_fan_out_errors_total',
     help: 'Fan-outs of an event that failed (each is retried by claiming the event again)',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminAuthModule } from '../api/admin-auth.module';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { EventsModule } from '../events/events.module';
 import { QueueModule } from '../queue/queue.module';
 import { RecoveryStatusModule } from '../recovery/recovery.module';
@@ -9,7 +10,14 @@ import { StatusService } from './status.service';
 
 /** GET /v1/status, served by the api role. */
 @Module({
-  imports: [AdminAuthModule, EventsModule, QueueModule, SubscriptionsModule, RecoveryStatusModule],
+  imports: [
+    AdminAuthModule,
+    DeliveryModule,
+    EventsModule,
+    QueueModule,
+    SubscriptionsModule,
+    RecoveryStatusModule,
+  ],
   controllers: [StatusController],
   providers: [StatusService],
 })

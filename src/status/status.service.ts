@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DeliveryRecordRepository } from '../delivery/delivery-record.repository';
 import { EventLog } from '../events/event-log';
 import { QuarantineRepository } from '../events/quarantine.repository';
 import {
@@ -28,10 +29,11 @@ export class StatusService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly recovery: RecoveryStateRepository,
+    private readonly records: DeliveryRecordRepository,
   ) {}
 
   async status(nowMs = Date.now()): Promise<StatusDto> {
-    const [connections, log, jobs, perMinute, all, quarantine, lastGap, openGaps] =
+    const [connections, log, jobs, perMinute, all, quarantine, lastGap, openGaps, skipped] =
       await Promise.all([
         this.stats.connections(nowMs),
         this.log.stats(),
@@ -42,6 +44,7 @@ export class StatusService {
         this.quarantine.list(0, 1),
         this.recovery.lastReport(),
         this.recovery.openClaims(),
+        this.records.countSkipped(),
       ]);
     return {
       version: SERVICE_VERSION,
@@ -54,11 +57,18 @@ export class StatusService {
         backlog: log.backlog ?? null,
         inFanOut: log.pending,
         retained: log.length,
+        retention: {
+          bytes: log.retention.bytes,
+          budgetBytes: log.retention.budgetBytes,
+          heldDeliveries: log.retention.heldDeliveries,
+          overBudget: log.retention.overBudget ?? null,
+        },
       },
       deliveries: {
         queue: jobs,
         lastHour: totals(perMinute),
         perMinute,
+        skipped,
       },
       subscriptions: {
         total: all.length,

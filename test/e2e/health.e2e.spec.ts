@@ -69,9 +69,9 @@ describe('health probes of the real service, per role', () => {
 
   it('is ready with the checks of its role listed, and live', async () => {
     const expected: Record<string, string[]> = {
-      ingest: ['lifecycle', 'redis', 'opentact'],
-      worker: ['lifecycle', 'redis', 'workers'],
-      api: ['lifecycle', 'redis'],
+      ingest: ['lifecycle', 'redis', 'event_log', 'opentact'],
+      worker: ['lifecycle', 'redis', 'event_log', 'workers'],
+      api: ['lifecycle', 'redis', 'event_log'],
     };
     for (const service of roles()) {
       const body = await service.waitForReady(200);

@@ -22,7 +22,8 @@ export class WaitTimeoutError extends Error {
 export async function waitFor<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 10_000,
-  what = 'condition',
+  /** A function is read when the time is up, so the message can say how far it got. */
+  what: string | (() => string) = 'condition',
   intervalMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -32,7 +33,7 @@ export async function waitFor<T>(
       return value;
     }
     if (Date.now() > deadline) {
-      throw new WaitTimeoutError(timeoutMs, what);
+      throw new WaitTimeoutError(timeoutMs, typeof what === 'function' ? what() : what);
     }
     await sleep(intervalMs);
   }

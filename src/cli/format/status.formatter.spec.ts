@@ -81,7 +81,18 @@ describe('formatStatus', () => {
       queues: [{ name: 'deliveries', jobs: { delayed: 4 } }],
       deliveries: { success: 120, retry: 3, dead: 0, disabled: 0, skipped: 1 },
       deliveriesCountedBy: 'last-hour',
-      pipeline: { backlog: 5, inFanOut: 2, retained: 900 },
+      pipeline: {
+        backlog: 5,
+        inFanOut: 2,
+        retained: 900,
+        retention: {
+          bytes: 3 * 1_048_576,
+          budgetBytes: 1_073_741_824,
+          heldDeliveries: 40,
+          overBudget: { since: '2026-11-30T09:10:00.000Z', evicted: 12 },
+        },
+        skipped: 12,
+      },
       subscriptions: { total: 4, enabled: 3, disabled: 1, failing: 1 },
       quarantined: 6,
       recovery: {
@@ -117,6 +128,15 @@ describe('formatStatus', () => {
       expect(rows).toContainEqual(expect.stringMatching(/^deliveries\s+0\s+0\s+4\s+0\s+0\s+0$/));
       expect(text).toContain('Events: backlog 5, in fan-out 2, retained 900');
       expect(text).toContain(
+        'Event log: 3.0 MiB of 1024.0 MiB budget, held by 40 waiting deliveries',
+      );
+      expect(text).toContain(
+        'EVENT LOG OVER BUDGET since 2026-11-30 09:10:00: 12 events evicted, their deliveries skipped',
+      );
+      expect(text).toContain(
+        'Skipped deliveries, retention window: 12 (deliveries list --status skipped)',
+      );
+      expect(text).toContain(
         'Delivery attempts, last hour, every worker: success 120, retry 3, dead 0, disabled 0, skipped 1',
       );
       expect(text).toContain('Subscriptions: 4 (enabled 3, disabled 1, failing 1)');
@@ -143,6 +163,8 @@ describe('formatStatus', () => {
       expect(quiet).toContain('Events: backlog unknown, in fan-out 0, retained 0');
       expect(quiet).toContain('Recovery: open gaps 0; last gap none');
       expect(quiet).not.toContain(', truncated');
+      expect(quiet).not.toContain('Event log:');
+      expect(quiet).not.toContain('OVER BUDGET');
     });
   });
 });

@@ -13,6 +13,10 @@ function detailText(check: StatusCheck, time: TimeFormatter): string {
   return [check.message, ...details].filter((part) => part !== undefined && part !== '').join('  ');
 }
 
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MiB`;
+}
+
 function counts(values: Record<string, number>): string {
   const entries = Object.entries(values);
   return entries.length === 0 ? 'none yet' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
@@ -93,6 +97,22 @@ export function formatStatus(
       '',
       `Events: backlog ${p.backlog ?? 'unknown'}, in fan-out ${p.inFanOut}, retained ${p.retained}`,
     );
+    if (p.retention) {
+      const r = p.retention;
+      lines.push(
+        `Event log: ${mebibytes(r.bytes)} of ${mebibytes(r.budgetBytes)} budget, held by ${r.heldDeliveries} waiting deliveries`,
+      );
+      if (r.overBudget) {
+        lines.push(
+          `EVENT LOG OVER BUDGET since ${time.short(r.overBudget.since)}: ${r.overBudget.evicted} events evicted, their deliveries skipped`,
+        );
+      }
+    }
+    if (p.skipped !== undefined) {
+      lines.push(
+        `Skipped deliveries, retention window: ${p.skipped}${p.skipped > 0 ? ' (deliveries list --status skipped)' : ''}`,
+      );
+    }
   }
   if (report.deliveriesCountedBy === 'last-hour') {
     lines.push(`Delivery attempts, last hour, every worker: ${counts(report.deliveries)}`);

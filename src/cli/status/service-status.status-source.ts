@@ -64,6 +64,22 @@ export function statusFromService(
     inFanOut: events.inFanOut,
     retained: events.retained,
   };
+  // A service from before the byte budget reports neither.
+  const retention = (events as Partial<typeof events>).retention;
+  if (retention) {
+    report.pipeline.retention = {
+      bytes: retention.bytes,
+      budgetBytes: retention.budgetBytes,
+      heldDeliveries: retention.heldDeliveries,
+      overBudget: retention.overBudget
+        ? { since: retention.overBudget.since, evicted: retention.overBudget.evicted }
+        : undefined,
+    };
+  }
+  const skipped = (deliveries as Partial<typeof deliveries>).skipped;
+  if (skipped !== undefined) {
+    report.pipeline.skipped = skipped;
+  }
   report.subscriptions = { ...subscriptions };
   report.quarantined = quarantine.total;
   report.recovery = {

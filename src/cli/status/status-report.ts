@@ -53,6 +53,16 @@ export interface PipelineStatus {
   backlog: number | null;
   inFanOut: number;
   retained: number;
+  /** The event log against its byte budget (services that report it). */
+  retention?: {
+    bytes: number;
+    budgetBytes: number;
+    heldDeliveries: number;
+    /** Set while, and a while after, events deliveries waited for were evicted. */
+    overBudget?: { since: string; evicted: number };
+  };
+  /** Skipped deliveries within the retention window (what `deliveries list --status skipped` lists). */
+  skipped?: number;
 }
 
 export interface SubscriptionCounts {

@@ -18,10 +18,13 @@ export class DeliveryAttemptDto implements DeliveryAttempt {
   @ApiPropertyOptional({ example: 'connect ECONNREFUSED 203.0.113.7:443' })
   error?: string;
 
-  @ApiPropertyOptional({ description: 'Truncated to DELIVERY_MAX_RESPONSE_BYTES' })
+  @ApiPropertyOptional({
+    description:
+      'Truncated to DELIVERY_MAX_RESPONSE_BYTES for the latest attempt; earlier attempts keep the first 256 characters',
+  })
   responseBody?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'The body above is not the whole response' })
   responseTruncated?: boolean;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the next attempt is due' })

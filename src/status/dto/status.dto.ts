@@ -43,6 +43,31 @@ class OpentactStatusDto {
   @ApiProperty({ type: [ConnectionReportDto] }) connections!: ConnectionReportDto[];
 }
 
+class OverBudgetDto {
+  @ApiProperty({ format: 'date-time', description: 'When held events first exceeded the budget' })
+  since!: string;
+  @ApiProperty({ format: 'date-time', description: 'The last time they did' }) last!: string;
+  @ApiProperty({ description: 'Events evicted while deliveries still waited for them' })
+  evicted!: number;
+}
+
+class RetentionStatusDto {
+  @ApiProperty({ description: "Bytes of the event log's entries (fields and values)" })
+  bytes!: number;
+  @ApiProperty({ description: 'EVENT_RETENTION_MAX_BYTES' }) budgetBytes!: number;
+  @ApiProperty({
+    description: 'Deliveries (pending, or failing with a retry scheduled) holding their event',
+  })
+  heldDeliveries!: number;
+  @ApiProperty({
+    type: OverBudgetDto,
+    nullable: true,
+    description:
+      'Set while, and 15 minutes after, events deliveries wait for exceeded the byte budget (their deliveries are skipped); null otherwise',
+  })
+  overBudget!: OverBudgetDto | null;
+}
+
 class EventsStatusDto {
   @ApiProperty({
     nullable: true,
@@ -53,6 +78,7 @@ class EventsStatusDto {
   @ApiProperty({ description: 'Read by a worker and not finished' }) inFanOut!: number;
   @ApiProperty({ description: 'Held in the event log (queued, in flight, retained)' })
   retained!: number;
+  @ApiProperty({ type: RetentionStatusDto }) retention!: RetentionStatusDto;
 }
 
 class OutcomeCountsDto {
@@ -60,7 +86,7 @@ class OutcomeCountsDto {
   @ApiProperty({ description: 'Failed attempts with another one scheduled' }) retry!: number;
   @ApiProperty({ description: 'Deliveries that gave up' }) dead!: number;
   @ApiProperty({ description: 'Answered 410: the subscription was disabled' }) disabled!: number;
-  @ApiProperty({ description: 'Not sent: subscription off or gone, or event expired' })
+  @ApiProperty({ description: 'Not sent: subscription off or gone, or event evicted' })
   skipped!: number;
 }
 
@@ -81,6 +107,11 @@ class DeliveriesStatusDto {
   lastHour!: OutcomeCountsDto;
   @ApiProperty({ type: [MinuteCountsDto], description: '60 minutes, oldest first' })
   perMinute!: MinuteCountsDto[];
+  @ApiProperty({
+    description:
+      'Skipped deliveries within the retention window (not sent: subscription off or gone, event evicted): GET /v1/deliveries?status=skipped lists them',
+  })
+  skipped!: number;
 }
 
 class SubscriptionsStatusDto {

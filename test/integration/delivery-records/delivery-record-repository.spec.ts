@@ -3,6 +3,7 @@ import type { AppConfig } from '../../../src/config/app-config';
 import {
   type DeliveryIdentity,
   DeliveryRecordRepository,
+  EARLIER_ATTEMPT_BODY_CHARS,
   InvalidDeliveryCursorError,
 } from '../../../src/delivery/delivery-record.repository';
 import { type DeliveryAttempt, DeliveryStatus } from '../../../src/delivery/delivery.model';
@@ -262,6 +263,144 @@ describe('DeliveryRecordRepository against Redis', () => {
       const record = await few.get('d1');
       expect(record?.attemptCount).toBe(11);
       expect(record?.attempts?.map((a) => a.attempt)).toEqual([9, 10, 11]);
+    });
+  });
+
+  describe('what failed attempts store', () => {
+    /** A 16 KiB (capped) error page: what each failed attempt of a 200 KB answer brought back. */
+    const page = (n: number) => `<html>attempt ${n} `.padEnd(16_384, 'x');
+
+    it('keeps the whole body of the latest attempt only, an excerpt of the earlier ones', async () => {
+      for (let n = 1; n <= 3; n++) {
+        await repo.recordAttempt(
+          identity('d1'),
+          {
+            attempt: n,
+            at: iso(T0 + n),
+            durationMs: 5,
+            statusCode: 500,
+            error: 'HTTP 500',
+            responseBody: page(n),
+            responseTruncated: true,
+          },
+          { status: DeliveryStatus.Failing, nextAttemptAtMs: T0 + 1000 * n },
+        );
+      }
+      const record = await repo.get('d1');
+      const attempts = record!.attempts!;
+      expect(attempts.map((a) => a.responseBody?.length)).toEqual([
+        EARLIER_ATTEMPT_BODY_CHARS,
+        EARLIER_ATTEMPT_BODY_CHARS,
+        16_384,
+      ]);
+      expect(attempts[0].responseBody).toBe(page(1).slice(0, EARLIER_ATTEMPT_BODY_CHARS));
+      expect(attempts[2].responseBody).toBe(page(3));
+      expect(attempts.every((a) => a.responseTruncated === true)).toBe(true);
+      // Three attempts of a 16 KiB answer take one body and two excerpts, not three bodies.
+      const stored = Object.values(await redis.hgetall(`${prefix}:delivery:d1`)).join('').length;
+      expect(stored).toBeLessThan(16_384 + 3 * EARLIER_ATTEMPT_BODY_CHARS + 1_000);
+    });
+
+    it('says a short body was not cut, and keeps it whole in every attempt', async () => {
+      await repo.recordAttempt(
+        identity('d1'),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 503, responseBody: 'busy' },
+        { status: DeliveryStatus.Failing, nextAttemptAtMs: T0 + 1000 },
+      );
+      await repo.recordAttempt(
+        identity('d1'),
+        { attempt: 2, at: iso(T0 + 1), durationMs: 1, statusCode: 200, responseBody: 'ok' },
+        { status: DeliveryStatus.Succeeded },
+      );
+      const attempts = (await repo.get('d1'))!.attempts!;
+      expect(attempts.map((a) => [a.responseBody, a.responseTruncated])).toEqual([
+        ['busy', undefined],
+        ['ok', undefined],
+      ]);
+      // A long body that was not cut at the cap reads back as not truncated.
+      await repo.recordAttempt(
+        identity('d2'),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 500, responseBody: 'y'.repeat(1000) },
+        { status: DeliveryStatus.Failing },
+      );
+      const [only] = (await repo.get('d2'))!.attempts!;
+      expect(only.responseBody).toBe('y'.repeat(1000));
+      expect(only.responseTruncated).toBeUndefined();
+    });
+  });
+
+  describe('holds on the event log, and the skipped index', () => {
+    const holds = () => `${prefix}:event-holds`;
+    const entryMs = T0 - 5;
+
+    it('holds the entry while the delivery is pending or failing, and releases it when it ends', async () => {
+      await repo.createPending(identity('d1', { entryId: `${entryMs}-3` }));
+      expect(await redis.zscore(holds(), 'd1')).toBe(String(entryMs));
+      // Later writes need not know the entry: the record does.
+      await repo.recordAttempt(
+        identity('d1'),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 503 },
+        { status: DeliveryStatus.Failing, nextAttemptAtMs: T0 + 1000 },
+      );
+      expect(await redis.zscore(holds(), 'd1')).toBe(String(entryMs));
+      await repo.recordAttempt(
+        identity('d1'),
+        { attempt: 2, at: iso(T0 + 1), durationMs: 1, statusCode: 200 },
+        { status: DeliveryStatus.Succeeded },
+      );
+      expect(await redis.zscore(holds(), 'd1')).toBeNull();
+      // A replay makes it pending again: held again.
+      await repo.setStatus('d1', DeliveryStatus.Pending, T0 + 2);
+      expect(await redis.zscore(holds(), 'd1')).toBe(String(entryMs));
+      // Succeeded inline at once: never held.
+      await repo.recordAttempt(
+        identity('d2', { entryId: `${entryMs}-4` }),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 200 },
+        { status: DeliveryStatus.Succeeded },
+      );
+      expect(await redis.zscore(holds(), 'd2')).toBeNull();
+      await repo.recordAttempt(
+        identity('d3', { entryId: `${entryMs}-5` }),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 500 },
+        { status: DeliveryStatus.Dead },
+      );
+      expect(await redis.zcard(holds())).toBe(1);
+    });
+
+    it('skips only deliveries that could still be attempted, indexes and counts them, and lists them past the count cap', async () => {
+      const capped = repository(redis, prefix, { maxCount: 3 });
+      await capped.createPending(identity('open', { entryId: `${entryMs}-1` }));
+      await capped.recordAttempt(
+        identity('done', { entryId: `${entryMs}-2` }),
+        { attempt: 1, at: iso(T0), durationMs: 1, statusCode: 200 },
+        { status: DeliveryStatus.Succeeded },
+      );
+      await expect(
+        capped.skipOpen(['open', 'done', 'missing'], T0 + 10, 'event evicted'),
+      ).resolves.toEqual(['open']);
+      expect(await redis.zcard(holds())).toBe(0);
+      await expect(capped.get('open')).resolves.toMatchObject({
+        status: DeliveryStatus.Skipped,
+        lastError: 'event evicted',
+      });
+      await expect(capped.get('done')).resolves.toMatchObject({ status: DeliveryStatus.Succeeded });
+      // Many later deliveries push it out of the general index; the skipped one is still listed.
+      for (let i = 0; i < 5; i++) {
+        await capped.createPending(identity(`later${i}`, { createdAtMs: T0 + 100 + i }));
+      }
+      const listed = await capped.list({ status: DeliveryStatus.Skipped, limit: 10 });
+      expect(listed.data.map((r) => r.id)).toEqual(['open']);
+      await expect(
+        capped.list({ status: DeliveryStatus.Skipped, subscriptionId: 'sub_other', limit: 10 }),
+      ).resolves.toEqual({ data: [] });
+      await expect(capped.countSkipped()).resolves.toBe(1);
+      // Attempted again (a replay): no longer skipped.
+      await capped.recordAttempt(
+        identity('open'),
+        { attempt: 1, at: iso(T0 + 20), durationMs: 1, statusCode: 200 },
+        { status: DeliveryStatus.Succeeded },
+      );
+      await expect(capped.countSkipped()).resolves.toBe(0);
     });
   });
 

@@ -16,6 +16,17 @@ function logFor(redis: Redis, prefix: string, env: Record<string, string> = {}):
   return new EventLog(redis, config);
 }
 
+/** Text that does not compress: the stored size is about its length. */
+function randomText(length: number, seed: number): string {
+  let x = seed + 1;
+  let out = '';
+  while (out.length < length) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += x.toString(36);
+  }
+  return out.slice(0, length);
+}
+
 /** Events `<tag>-0` .. `<tag>-<n-1>`, whose bodies name them. */
 const batch = (tag: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, body: `{"id":"${tag}-${i}"}` }));
@@ -316,7 +327,7 @@ describe('EventLog against Redis', () => {
     const empty = ownLog('group-empty');
     await empty.ensureGroup();
     expect(await redis.exists(empty.streamKey)).toBe(1);
-    expect(await empty.stats()).toEqual({ length: 0, backlog: 0, pending: 0 });
+    expect(await empty.stats()).toMatchObject({ length: 0, backlog: 0, pending: 0 });
 
     const wrong = ownLog('group-wrong');
     await redis.set(wrong.streamKey, 'not a stream');
@@ -329,7 +340,7 @@ describe('EventLog against Redis', () => {
   it('recreates a lost fan-out group on the next read, then hands out what is new', async () => {
     const own = ownLog('lost-group');
     // No stream at all (a flushed Redis), then a stream without the group.
-    expect(await own.stats()).toEqual({ length: 0, backlog: 0, pending: 0 });
+    expect(await own.stats()).toMatchObject({ length: 0, backlog: 0, pending: 0 });
     expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([]);
     expect(await redis.xinfo('GROUPS', own.streamKey)).toHaveLength(1);
     await redis.xgroup('DESTROY', own.streamKey, FAN_OUT_GROUP);
@@ -360,12 +371,12 @@ describe('EventLog against Redis', () => {
     ]);
     expect((await own.readNew(reader, 'c2', 10, 10)).map((e) => e.entryId)).toEqual([ids[2]]);
     expect(await own.readNew(reader, 'c1', 10, 10)).toEqual([]);
-    expect(await own.stats()).toEqual({ length: 3, backlog: 0, pending: 3 });
+    expect(await own.stats()).toMatchObject({ length: 3, backlog: 0, pending: 3 });
 
     await own.ack([ids[0], ids[2]]);
     await own.ack([]);
     expect((await pendingOf(redis, own)).map((p) => [p.id, p.consumer])).toEqual([[ids[1], 'c1']]);
-    expect(await own.stats()).toEqual({ length: 3, backlog: 0, pending: 1 });
+    expect(await own.stats()).toMatchObject({ length: 3, backlog: 0, pending: 1 });
   });
 
   it('counts what no consumer has been handed yet as the backlog, and says when it cannot', async () => {
@@ -373,13 +384,13 @@ describe('EventLog against Redis', () => {
     const ids = (await own.append(batch('st', 3))) as string[];
     // Without the fan-out group (only another one), nothing has been handed out.
     await redis.xgroup('CREATE', own.streamKey, 'other', '0');
-    expect(await own.stats()).toEqual({ length: 3, backlog: 3, pending: 0 });
+    expect(await own.stats()).toMatchObject({ length: 3, backlog: 3, pending: 0 });
     await own.ensureGroup();
     await own.readNew(reader, 'c1', 1, 10);
-    expect(await own.stats()).toEqual({ length: 3, backlog: 2, pending: 1 });
+    expect(await own.stats()).toMatchObject({ length: 3, backlog: 2, pending: 1 });
     // An entry deleted before it was read leaves Redis unable to count the lag.
     await redis.xdel(own.streamKey, ids[1]);
-    expect(await own.stats()).toEqual({ length: 2, backlog: undefined, pending: 1 });
+    expect(await own.stats()).toMatchObject({ length: 2, backlog: undefined, pending: 1 });
   });
 
   it('asks for the oldest pending entry only while something is pending', async () => {
@@ -570,9 +581,9 @@ describe('EventLog against Redis', () => {
 
     it('removes nothing without the fan-out group, which has not read anything yet', async () => {
       const { own } = await filled('trim-nogroup', 250);
-      expect(await own.trim(Date.now() + YEAR_MS)).toBe(0);
+      expect((await own.trim(Date.now() + YEAR_MS)).removed).toBe(0);
       await redis.xgroup('CREATE', own.streamKey, 'other', '$');
-      expect(await own.trim(Date.now() + YEAR_MS)).toBe(0);
+      expect((await own.trim(Date.now() + YEAR_MS)).removed).toBe(0);
       expect(await redis.xlen(own.streamKey)).toBe(250);
     });
 
@@ -581,9 +592,9 @@ describe('EventLog against Redis', () => {
       await own.ensureGroup();
       await own.append(batch('young', 100));
       await own.ack(await readAllNew(own, 'c1'));
-      expect(await own.trim(Date.now() + 1000)).toBe(0);
+      expect((await own.trim(Date.now() + 1000)).removed).toBe(0);
       // A clock before the window starts removes nothing either.
-      expect(await own.trim(1000)).toBe(0);
+      expect((await own.trim(1000)).removed).toBe(0);
       expect(await redis.xlen(own.streamKey)).toBe(100);
     });
 
@@ -591,14 +602,14 @@ describe('EventLog against Redis', () => {
       const { own, ids } = await filled('trim-cap', 250);
       await own.ensureGroup();
       await own.ack(await readAllNew(own, 'c1'));
-      await expectTrimmed(own, ids, await own.trim(Date.now() + 1000), 150);
+      await expectTrimmed(own, ids, (await own.trim(Date.now() + 1000)).removed, 150);
     });
 
     it('drops every acknowledged entry older than the window, whatever the cap allows', async () => {
       const { own } = await filled('trim-old', 250);
       await own.ensureGroup();
       await own.ack(await readAllNew(own, 'c1'));
-      expect(await own.trim(Date.now() + YEAR_MS)).toBe(250);
+      expect((await own.trim(Date.now() + YEAR_MS)).removed).toBe(250);
       expect(await redis.xlen(own.streamKey)).toBe(0);
     });
 
@@ -607,18 +618,170 @@ describe('EventLog against Redis', () => {
       await own.ensureGroup();
       const read = await readAllNew(own, 'c1');
       await own.ack(read.filter((id) => id !== ids[120]));
-      await expectTrimmed(own, ids, await own.trim(Date.now() + YEAR_MS), 120);
+      await expectTrimmed(own, ids, (await own.trim(Date.now() + YEAR_MS)).removed, 120);
     });
 
     it('keeps old entries the fan-out has not read yet', async () => {
       const { own, ids } = await filled('trim-unread', 250);
       await own.ensureGroup();
       await own.ack((await own.readNew(reader, 'c1', 150, 10)).map((e) => e.entryId));
-      await expectTrimmed(own, ids, await own.trim(Date.now() + YEAR_MS), 150);
+      await expectTrimmed(own, ids, (await own.trim(Date.now() + YEAR_MS)).removed, 150);
       // Nothing read at all: nothing goes.
       const fresh = await filled('trim-none-read', 150);
       await fresh.own.ensureGroup();
-      expect(await fresh.own.trim(Date.now() + YEAR_MS)).toBe(0);
+      expect((await fresh.own.trim(Date.now() + YEAR_MS)).removed).toBe(0);
+    });
+
+    describe('holds and the byte budget', () => {
+      /** `n` events appended one at a time, a millisecond apart: holds name milliseconds. */
+      async function spaced(own: EventLog, tag: string, n: number, bodyBytes = 40) {
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const body = JSON.stringify({ id: `${tag}-${i}`, pad: 'x'.repeat(bodyBytes) });
+          const [id] = await own.append([{ id: `${tag}-${i}`, body }]);
+          ids.push(id!);
+          const ms = parseEntryId(id!)[0];
+          await waitFor(() => Date.now() > ms, 100, 'the next millisecond', 1);
+        }
+        return ids;
+      }
+
+      const hold = (own: EventLog, entryId: string, deliveryId: string) =>
+        redis.zadd(own.holdsKey, parseEntryId(entryId)[0], deliveryId);
+
+      it('keeps held entries past the count cap and the window, and removes the finished ones', async () => {
+        const own = ownLog('hold-cap', CAP);
+        await own.ensureGroup();
+        const ids = await spaced(own, 'h', 130);
+        await own.ack(await readAllNew(own, 'c1'));
+        await hold(own, ids[3], 'd-3');
+        await hold(own, ids[10], 'd-10');
+        // Over the cap by 30: the 30 oldest finished entries go, exactly, the held ones stay.
+        const capped = await own.trim(Date.now());
+        expect(capped).toMatchObject({ removed: 30, evicted: 0, released: [], overBudget: false });
+        const left = (await own.readAfter(undefined, 1000)).map((e) => e.entryId);
+        expect(left).toHaveLength(100);
+        expect(left.slice(0, 2)).toEqual([ids[3], ids[10]]);
+        expect(left.slice(2)).toEqual(ids.slice(32));
+        // Out of the window: every finished entry goes, the held ones stay however old.
+        expect((await own.trim(Date.now() + YEAR_MS)).removed).toBe(98);
+        expect((await own.readAfter(undefined, 10)).map((e) => e.entryId)).toEqual([
+          ids[3],
+          ids[10],
+        ]);
+        // Released (the delivery ended): the next trim removes it.
+        await redis.zrem(own.holdsKey, 'd-3');
+        expect((await own.trim(Date.now() + YEAR_MS)).removed).toBe(1);
+        expect(await redis.xlen(own.streamKey)).toBe(1);
+      });
+
+      it('counts the bytes it holds, and gives back what it removes', async () => {
+        const own = ownLog('hold-bytes', CAP);
+        await own.ensureGroup();
+        await spaced(own, 'b', 20);
+        const { bytes } = (await own.stats()).retention;
+        const entries = (await redis.xrangeBuffer(own.streamKey, '-', '+')) as unknown as [
+          Buffer,
+          Buffer[],
+        ][];
+        const exact = entries.reduce(
+          (sum, [, fields]) => sum + fields.reduce((n, f) => n + f.length, 0),
+          0,
+        );
+        expect(bytes).toBe(exact);
+        await own.ack(await readAllNew(own, 'c1'));
+        const trimmed = await own.trim(Date.now() + YEAR_MS);
+        expect(trimmed).toMatchObject({ removed: 20, bytes: 0 });
+        expect((await own.stats()).retention.bytes).toBe(0);
+      });
+
+      it('over the byte budget, removes finished entries first, then evicts the oldest held ones and releases their holds', async () => {
+        const budget = 65_536;
+        const own = ownLog('hold-budget', { EVENT_RETENTION_MAX_BYTES: String(budget) });
+        await own.ensureGroup();
+        // 60 entries of ~2.6 KiB once compressed: over twice the budget.
+        const noise = (i: number) => randomText(4_000, i);
+        const ids: string[] = [];
+        for (let i = 0; i < 60; i++) {
+          const [id] = await own.append([{ id: `o-${i}`, body: noise(i) }]);
+          ids.push(id!);
+          const ms = parseEntryId(id!)[0];
+          await waitFor(() => Date.now() > ms, 100, 'the next millisecond', 1);
+        }
+        await own.ack(await readAllNew(own, 'c1'));
+        // The 40 newest are held: ~100 KiB, alone over the budget.
+        for (let i = 20; i < 60; i++) {
+          await hold(own, ids[i], `d-${i}`);
+        }
+        const result = await own.trim(Date.now());
+        expect(result.overBudget).toBe(true);
+        expect(result.bytes).toBeLessThanOrEqual(budget);
+        expect(result.evicted).toBeGreaterThan(0);
+        // Every finished entry went before any held one.
+        expect(result.removed).toBe(20 + result.evicted);
+        const left = (await own.readAfter(undefined, 100)).map((e) => e.entryId);
+        expect(left).toEqual(ids.slice(20 + result.evicted));
+        // The evicted entries' holds come back, for their deliveries to be recorded as skipped.
+        expect(result.released).toEqual(
+          ids
+            .slice(20, 20 + result.evicted)
+            .map((_, i) => ({ deliveryId: `d-${20 + i}`, cause: 'over-budget' })),
+        );
+        expect(await redis.zcard(own.holdsKey)).toBe(40 - result.evicted);
+        const sinceMs = await own.markOverBudget(1_000, result.evicted);
+        expect(sinceMs).toBe(1_000);
+        expect(await own.markOverBudget(2_000, 0)).toBe(1_000);
+        expect((await own.stats()).retention.overBudget).toEqual({
+          since: new Date(1_000).toISOString(),
+          last: new Date(2_000).toISOString(),
+          evicted: result.evicted,
+        });
+      });
+
+      it('goes on past many held entries where the last trim stopped, so each trim does bounded work', async () => {
+        const own = ownLog('hold-rolling', CAP);
+        await own.ensureGroup();
+        const held: string[] = [];
+        for (let b = 0; b < 21; b++) {
+          held.push(...((await own.append(batch(`held${b}`, 500))) as string[]));
+        }
+        const heldMs = new Set(held.map((id) => parseEntryId(id)[0]));
+        await waitFor(() => Date.now() > Math.max(...heldMs), 100, 'the next millisecond', 1);
+        const finished = (await own.append(batch('fin', 500))) as string[];
+        for (const ms of heldMs) {
+          await redis.zadd(own.holdsKey, ms, `d-${ms}`);
+        }
+        let read: string[] = [];
+        do {
+          read = await readAllNew(own, 'c1');
+          await own.ack(read);
+        } while (read.length > 0);
+        // 10,500 held entries first: one trim passes over 10,000 of them and stops there.
+        expect((await own.trim(Date.now())).removed).toBe(0);
+        // The next goes on from there and reaches the finished ones beyond the cap.
+        expect((await own.trim(Date.now())).removed).toBe(500);
+        expect(await redis.xlen(own.streamKey)).toBe(held.length);
+        expect((await own.readAfter(undefined, 1))[0].entryId).toBe(held[0]);
+        expect(finished.every((id) => parseEntryId(id)[0] > Math.max(...heldMs))).toBe(true);
+      });
+
+      it('releases holds whose entry is gone already', async () => {
+        const own = ownLog('hold-gone', CAP);
+        await own.ensureGroup();
+        const ids = await spaced(own, 'g', 3);
+        await own.ack(await readAllNew(own, 'c1'));
+        await redis.zadd(own.holdsKey, 1_000, 'd-ancient');
+        await hold(own, ids[1], 'd-1');
+        const result = await own.trim(Date.now());
+        expect(result.released).toEqual([{ deliveryId: 'd-ancient', cause: 'gone' }]);
+        expect(await redis.zrange(own.holdsKey, 0, -1)).toEqual(['d-1']);
+        // The audit of stale holds reads the oldest and drops the ones it names.
+        await hold(own, ids[2], 'd-2');
+        await expect(own.oldestHolds(1)).resolves.toEqual(['d-1']);
+        await own.releaseHolds(['d-1']);
+        await own.releaseHolds([]);
+        await expect(own.oldestHolds(10)).resolves.toEqual(['d-2']);
+      });
     });
   });
 });

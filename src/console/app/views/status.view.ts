@@ -54,6 +54,49 @@ function stat(label: string, value: string | number, kind = '', id?: string): HT
   return h('div', { class: `stat ${kind}`, id }, h('dt', {}, label), h('dd', {}, String(value)));
 }
 
+const MIB = 1_048_576;
+
+/**
+ * The event log against its byte budget, and the skipped deliveries: a delivery that lost its
+ * event (evicted over the budget) is listed in Deliveries with status `skipped`.
+ */
+function retentionSection(status: Status): HTMLElement {
+  const { retention } = status.events;
+  const skipped = status.deliveries.skipped;
+  const over = retention.overBudget;
+  return h(
+    'section',
+    { 'aria-labelledby': 'st-retention' },
+    h('h3', { id: 'st-retention' }, 'Event log retention'),
+    over
+      ? notice(
+          'error',
+          `Over its byte budget since ${formatTime(over.since)} (${ago(over.since)}): ${over.evicted} events were evicted while deliveries waited for them, and those deliveries were skipped. Raise EVENT_RETENTION_MAX_BYTES, or fix or disable the failing endpoints.`,
+        )
+      : null,
+    h(
+      'dl',
+      { class: 'stats' },
+      stat(
+        'Log size',
+        `${(retention.bytes / MIB).toFixed(1)} of ${(retention.budgetBytes / MIB).toFixed(0)} MiB`,
+        over ? 'bad' : retention.bytes > 0.8 * retention.budgetBytes ? 'warn' : '',
+        'retention-bytes',
+      ),
+      stat('Deliveries holding events', retention.heldDeliveries),
+      stat('Skipped deliveries', skipped, skipped > 0 ? 'bad' : '', 'deliveries-skipped'),
+    ),
+    skipped > 0
+      ? h(
+          'p',
+          {},
+          h('a', { href: '#/deliveries?status=skipped' }, 'List the skipped deliveries'),
+          ' with their reasons.',
+        )
+      : null,
+  );
+}
+
 function render(status: Status): HTMLElement[] {
   const { opentact, events, deliveries, subscriptions, quarantine } = status;
   const hour = deliveries.lastHour;
@@ -97,10 +140,11 @@ function render(status: Status): HTMLElement[] {
         stat('Failed, retrying', hour.retry, hour.retry > 0 ? 'warn' : ''),
         stat('Dead', hour.dead, hour.dead > 0 ? 'bad' : '', 'outcome-dead'),
         stat('Disabled by 410', hour.disabled),
-        stat('Skipped', hour.skipped),
+        stat('Skipped', hour.skipped, hour.skipped > 0 ? 'warn' : ''),
       ),
       minuteChart(status),
     ),
+    retentionSection(status),
     h(
       'section',
       { 'aria-labelledby': 'st-queues' },
