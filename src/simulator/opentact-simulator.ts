@@ -905,12 +905,11 @@ export class OpentactSimulator {
     payloadBytes: number,
     lifecycles?: CallLifecycles,
   ): number {
-    const frame = buildFrame(
-      rateFrameKind(kind, seq),
-      generation,
-      undefined,
-      lifecycles?.next(seq) ?? { state: CALL_STATES[seq % CALL_STATES.length] },
-    );
+    // An outbound SMS of a rate run is one frame, the first event of §4.9: sent, not delivered.
+    const frame = buildFrame(rateFrameKind(kind, seq), generation, undefined, {
+      ...(lifecycles?.next(seq) ?? { state: CALL_STATES[seq % CALL_STATES.length] }),
+      smsDelivered: false,
+    });
     frame.sim_seq = seq;
     frame.sim_sent_at = epochMs();
     this.history.recordFrame(frame);

@@ -593,6 +593,40 @@ describe('OpentactSimulator', () => {
       expect(sms[0].uuid).toBe(sms[1].uuid);
     });
 
+    it("sends a rate run's outbound SMS as the documented sent state, as its REST entity stands", async () => {
+      // One frame per message: the first event of §4.9 (success, not delivered yet). A delivered
+      // frame with no sent frame before it is no documented sequence, and recovery, finding the
+      // message delivered, would rightly add the sent state the socket never carried.
+      const c = await authedClient();
+      await sim.emitAtRate({ ratePerSecond: 1_000, count: 8, kind: 'sms' });
+      await c.waitFor((f) => f.sim_seq === 7);
+      const outbound = c.frames
+        .filter((f) => f.type === 'sms' && (f.payload as Json).type === 'smso')
+        .map((f) => f.payload as Json);
+      expect(outbound).toHaveLength(4);
+      expect(outbound.map((e) => [e.state, e.delivered])).toEqual(
+        Array.from({ length: 4 }, () => ['success', false]),
+      );
+      const login = await http('GET', `${sim.restUrl}/auth`, {
+        headers: { authorization: basic(EMAIL, PASSWORD) },
+      });
+      const token = String((login.body.payload as Json).token);
+      const found = await http('POST', `${sim.restUrl}/sms/search/outbound?take=100&skip=0`, {
+        headers: { 'x-auth-token': token },
+        body: {},
+      });
+      const entities = (found.body.payload as { data: Json[] }).data;
+      // The newer envelope carries the message under `sms`, the older one as the payload.
+      const sent = new Set(
+        c.frames
+          .filter((f) => f.type === 'sms' && (f.payload as Json).type === 'smso')
+          .map((f) => ((f.sms ?? f.payload) as Json).uuid),
+      );
+      const same = entities.filter((e) => sent.has(e.uuid));
+      expect(same).toHaveLength(4);
+      expect(same.every((e) => e.state === 'success' && e.delivered === false)).toBe(true);
+    });
+
     it('searches as §7.1 says: take/skip in the query, filters in the body, { total, data }', async () => {
       const login = await http('GET', `${sim.restUrl}/auth`, {
         headers: { authorization: basic(EMAIL, PASSWORD) },
