@@ -388,16 +388,22 @@ describe('DeliveryAdminService.replay all', () => {
       expect.stringMatching(suffixed('first')),
       expect.stringMatching(suffixed('last')),
     ]);
-    const identityOf = (eventId: string, deliveryId: string): DeliveryIdentity => ({
+    // The record holds its event in the log from the start, not from its first failed attempt.
+    const identityOf = (
+      eventId: string,
+      deliveryId: string,
+      entryId: string,
+    ): DeliveryIdentity => ({
       deliveryId,
       eventId,
       eventType: 'call.live',
       subscriptionId: SUB_ID,
       createdAtMs: NOW,
+      entryId,
     });
     expect(created).toEqual([
-      identityOf('first', created[0].deliveryId),
-      identityOf('last', created[1].deliveryId),
+      identityOf('first', created[0].deliveryId, `${SINCE}-0`),
+      identityOf('last', created[1].deliveryId, `${UNTIL}-0`),
     ]);
     expect(queue.addMany).toHaveBeenCalledTimes(1);
     const jobs = queue.addMany.mock.calls[0][0];

@@ -230,6 +230,7 @@ export class DeliveryAdminService {
           eventType: event.type,
           subscriptionId: subscription.id,
           createdAtMs: Date.now(),
+          entryId: logged.entryId,
         });
         jobs.push({
           deliveryId,
