@@ -1,6 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-/** JSON over node:http, shared by the simulator's REST API and its control server. */
+/**
+ * JSON over node:http, shared by the simulator's REST API and its control server: the error that
+ * answers a status, the body reader and writer, and starting and stopping a server.
+ */
 
 /** An error that maps to an HTTP status with a JSON body carrying its message. */
 export class SimulatorHttpError extends Error {
@@ -45,4 +48,23 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   } catch {
     throw new SimulatorHttpError(400, 'body is not valid JSON');
   }
+}
+
+/** Resolves once `server` listens on `port` (0 = ephemeral) and `host`; rejects if it cannot. */
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops `server`, cutting the connections it still holds (keep-alive ones included). */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -11,6 +11,7 @@ import {
   type SimCall,
 } from './frame-factory';
 import { FrameSender } from './frame-sender';
+import { closeServer, listen } from './http-json';
 import { type EmitAtRateOptions, type EmitAtRateResult, RateGenerator } from './rate-generator';
 import { SentLog, type SentLogEntry } from './sent-log';
 import { SimulatorControlServer } from './simulator-control.server';
@@ -357,13 +358,7 @@ export class OpentactSimulator implements SimulatorControls {
     const server = createServer(this.rest.listener);
     this.wss.attach(server);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.port, this.host);
     if (this.controlPort !== undefined) {
       this.control = new SimulatorControlServer(this, this.controlPort, this.host);
       await this.control.start();
@@ -378,12 +373,8 @@ export class OpentactSimulator implements SimulatorControls {
     await this.startPromise.catch(() => undefined);
     await this.control?.stop();
     await this.wss.close();
-    const server = this.server;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    if (this.server) {
+      await closeServer(this.server);
     }
   }
 }

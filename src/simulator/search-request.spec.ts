@@ -1,14 +1,5 @@
-import { SimulatorHttpError } from './http-json';
 import { SEARCH_PATHS, searchFilters, searchPage } from './search-request';
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof SimulatorHttpError ? error.status : -1;
-  }
-  return undefined;
-}
+import { httpStatusOf } from './simulator.spec-fixture';
 
 const url = (query: string): URL => new URL(`http://sim.invalid/rest/sms/search/inbound${query}`);
 
@@ -29,7 +20,7 @@ describe('search requests (reference §7.1)', () => {
   it.each(['?take=0', '?take=101', '?take=2.5', '?take=x', '?skip=-1', '?skip=1.5'])(
     'answers 400 to %s',
     (query) => {
-      expect(statusOf(() => searchPage(url(query)))).toBe(400);
+      expect(httpStatusOf(() => searchPage(url(query)))).toBe(400);
     },
   );
 
@@ -60,6 +51,6 @@ describe('search requests (reference §7.1)', () => {
     ['a flag that is not a boolean', { readed: 'false' }],
     ['a filter that is not a string', { from: { eq: '1' } }],
   ])('answers 400 to %s', (_why, body) => {
-    expect(statusOf(() => searchFilters('sms-inbound', body))).toBe(400);
+    expect(httpStatusOf(() => searchFilters('sms-inbound', body))).toBe(400);
   });
 });

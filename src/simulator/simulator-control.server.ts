@@ -1,6 +1,13 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CALL_STATES, type CallState, isGeneration, isScenarioName } from './frame-factory';
-import { isRecord, readJsonBody, sendJson, SimulatorHttpError } from './http-json';
+import {
+  closeServer,
+  isRecord,
+  listen,
+  readJsonBody,
+  sendJson,
+  SimulatorHttpError,
+} from './http-json';
 import type { EmitAtRateOptions, EmitAtRateResult, RateKind } from './rate-generator';
 import type { SimulatorControls } from './simulator-controls';
 
@@ -56,13 +63,7 @@ export class SimulatorControlServer {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.port, this.host);
   }
 
   async stop(): Promise<void> {
@@ -71,10 +72,7 @@ export class SimulatorControlServer {
     if (!server?.listening) {
       return;
     }
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,16 +1,7 @@
-import { SimulatorHttpError } from './http-json';
 import { SubscriptionRecords } from './subscription-records';
+import { httpStatusOf } from './simulator.spec-fixture';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof SimulatorHttpError ? error.status : -1;
-  }
-  return undefined;
-}
 
 describe('SubscriptionRecords', () => {
   let now: number;
@@ -53,7 +44,7 @@ describe('SubscriptionRecords', () => {
     ['is_active not boolean', { type: 'sms', channel: 'wss', is_active: 'yes' }],
     ['bad expiry', { type: 'sms', channel: 'wss', is_active: true, expired_on: 'soon' }],
   ])('answers 400 to a create with %s', (_why, body) => {
-    expect(statusOf(() => records.create(body))).toBe(400);
+    expect(httpStatusOf(() => records.create(body))).toBe(400);
     expect(records.all).toHaveLength(0);
   });
 
@@ -67,16 +58,16 @@ describe('SubscriptionRecords', () => {
       modified_on: '2026-01-01T00:00:05.000Z',
       expired_on: record.expired_on,
     });
-    expect(statusOf(() => records.update(record.uuid, { is_active: 1 }))).toBe(400);
-    expect(statusOf(() => records.update('missing', {}))).toBe(404);
-    expect(statusOf(() => records.assertExists('missing'))).toBe(404);
+    expect(httpStatusOf(() => records.update(record.uuid, { is_active: 1 }))).toBe(400);
+    expect(httpStatusOf(() => records.update('missing', {}))).toBe(404);
+    expect(httpStatusOf(() => records.assertExists('missing'))).toBe(404);
   });
 
   it('removes an entry, answering it, and 404s an unknown uuid', () => {
     const record = records.create({ type: 'sms', channel: 'wss', is_active: true });
     expect(records.remove(record.uuid)).toEqual(record);
     expect(records.all).toHaveLength(0);
-    expect(statusOf(() => records.remove(record.uuid))).toBe(404);
+    expect(httpStatusOf(() => records.remove(record.uuid))).toBe(404);
   });
 
   it('subscribes the types of active, unexpired WSS entries only', () => {

@@ -1,8 +1,5 @@
 /** The simulated account, its numbers and its running balance, as every frame carries them. */
 
-export const OUR_TN = '18382049000';
-export const REMOTE_NUMBER = '+18389999168';
-
 const ACCOUNT = {
   created_on: '2022-04-26T05:37:15.707Z',
   modified_on: '2023-12-04T05:57:32.303Z',
@@ -20,6 +17,10 @@ const ACCOUNT = {
   balance: 815.05362,
   time_zone: null,
 };
+
+/** Our number, and the number on the other end of calls and messages. */
+export const OUR_TN = '18382049000';
+export const REMOTE_NUMBER = '+18389999168';
 
 export const TN = {
   created_on: '2024-01-17T06:29:59.473Z',

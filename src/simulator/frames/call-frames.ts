@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { callEntity, callMessage, newCall, SIP_USER, stateDurationSeconds } from './call-entity';
 import { newerEnvelope, olderEnvelope, uniqueTimestamp } from './frame-envelope';
-import { type BuildOptions, FrameType, type Generation, type SimFrame } from './frame-kinds';
+import { type FrameBuilder, FrameType } from './frame-kinds';
 
 /** The frames of a call's progress: state changes (§4.6) and call-flow command results (§4.4-4.5). */
 
 const DIAL_FAILURE =
   '[originate] ERR NO_USER_RESPONSE. no any destinations are accept the call 1/1.';
 
-export function callStateFrame(
-  generation: Generation,
-  at: number,
-  options: BuildOptions,
-): SimFrame {
+export const callStateFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 1_000);
   const state = options.state ?? 'init';
   const entity = callEntity(call, state, at, generation, options.cause);
@@ -27,13 +23,9 @@ export function callStateFrame(
     call: entity,
     ref_id: call.uuid,
   });
-}
+};
 
-export function callAnsweredFrame(
-  generation: Generation,
-  at: number,
-  options: BuildOptions,
-): SimFrame {
+export const callAnsweredFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 2_000);
   const command = {
     name: 'Answer',
@@ -66,17 +58,13 @@ export function callAnsweredFrame(
     },
     ref_id: call.uuid,
   });
-}
+};
 
 /**
  * The failed `Dial` the Callflow page describes (§4.4): the A-leg stays live, the command reports
  * `success: false`, state `failed` and why, and the call's logs hold the Callback and the Dial.
  */
-export function dialFailedFrame(
-  generation: Generation,
-  at: number,
-  options: BuildOptions,
-): SimFrame {
+export const dialFailedFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 30_000);
   const message = `Dial: success false, reason: ${DIAL_FAILURE}`;
   const command = {
@@ -116,4 +104,4 @@ export function dialFailedFrame(
     },
     ref_id: call.uuid,
   });
-}
+};

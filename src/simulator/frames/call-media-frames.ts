@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { callEntity, newCall } from './call-entity';
 import { newerEnvelope, olderEnvelope, uniqueTimestamp, iso } from './frame-envelope';
-import { type BuildOptions, FrameType, type Generation, type SimFrame } from './frame-kinds';
+import { type FrameBuilder, FrameType } from './frame-kinds';
 
 /** What a finished call leaves behind: its recording, the transcript and the ASR result (§7). */
 
-export function callRecordFrame(
-  generation: Generation,
-  at: number,
-  options: BuildOptions,
-): SimFrame {
+export const callRecordFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 30_000);
   const record = {
     uuid: randomUUID(),
@@ -32,13 +28,9 @@ export function callRecordFrame(
     call_record: record,
     ref_id: call.uuid,
   });
-}
+};
 
-export function transcriptFrame(
-  generation: Generation,
-  at: number,
-  options: BuildOptions,
-): SimFrame {
+export const transcriptFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 40_000);
   const transcript = {
     uuid: randomUUID(),
@@ -61,10 +53,10 @@ export function transcriptFrame(
     call_transcript: transcript,
     ref_id: call.uuid,
   });
-}
+};
 
 /** ASR text of a recording, in the newer envelope's `call_asr` slot (§7). */
-export function callAsrFrame(generation: Generation, at: number, options: BuildOptions): SimFrame {
+export const callAsrFrame: FrameBuilder = (generation, at, options) => {
   const call = options.call ?? newCall('in', at - 45_000);
   const asr = {
     uuid: randomUUID(),
@@ -86,4 +78,4 @@ export function callAsrFrame(generation: Generation, at: number, options: BuildO
     call_asr: asr,
     ref_id: call.uuid,
   });
-}
+};

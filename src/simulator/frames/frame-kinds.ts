@@ -105,3 +105,6 @@ export interface BuildOptions {
 export function isGeneration(value: unknown): value is Generation {
   return value === 'newer' || value === 'older';
 }
+
+/** Builds one kind of frame in a generation for the moment `at` (epoch ms). */
+export type FrameBuilder = (generation: Generation, at: number, options: BuildOptions) => SimFrame;

@@ -50,8 +50,26 @@ const INBOUND_CALL_OFFSETS: Record<CallState, number> = {
   destroyed: 0,
 };
 
-function singleKindScenario(kind: FrameKind, generation: Generation, now: number): SimFrame[] {
-  return [buildFrame(kind, generation, undefined, { at: now })];
+type SingleFrameScenario = Exclude<
+  ScenarioName,
+  'inbound-call' | 'unanswered-dial' | 'outbound-sms' | 'all'
+>;
+
+/** The scenarios of one frame, and the kind of that frame. */
+const SINGLE_FRAME_SCENARIOS: Readonly<Record<SingleFrameScenario, FrameKind>> = {
+  'call-answered': 'call_answered',
+  'inbound-sms': 'sms_inbound',
+  'sms-receipt': 'sms_receipt',
+  balance: 'balance',
+  'tn-order': 'tn_order',
+  'call-record': 'call_record',
+  transcript: 'transcript',
+  'call-asr': 'call_asr',
+  'unknown-kind': 'unknown',
+};
+
+function isSingleFrame(name: ScenarioName): name is SingleFrameScenario {
+  return Object.hasOwn(SINGLE_FRAME_SCENARIOS, name);
 }
 
 /** The frames of one scenario, in the order they are sent; timestamps increase and end at `now`. */
@@ -60,6 +78,9 @@ export function buildScenario(
   generation: Generation,
   now: number = Date.now(),
 ): SimFrame[] {
+  if (isSingleFrame(name)) {
+    return [buildFrame(SINGLE_FRAME_SCENARIOS[name], generation, undefined, { at: now })];
+  }
   switch (name) {
     case 'inbound-call': {
       const call = newCall('in', now - 10_250);
@@ -71,8 +92,6 @@ export function buildScenario(
         }),
       );
     }
-    case 'call-answered':
-      return singleKindScenario('call_answered', generation, now);
     case 'unanswered-dial': {
       // The A-leg is live; its child leg to a SIP user rings out unanswered (cause 18), and the
       // Dial command reports the failure.
@@ -108,22 +127,6 @@ export function buildScenario(
         buildFrame('sms_outbound', generation, undefined, { at: now, smsUuid, smsCreatedAt }),
       ];
     }
-    case 'inbound-sms':
-      return singleKindScenario('sms_inbound', generation, now);
-    case 'sms-receipt':
-      return singleKindScenario('sms_receipt', generation, now);
-    case 'balance':
-      return singleKindScenario('balance', generation, now);
-    case 'tn-order':
-      return singleKindScenario('tn_order', generation, now);
-    case 'call-record':
-      return singleKindScenario('call_record', generation, now);
-    case 'transcript':
-      return singleKindScenario('transcript', generation, now);
-    case 'call-asr':
-      return singleKindScenario('call_asr', generation, now);
-    case 'unknown-kind':
-      return singleKindScenario('unknown', generation, now);
     case 'all':
       return SCENARIO_NAMES.filter((scenario) => scenario !== 'all').flatMap((scenario) =>
         buildScenario(scenario, generation, now),
