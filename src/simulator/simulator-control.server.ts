@@ -1,80 +1,18 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CALL_STATES, type CallState, isGeneration, isScenarioName } from './frame-factory';
-import type {
-  EmitAtRateOptions,
-  EmitAtRateResult,
-  OpentactSimulator,
-  RateKind,
-} from './opentact-simulator';
-
-/** An error that maps to an HTTP status with a JSON `{ message }` body. */
-export class SimulatorHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-/** Reads a JSON body with a size cap; shared with the simulator's REST API. */
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      throw new SimulatorHttpError(413, `body larger than ${limitBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') {
-    throw new SimulatorHttpError(400, 'body must be JSON');
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new SimulatorHttpError(400, 'body is not valid JSON');
-  }
-}
-
-/** The part of the simulator the control API drives; a type-only import avoids a require cycle. */
-type ControlTarget = Pick<
-  OpentactSimulator,
-  | 'emit'
-  | 'emitScenario'
-  | 'emitAtRate'
-  | 'dropAll'
-  | 'setPongs'
-  | 'setAuthMode'
-  | 'setSubscriptionFiltering'
-  | 'setSubscriptionFault'
-  | 'expireSubscriptions'
-  | 'setSubscriptionApi'
-  | 'recordInboundSms'
-  | 'recordCallState'
-  | 'refuseConnections'
-  | 'setSearchFault'
-  | 'stats'
-  | 'sentCount'
->;
+import {
+  closeServer,
+  isRecord,
+  listen,
+  readJsonBody,
+  sendJson,
+  SimulatorHttpError,
+} from './http-json';
+import type { EmitAtRateOptions, EmitAtRateResult, RateKind } from './rate-generator';
+import type { SimulatorControls } from './simulator-controls';
 
 const MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024;
 const RATE_KINDS: readonly RateKind[] = ['call', 'sms', 'mixed'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function badRequest(message: string): SimulatorHttpError {
   return new SimulatorHttpError(400, message);
@@ -101,7 +39,7 @@ export class SimulatorControlServer {
   private lastRate?: EmitAtRateResult | { error: string };
 
   constructor(
-    private readonly simulator: ControlTarget,
+    private readonly simulator: SimulatorControls,
     private readonly port: number,
     private readonly host = '127.0.0.1',
   ) {}
@@ -125,13 +63,7 @@ export class SimulatorControlServer {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.port, this.host);
   }
 
   async stop(): Promise<void> {
@@ -140,10 +72,7 @@ export class SimulatorControlServer {
     if (!server?.listening) {
       return;
     }
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
