@@ -8,6 +8,7 @@ import { SubscriptionExistsError, SubscriptionNotFoundError } from './subscripti
 import { DisabledReason, type Subscription } from './subscription.model';
 import type { SubscriptionPage } from './subscriptions.repository';
 import {
+  type HealthStore,
   MAX_PREVIOUS_SECRETS,
   type SubscriptionStore,
   SubscriptionsService,
@@ -31,7 +32,7 @@ class FakeClock extends Clock {
 const clone = (s: Subscription): Subscription => JSON.parse(JSON.stringify(s)) as Subscription;
 
 /** Storage double: a map, copying on the way in and out as Redis would. */
-class FakeStore implements SubscriptionStore {
+class FakeStore implements SubscriptionStore, HealthStore {
   readonly docs = new Map<string, Subscription>();
   readonly cleared: string[] = [];
   writes = 0;
@@ -91,7 +92,7 @@ function setup(allowCidrs = '') {
   });
   const store = new FakeStore();
   const clock = new FakeClock();
-  const service = new SubscriptionsService(store, config, clock, pino({ level: 'silent' }));
+  const service = new SubscriptionsService(store, store, config, clock, pino({ level: 'silent' }));
   return { store, clock, service };
 }
 

@@ -30,6 +30,7 @@ import {
   SubscriptionLimitError,
   SubscriptionsRepository,
 } from './subscriptions.repository';
+import { SubscriptionHealthRepository } from './subscription-health.repository';
 import { activeSecrets, isLiveSecret } from './subscription-secrets';
 
 /** Previous secrets kept signing at most, besides the current one (as Svix does). */
@@ -38,8 +39,11 @@ export const MAX_PREVIOUS_SECRETS = 10;
 /** What the service needs of storage; the repository in production, a map in unit tests. */
 export type SubscriptionStore = Pick<
   SubscriptionsRepository,
-  'get' | 'list' | 'insert' | 'update' | 'delete' | 'clearFailure' | 'pausedUntil'
+  'get' | 'list' | 'insert' | 'update' | 'delete'
 >;
+
+/** What the service needs of delivery health: pauses to show, failure runs to end. */
+export type HealthStore = Pick<SubscriptionHealthRepository, 'clearFailure' | 'pausedUntil'>;
 
 export interface SubscriptionListing {
   data: Subscription[];
@@ -149,6 +153,7 @@ export class SubscriptionsService {
 
   constructor(
     @Inject(SubscriptionsRepository) private readonly store: SubscriptionStore,
+    @Inject(SubscriptionHealthRepository) private readonly health: HealthStore,
     config: AppConfig,
     private readonly clock: Clock,
     @InjectLogger() logger: Logger,
@@ -222,7 +227,7 @@ export class SubscriptionsService {
   async get(id: string): Promise<Subscription> {
     const [sub, paused] = await Promise.all([
       this.store.get(id),
-      this.store.pausedUntil(this.clock.now().getTime()),
+      this.health.pausedUntil(this.clock.now().getTime()),
     ]);
     if (!sub) {
       throw new SubscriptionNotFoundError(id);
@@ -235,7 +240,7 @@ export class SubscriptionsService {
       const now = this.clock.now();
       const [page, paused] = await Promise.all([
         this.store.list(options),
-        this.store.pausedUntil(now.getTime()),
+        this.health.pausedUntil(now.getTime()),
       ]);
       return {
         data: page.items.map((sub) => withPause(this.pruneSecrets(sub, now), paused)),
@@ -287,7 +292,7 @@ export class SubscriptionsService {
       throw new SubscriptionNotFoundError(id);
     }
     if (reenabled) {
-      await this.store.clearFailure(id);
+      await this.health.clearFailure(id);
       delete updated.failingSince;
     }
     this.logger.info({ subscriptionId: id, fields: Object.keys(patch) }, 'subscription updated');
@@ -386,7 +391,7 @@ export class SubscriptionsService {
       return this.upsertDeclared(entry);
     }
     if (reenabled) {
-      await this.store.clearFailure(entry.id);
+      await this.health.clearFailure(entry.id);
     }
     return changed ? 'updated' : 'unchanged';
   }
