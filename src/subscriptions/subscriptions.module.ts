@@ -3,6 +3,7 @@ import { AdminAuthModule } from '../api/admin-auth.module';
 import { ClockModule } from '../common/clock';
 import { SubscriptionHealthRepository } from './subscription-health.repository';
 import { SubscriptionRegistry } from './subscription-registry.service';
+import { SubscriptionRules } from './subscription-rules';
 import { SubscriptionsFileLoader } from './subscriptions-file.loader';
 import { SubscriptionsFileSync } from './subscriptions-file.sync';
 import { SubscriptionsController } from './subscriptions.controller';
@@ -21,6 +22,7 @@ import { SubscriptionsService } from './subscriptions.service';
     SubscriptionsFeed,
     SubscriptionsRepository,
     SubscriptionHealthRepository,
+    SubscriptionRules,
     SubscriptionsService,
     SubscriptionRegistry,
     SubscriptionsFileLoader,
