@@ -7,12 +7,12 @@ import {
 import type { Subscription } from './subscription.model';
 
 const HOUR = 3_600_000;
+const now = new Date('2026-03-01T12:00:00.000Z');
+const later = new Date(now.getTime() + HOUR).toISOString();
+const earlier = new Date(now.getTime() - HOUR).toISOString();
 
 describe('subscription secrets', () => {
   it('activeSecrets puts the current secret first even if a previous one was listed oddly', () => {
-    const now = new Date('2026-03-01T12:00:00.000Z');
-    const later = new Date(now.getTime() + HOUR).toISOString();
-    const earlier = new Date(now.getTime() - HOUR).toISOString();
     const sub = {
       secrets: [
         { secret: 'cur', createdAt: earlier },
@@ -24,9 +24,6 @@ describe('subscription secrets', () => {
   });
 
   it('pruneSecrets drops expired previous secrets, and returns the same object when none is', () => {
-    const now = new Date('2026-03-01T12:00:00.000Z');
-    const later = new Date(now.getTime() + HOUR).toISOString();
-    const earlier = new Date(now.getTime() - HOUR).toISOString();
     const live = {
       secrets: [
         { secret: 'cur', createdAt: earlier },
@@ -44,7 +41,6 @@ describe('subscription secrets', () => {
   });
 
   it('withNewSecret retires the current secret for the overlap and caps the previous ones', () => {
-    const now = new Date('2026-03-01T12:00:00.000Z');
     let sub = { secrets: [{ secret: 's0', createdAt: now.toISOString() }] } as Subscription;
     for (let i = 1; i <= MAX_PREVIOUS_SECRETS + 2; i++) {
       sub = withNewSecret(sub, `s${i}`, now, HOUR);
