@@ -5,7 +5,7 @@ import { InjectLogger } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { OperationalEvents } from './operational-events';
 import { Clock } from '../common/clock';
-import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { SubscriptionHealthRepository } from '../subscriptions/subscription-health.repository';
 
 /** An attempt in flight longer than this makes its endpoint "slow" for the inline decision. */
 export const SLOW_ATTEMPT_MS = 250;
@@ -16,7 +16,7 @@ export const SUCCESS_WRITE_INTERVAL_MS = 1_000;
 
 /** What this class needs of the subscriptions store. */
 export type EndpointHealthStore = Pick<
-  SubscriptionsRepository,
+  SubscriptionHealthRepository,
   'recordSuccess' | 'recordFailure' | 'disable'
 >;
 
@@ -42,7 +42,7 @@ export class EndpointHealth {
 
   constructor(
     config: AppConfig,
-    @Inject(SubscriptionsRepository) private readonly store: EndpointHealthStore,
+    @Inject(SubscriptionHealthRepository) private readonly store: EndpointHealthStore,
     private readonly metrics: MetricsService,
     private readonly operational: OperationalEvents,
     private readonly clock: Clock,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config';
-import type { ChangeFeed } from '../subscriptions/subscriptions.repository';
+import type { ChangeFeed } from '../subscriptions/subscriptions.feed';
 import { type PauseStore, SubscriptionLimiter } from './subscription-limiter';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');

@@ -6,10 +6,8 @@ import { LuaScript } from '../redis/lua-script';
 import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
 import type { Subscription } from '../subscriptions/subscription.model';
-import {
-  type ChangeFeed,
-  SubscriptionsRepository,
-} from '../subscriptions/subscriptions.repository';
+import { SubscriptionHealthRepository } from '../subscriptions/subscription-health.repository';
+import type { ChangeFeed } from '../subscriptions/subscriptions.feed';
 
 /**
  * Takes a slot for one request, or says how long to wait. Uses Redis time, so every worker
@@ -78,7 +76,10 @@ export interface Slot {
 export type Acquired = { kind: 'go'; slot?: Slot } | { kind: 'wait'; delayMs: number };
 
 /** Where pauses are kept (the subscriptions repository in production). */
-export type PauseStore = Pick<SubscriptionsRepository, 'pause' | 'pausedUntil' | 'watchPauses'>;
+export type PauseStore = Pick<
+  SubscriptionHealthRepository,
+  'pause' | 'pausedUntil' | 'watchPauses'
+>;
 
 /** The subscription fields the limiter reads. */
 export type LimitedSubscription = Pick<Subscription, 'id' | 'rateLimitPerSecond' | 'maxInFlight'>;
@@ -106,7 +107,7 @@ export class SubscriptionLimiter implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
-    @Inject(SubscriptionsRepository) private readonly pauses: PauseStore,
+    @Inject(SubscriptionHealthRepository) private readonly pauses: PauseStore,
     config: AppConfig,
   ) {
     this.prefix = config.redis.prefix;

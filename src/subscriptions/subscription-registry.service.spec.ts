@@ -1,7 +1,11 @@
 import pino from 'pino';
 import { EventType } from '../events/event-type.enum';
 import { Clock } from '../common/clock';
-import { type SnapshotSource, SubscriptionRegistry } from './subscription-registry.service';
+import {
+  type ChangeSource,
+  type SnapshotSource,
+  SubscriptionRegistry,
+} from './subscription-registry.service';
 import type { Subscription } from './subscription.model';
 import type { SubscriptionsSnapshot } from './subscriptions.repository';
 
@@ -26,7 +30,7 @@ function sub(id: string, eventTypes: string[], enabled = true): Subscription {
   };
 }
 
-class FakeSource implements SnapshotSource {
+class FakeSource implements SnapshotSource, ChangeSource {
   current: SubscriptionsSnapshot = { version: '1', subscriptions: [] };
   snapshots = 0;
   versions = 0;
@@ -62,7 +66,7 @@ async function setup() {
     subscriptions: [sub('calls', ['call.*']), sub('off', ['*'], false), sub('sms', ['sms.*'])],
   };
   const clock = new FakeClock();
-  const registry = new SubscriptionRegistry(source, clock, pino({ level: 'silent' }));
+  const registry = new SubscriptionRegistry(source, source, clock, pino({ level: 'silent' }));
   registry.onModuleInit();
   // Start-up loads in the background (it must not wait for Redis); let that load land.
   await registry.getEnabled();

@@ -7,10 +7,14 @@ import {
   type CompiledSubscription,
   type MatchableEvent,
 } from './subscription-matcher';
-import { type ChangeFeed, SubscriptionsRepository } from './subscriptions.repository';
+import { type ChangeFeed, SubscriptionsFeed } from './subscriptions.feed';
+import { SubscriptionsRepository } from './subscriptions.repository';
 
 /** What the registry reads; the repository in production. */
-export type SnapshotSource = Pick<SubscriptionsRepository, 'watchChanges' | 'snapshot' | 'version'>;
+export type SnapshotSource = Pick<SubscriptionsRepository, 'snapshot' | 'version'>;
+
+/** What tells the registry a snapshot went stale; the change feed in production. */
+export type ChangeSource = Pick<SubscriptionsFeed, 'watchChanges'>;
 
 /** How often, at most, the version key is read when no change message came in. */
 export const VERSION_CHECK_INTERVAL_MS = 1_000;
@@ -36,6 +40,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(SubscriptionsRepository) private readonly repository: SnapshotSource,
+    @Inject(SubscriptionsFeed) private readonly changeFeed: ChangeSource,
     private readonly clock: Clock,
     @InjectLogger() logger: Logger,
   ) {
@@ -47,7 +52,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnModuleDestroy {
    * feed subscribes once Redis answers, and the first getEnabled() loads the snapshot.
    */
   onModuleInit(): void {
-    this.feed = this.repository.watchChanges(() => {
+    this.feed = this.changeFeed.watchChanges(() => {
       this.changes++;
       this.refreshInBackground();
     });

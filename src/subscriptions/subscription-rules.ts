@@ -1,6 +1,13 @@
-import type { FieldProblems } from '../api/validation';
+import { Injectable } from '@nestjs/common';
+import { type FieldProblems, RequestValidationError } from '../api/validation';
+import { AppConfig } from '../config/app-config';
 import { KNOWN_EVENT_TYPES, PASSTHROUGH_PREFIX } from '../events/event-type.enum';
+import { SsrfGuard } from '../webhook-security/ssrf-guard';
+import { isValidSecret } from '../webhook-security/webhook-signer';
+import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
+import type { SubscriptionFilterDto } from './dto/subscription-filter.dto';
 import { MATCH_ALL } from './subscription-matcher';
+import { FILTER_KEYS, type Subscription, type SubscriptionFilter } from './subscription.model';
 
 /** Headers the sender sets itself; a customer header must never replace them. */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
@@ -112,4 +119,148 @@ export function headerProblems(headers: Readonly<Record<string, string>>): Field
     }
   }
   return out;
+}
+
+/** The fields of a body the rules look at; every one is optional (a patch gives some). */
+export type CheckedFields = Partial<
+  Pick<CreateSubscriptionDto, 'url' | 'eventTypes' | 'headers' | 'secret'>
+>;
+
+/**
+ * What a subscription body must satisfy beyond its DTO's shape: an allowed URL (SSRF), known
+ * event types, headers the sender may carry, a well-formed secret.
+ */
+@Injectable()
+export class SubscriptionRules {
+  private readonly guard: SsrfGuard;
+
+  constructor(config: AppConfig) {
+    this.guard = new SsrfGuard(config.delivery.allowCidrs);
+  }
+
+  /** Every rule a body breaks; empty when it may be stored. */
+  findProblems(input: CheckedFields): FieldProblems[] {
+    const problems: FieldProblems[] = [];
+    if (input.url !== undefined) {
+      const verdict = this.guard.checkUrl(input.url);
+      if (!verdict.allowed) {
+        problems.push({ field: 'url', problems: [`url is not allowed: ${verdict.reason}`] });
+      }
+    }
+    if (input.eventTypes !== undefined) {
+      problems.push(...eventTypeProblems(input.eventTypes));
+    }
+    if (input.headers !== undefined) {
+      problems.push(...headerProblems(input.headers));
+    }
+    if (input.secret !== undefined && !isValidSecret(input.secret)) {
+      // Never echo the value: it may be a real secret with a typo.
+      problems.push({
+        field: 'secret',
+        problems: ['secret must be "whsec_" followed by the base64 of 24 to 64 random bytes'],
+      });
+    }
+    return problems;
+  }
+
+  /** Throws the request's validation error when the body breaks a rule. */
+  assertValid(input: CheckedFields): void {
+    const problems = this.findProblems(input);
+    if (problems.length > 0) {
+      throw new RequestValidationError(problems);
+    }
+  }
+}
+
+/** The filter as stored: only known keys, lists copied, absent when empty. */
+export function normalizeFilter(
+  filter: SubscriptionFilterDto | SubscriptionFilter | null | undefined,
+): SubscriptionFilter | undefined {
+  if (!filter) {
+    return undefined;
+  }
+  const out: SubscriptionFilter = {};
+  for (const key of FILTER_KEYS) {
+    const value = filter[key];
+    if (value !== undefined) {
+      out[key] = Array.isArray(value) ? [...value] : value;
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Ordering and limits from a create body or a patch: absent keeps what is there, `null` clears a
+ * limit, `none` is stored as absent (the default).
+ */
+export function applyDeliveryOptions(
+  sub: Subscription,
+  input: {
+    ordering?: Subscription['ordering'];
+    rateLimitPerSecond?: number | null;
+    maxInFlight?: number | null;
+  },
+): void {
+  if (input.ordering !== undefined) {
+    if (input.ordering === 'per-key') {
+      sub.ordering = 'per-key';
+    } else {
+      delete sub.ordering;
+    }
+  }
+  for (const key of ['rateLimitPerSecond', 'maxInFlight'] as const) {
+    const value = input[key];
+    if (value === null) {
+      delete sub[key];
+    } else if (value !== undefined) {
+      sub[key] = value;
+    }
+  }
+}
+
+/**
+ * Turns `sub` on or off. Off records why and when; on clears that and the failure run. Returns
+ * true when this turned a disabled subscription on.
+ */
+export function applyEnabled(
+  sub: Subscription,
+  enabled: boolean,
+  reason: string,
+  now: Date,
+): boolean {
+  if (enabled === sub.enabled) {
+    return false;
+  }
+  sub.enabled = enabled;
+  if (enabled) {
+    delete sub.disabledReason;
+    delete sub.disabledAt;
+    delete sub.failingSince;
+    return true;
+  }
+  sub.disabledReason = reason;
+  sub.disabledAt = now.toISOString();
+  return false;
+}
+
+/** Whether two subscriptions configure the same thing; health and timestamps are left out. */
+export function sameConfig(a: Subscription, b: Subscription): boolean {
+  return configOf(a) === configOf(b);
+}
+
+function configOf(sub: Subscription): string {
+  return JSON.stringify([
+    sub.url,
+    sub.eventTypes,
+    sub.description ?? null,
+    sub.headers,
+    sub.filter ?? null,
+    sub.ordering ?? 'none',
+    sub.rateLimitPerSecond ?? null,
+    sub.maxInFlight ?? null,
+    sub.enabled,
+    sub.disabledReason ?? null,
+    sub.source,
+    sub.secrets,
+  ]);
 }

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
-import { InjectLogger } from '../logging/logging.module';
-import { redisKey } from '../redis/redis-connection.factory';
 import { InjectRedis } from '../redis/redis.module';
 import { LuaScript } from '../redis/lua-script';
+import { SubscriptionKeys } from './subscription-keys';
 import type { Subscription } from './subscription.model';
+import { SubscriptionsFeed } from './subscriptions.feed';
 
 /** A `cursor` that this repository did not hand out (or that was tampered with). */
 export class InvalidCursorError extends Error {
@@ -38,41 +37,32 @@ export interface SubscriptionsSnapshot {
   subscriptions: Subscription[];
 }
 
-/** A live subscription to change notifications; close it on shutdown. */
-export interface ChangeFeed {
-  close(): Promise<void>;
-}
-
 type Health = Pick<Subscription, 'failingSince' | 'lastSuccessAt'>;
 
 const MAX_UPDATE_ATTEMPTS = 20;
 
-/** Insert, upsert, or compare-and-set; every write bumps the version and publishes it. */
+/** Insert, upsert, or compare-and-set; every write bumps the version and returns it. */
 const WRITE = new LuaScript(`
 local current = redis.call('HGET', KEYS[1], ARGV[1])
-if ARGV[5] == 'insert' and current then return -1 end
-if ARGV[5] == 'insert' and ARGV[7] ~= '' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
+if ARGV[4] == 'insert' and current then return -1 end
+if ARGV[4] == 'insert' and ARGV[6] ~= '' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
   return -2
 end
-if ARGV[5] == 'replace' and current ~= ARGV[6] then return -1 end
+if ARGV[4] == 'replace' and current ~= ARGV[5] then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-local version = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', ARGV[4], tostring(version))
-return version
+return redis.call('INCR', KEYS[3])
 `);
 
+/** Removes the document and its delivery health at once; returns the new version, 0 if absent. */
 const DELETE = new LuaScript(`
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
 redis.call('HDEL', KEYS[6], ARGV[1])
-if removed == 1 then
-  local version = redis.call('INCR', KEYS[3])
-  redis.call('PUBLISH', ARGV[2], tostring(version))
-end
-return removed
+if removed == 1 then return redis.call('INCR', KEYS[3]) end
+return 0
 `);
 
 /**
@@ -107,43 +97,6 @@ end
 return rows
 `);
 
-/** A success newer than the failure run ends it; a success older than the run leaves it alone. */
-const RECORD_SUCCESS = new LuaScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-local last = redis.call('HGET', KEYS[3], ARGV[1])
-if (not last) or last < ARGV[2] then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
-local since = redis.call('HGET', KEYS[2], ARGV[1])
-if since and since <= ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
-return 1
-`);
-
-/** Starts a failure run unless one is running, or a later success has already ended this one. */
-const RECORD_FAILURE = new LuaScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
-local since = redis.call('HGET', KEYS[2], ARGV[1])
-if since then
-  if ARGV[2] < since then
-    redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-    return ARGV[2]
-  end
-  return since
-end
-local last = redis.call('HGET', KEYS[3], ARGV[1])
-if last and last >= ARGV[2] then return false end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return ARGV[2]
-`);
-
-/** Pauses only ever grow: a shorter Retry-After does not cut a longer pause short. */
-const PAUSE = new LuaScript(`
-local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if tonumber(ARGV[2]) > current then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('PUBLISH', ARGV[3], ARGV[1] .. ':' .. ARGV[2])
-end
-return 1
-`);
-
 function scoreOf(sub: Subscription): string {
   const ms = Date.parse(sub.createdAt);
   return String(Number.isFinite(ms) ? ms : 0);
@@ -172,7 +125,7 @@ function decodeCursor(cursor: string): [score: string, id: string] {
   throw new InvalidCursorError();
 }
 
-/** The stored document leaves out delivery health, which lives in its own hashes (see below). */
+/** The stored document leaves out delivery health, which lives in hashes of its own. */
 function serialize(sub: Subscription): string {
   const { failingSince: _f, lastSuccessAt: _l, ...doc } = sub;
   return JSON.stringify(doc);
@@ -195,40 +148,23 @@ function byCreatedThenId(a: Subscription, b: Subscription): number {
 }
 
 /**
- * Subscriptions in Redis: one hash id → JSON, an index sorted by creation for pagination, and a
- * version counter bumped (and published) on every configuration write so each process's
- * registry knows when to reload. Delivery health (failingSince, lastSuccessAt) is kept in two
- * separate hashes: workers update it on every delivery, and those writes must neither rewrite
- * the document nor make every process reload its snapshot.
+ * Subscription documents in Redis: one hash id → JSON, an index sorted by creation for paging,
+ * and a version counter bumped on every configuration write and announced on the change feed,
+ * so each process's registry knows when to reload. Reads join in delivery health (failingSince,
+ * lastSuccessAt), which SubscriptionHealthRepository keeps in hashes of its own: workers update
+ * it on every delivery, and those writes must neither rewrite the document nor make every
+ * process reload its snapshot.
  */
 @Injectable()
 export class SubscriptionsRepository {
-  private readonly hashKey: string;
-  private readonly indexKey: string;
-  private readonly versionKey: string;
-  private readonly failingKey: string;
-  private readonly successKey: string;
-  private readonly pausedKey: string;
-  /** Not a key, but built the same way so it is namespaced by the prefix too. */
-  readonly channel: string;
-  private readonly pausesChannel: string;
-  private readonly logger: Logger;
+  private readonly keys: SubscriptionKeys;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
     config: AppConfig,
-    @InjectLogger() logger: Logger,
+    private readonly feed: SubscriptionsFeed,
   ) {
-    const prefix = config.redis.prefix;
-    this.hashKey = redisKey(prefix, 'subscriptions');
-    this.indexKey = redisKey(prefix, 'subscriptions', 'by-created');
-    this.versionKey = redisKey(prefix, 'subscriptions', 'version');
-    this.failingKey = redisKey(prefix, 'subscriptions', 'failing-since');
-    this.successKey = redisKey(prefix, 'subscriptions', 'last-success');
-    this.pausedKey = redisKey(prefix, 'subscriptions', 'paused-until');
-    this.channel = redisKey(prefix, 'subscriptions', 'changed');
-    this.pausesChannel = redisKey(prefix, 'subscriptions', 'paused');
-    this.logger = logger.child({ component: 'subscriptions-repository' });
+    this.keys = new SubscriptionKeys(config.redis.prefix);
   }
 
   async get(id: string): Promise<Subscription | undefined> {
@@ -239,9 +175,10 @@ export class SubscriptionsRepository {
   async list(options: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
     const limit = Math.max(1, Math.floor(options.limit));
     const [score, lastId] = options.cursor ? decodeCursor(options.cursor) : ['', ''];
+    const { byCreated, documents, failingSince, lastSuccess } = this.keys;
     const rows = (await PAGE.run(
       this.redis,
-      [this.indexKey, this.hashKey, this.failingKey, this.successKey],
+      [byCreated, documents, failingSince, lastSuccess],
       [score, lastId, limit],
     )) as [string, string, string, string][];
     const items = rows
@@ -268,10 +205,10 @@ export class SubscriptionsRepository {
   async snapshot(): Promise<SubscriptionsSnapshot> {
     const results = await this.redis
       .multi()
-      .get(this.versionKey)
-      .hgetall(this.hashKey)
-      .hgetall(this.failingKey)
-      .hgetall(this.successKey)
+      .get(this.keys.version)
+      .hgetall(this.keys.documents)
+      .hgetall(this.keys.failingSince)
+      .hgetall(this.keys.lastSuccess)
       .exec();
     if (!results) {
       throw new Error('subscriptions snapshot transaction was aborted');
@@ -294,7 +231,7 @@ export class SubscriptionsRepository {
   }
 
   async version(): Promise<string> {
-    return (await this.redis.get(this.versionKey)) ?? '0';
+    return (await this.redis.get(this.keys.version)) ?? '0';
   }
 
   /** Creates or overwrites. */
@@ -349,154 +286,28 @@ export class SubscriptionsRepository {
     );
   }
 
+  /** Removes the document together with its delivery health and pause. */
   async delete(id: string): Promise<boolean> {
-    const removed = await DELETE.run(
-      this.redis,
-      [
-        this.hashKey,
-        this.indexKey,
-        this.versionKey,
-        this.failingKey,
-        this.successKey,
-        this.pausedKey,
-      ],
-      [id, this.channel],
+    const { documents, byCreated, version, failingSince, lastSuccess, pausedUntil } = this.keys;
+    const result = Number(
+      await DELETE.run(
+        this.redis,
+        [documents, byCreated, version, failingSince, lastSuccess, pausedUntil],
+        [id],
+      ),
     );
-    return removed === 1;
-  }
-
-  /** A delivery succeeded: remember when, and end any failure run that began before it. */
-  async recordSuccess(id: string, at: Date): Promise<void> {
-    await RECORD_SUCCESS.run(
-      this.redis,
-      [this.hashKey, this.failingKey, this.successKey],
-      [id, at.toISOString()],
-    );
-  }
-
-  /**
-   * A delivery failed for good. Resolves to the start of the current failure run, or null when
-   * there is none to extend (unknown id, or a success newer than this failure already came in).
-   */
-  async recordFailure(id: string, at: Date): Promise<{ failingSince: string | null }> {
-    const since = (await RECORD_FAILURE.run(
-      this.redis,
-      [this.hashKey, this.failingKey, this.successKey],
-      [id, at.toISOString()],
-    )) as string | null;
-    return { failingSince: since };
-  }
-
-  /** Turns an enabled subscription off; true only for the call that actually disabled it. */
-  async disable(id: string, reason: string, at: Date): Promise<boolean> {
-    let disabled = false;
-    await this.update(id, (current) => {
-      // A lost compare-and-set runs this again: only the attempt that is stored counts.
-      disabled = false;
-      if (!current.enabled) {
-        return current;
-      }
-      disabled = true;
-      const stamp = at.toISOString();
-      return {
-        ...current,
-        enabled: false,
-        disabledReason: reason,
-        disabledAt: stamp,
-        updatedAt: stamp,
-      };
-    });
-    return disabled;
-  }
-
-  /**
-   * Holds back deliveries until `untilMs` (a receiver's Retry-After), unless paused longer, and
-   * tells every process at once (see watchPauses).
-   */
-  async pause(id: string, untilMs: number): Promise<void> {
-    await PAUSE.run(this.redis, [this.pausedKey], [id, untilMs, this.pausesChannel]);
-  }
-
-  /** Calls `onPause` for every pause any process records. Close the feed on shutdown. */
-  async watchPauses(onPause: (id: string, untilMs: number) => void): Promise<ChangeFeed> {
-    const subscriber = this.redis.duplicate({
-      connectionName: 'otb-pauses-feed',
-      maxRetriesPerRequest: null,
-    });
-    subscriber.on('message', (channel: string, message: string) => {
-      const at = message.lastIndexOf(':');
-      if (channel === this.pausesChannel && at > 0) {
-        onPause(message.slice(0, at), Number(message.slice(at + 1)));
-      }
-    });
-    subscriber.on('error', (error: Error) => {
-      this.logger.warn({ err: error.message }, 'pause feed connection error');
-    });
-    await subscriber.subscribe(this.pausesChannel);
-    return {
-      close: async () => {
-        await subscriber.quit().catch(() => subscriber.disconnect());
-      },
-    };
-  }
-
-  /** Every subscription paused now, until when (ms); pauses that have passed are removed. */
-  async pausedUntil(nowMs: number): Promise<Map<string, number>> {
-    const raw = await this.redis.hgetall(this.pausedKey);
-    const out = new Map<string, number>();
-    const expired: string[] = [];
-    for (const [id, value] of Object.entries(raw)) {
-      const until = Number(value);
-      if (until > nowMs) {
-        out.set(id, until);
-      } else {
-        expired.push(id);
-      }
+    if (result > 0) {
+      await this.feed.publishChange(result);
     }
-    if (expired.length > 0) {
-      await this.redis.hdel(this.pausedKey, ...expired);
-    }
-    return out;
-  }
-
-  /** Ends a failure run without a delivery: used when an operator turns a subscription back on. */
-  async clearFailure(id: string): Promise<void> {
-    await this.redis.hdel(this.failingKey, id);
-  }
-
-  /**
-   * Calls `onChange` on every published change, and after every (re)connect, since messages sent
-   * while disconnected are lost. Pub/sub needs a connection of its own.
-   */
-  async watchChanges(onChange: () => void): Promise<ChangeFeed> {
-    // Waits for Redis however long it is away (the shared client gives up after 3 tries).
-    const subscriber = this.redis.duplicate({
-      connectionName: 'otb-subscriptions-feed',
-      maxRetriesPerRequest: null,
-    });
-    subscriber.on('message', (channel: string) => {
-      if (channel === this.channel) {
-        onChange();
-      }
-    });
-    subscriber.on('ready', onChange);
-    subscriber.on('error', (error: Error) => {
-      this.logger.warn({ err: error.message }, 'subscription change feed connection error');
-    });
-    await subscriber.subscribe(this.channel);
-    return {
-      close: async () => {
-        await subscriber.quit().catch(() => subscriber.disconnect());
-      },
-    };
+    return result > 0;
   }
 
   private async read(id: string): Promise<{ doc: string; subscription: Subscription } | undefined> {
     const results = await this.redis
       .multi()
-      .hget(this.hashKey, id)
-      .hget(this.failingKey, id)
-      .hget(this.successKey, id)
+      .hget(this.keys.documents, id)
+      .hget(this.keys.failingSince, id)
+      .hget(this.keys.lastSuccess, id)
       .exec();
     if (!results) {
       throw new Error('subscription read transaction was aborted');
@@ -519,17 +330,23 @@ export class SubscriptionsRepository {
     };
   }
 
+  /** The new version, or -1 (the id is taken, or changed since it was read) or -2 (the cap). */
   private async write(
     sub: Subscription,
     mode: 'upsert' | 'insert' | 'replace',
     expected = '',
     maxCount?: number,
   ): Promise<number> {
-    const result = await WRITE.run(
-      this.redis,
-      [this.hashKey, this.indexKey, this.versionKey],
-      [sub.id, serialize(sub), scoreOf(sub), this.channel, mode, expected, maxCount ?? ''],
+    const result = Number(
+      await WRITE.run(
+        this.redis,
+        [this.keys.documents, this.keys.byCreated, this.keys.version],
+        [sub.id, serialize(sub), scoreOf(sub), mode, expected, maxCount ?? ''],
+      ),
     );
-    return Number(result);
+    if (result > 0) {
+      await this.feed.publishChange(result);
+    }
+    return result;
   }
 }

@@ -1,99 +1,13 @@
-import pino from 'pino';
 import { RequestValidationError } from '../api/validation';
-import { loadConfig } from '../config/app-config';
 import { generateSecret, isValidSecret } from '../webhook-security/webhook-signer';
-import { Clock } from '../common/clock';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { SubscriptionExistsError, SubscriptionNotFoundError } from './subscription-errors';
-import { DisabledReason, type Subscription } from './subscription.model';
-import type { SubscriptionPage } from './subscriptions.repository';
-import {
-  MAX_PREVIOUS_SECRETS,
-  type SubscriptionStore,
-  SubscriptionsService,
-} from './subscriptions.service';
+import { activeSecrets, MAX_PREVIOUS_SECRETS } from './subscription-secrets';
+import { DisabledReason } from './subscription.model';
+import { setupService as setup } from './subscriptions.spec-fixture';
 
 const HOUR = 3_600_000;
 const OVERLAP = 24 * HOUR;
-
-class FakeClock extends Clock {
-  constructor(public t = new Date('2026-03-01T12:00:00.000Z')) {
-    super();
-  }
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t = new Date(this.t.getTime() + ms);
-  }
-}
-
-const clone = (s: Subscription): Subscription => JSON.parse(JSON.stringify(s)) as Subscription;
-
-/** Storage double: a map, copying on the way in and out as Redis would. */
-class FakeStore implements SubscriptionStore {
-  readonly docs = new Map<string, Subscription>();
-  readonly cleared: string[] = [];
-  writes = 0;
-
-  get(id: string): Promise<Subscription | undefined> {
-    const doc = this.docs.get(id);
-    return Promise.resolve(doc ? clone(doc) : undefined);
-  }
-  list(options: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
-    const all = [...this.docs.values()];
-    const start = options.cursor ? Number(options.cursor) : 0;
-    const items = all.slice(start, start + options.limit).map(clone);
-    const next = start + options.limit;
-    return Promise.resolve(next < all.length ? { items, nextCursor: String(next) } : { items });
-  }
-  insert(sub: Subscription): Promise<boolean> {
-    if (this.docs.has(sub.id)) {
-      return Promise.resolve(false);
-    }
-    this.writes++;
-    this.docs.set(sub.id, clone(sub));
-    return Promise.resolve(true);
-  }
-  async update(
-    id: string,
-    mutate: (s: Subscription) => Subscription,
-  ): Promise<Subscription | undefined> {
-    const current = await this.get(id);
-    if (!current) {
-      return undefined;
-    }
-    const next = mutate(current);
-    if (next !== current) {
-      this.writes++;
-      this.docs.set(id, clone(next));
-    }
-    return clone(next);
-  }
-  delete(id: string): Promise<boolean> {
-    return Promise.resolve(this.docs.delete(id));
-  }
-  clearFailure(id: string): Promise<void> {
-    this.cleared.push(id);
-    return Promise.resolve();
-  }
-  readonly paused = new Map<string, number>();
-  pausedUntil(nowMs: number): Promise<Map<string, number>> {
-    return Promise.resolve(new Map([...this.paused].filter(([, until]) => until > nowMs)));
-  }
-}
-
-function setup(allowCidrs = '') {
-  const config = loadConfig({
-    OPENTACT_TOKEN: 'a.b.c',
-    ADMIN_API_KEY: 'k'.repeat(40),
-    DELIVERY_ALLOW_CIDRS: allowCidrs,
-  });
-  const store = new FakeStore();
-  const clock = new FakeClock();
-  const service = new SubscriptionsService(store, config, clock, pino({ level: 'silent' }));
-  return { store, clock, service };
-}
 
 const body = (over: Partial<CreateSubscriptionDto> = {}): CreateSubscriptionDto => ({
   url: 'https://hooks.example.com/opentact',
@@ -223,13 +137,19 @@ describe('SubscriptionsService secrets', () => {
     expect(rotated.subscription.secrets.map((s) => s.secret)).toEqual([rotated.secret, old]);
     expect(rotated.subscription.secrets[0].expiresAt).toBeUndefined();
     expect(rotated.subscription.secrets[1].expiresAt).toBe(rotated.previousSecretExpiresAt);
-    expect(service.activeSecrets(rotated.subscription, clock.now())).toEqual([rotated.secret, old]);
+    expect(activeSecrets(rotated.subscription, clock.now().getTime())).toEqual([
+      rotated.secret,
+      old,
+    ]);
     expect(await service.currentSecret(sub.id)).toBe(rotated.secret);
 
     clock.advance(OVERLAP - 1);
-    expect(service.activeSecrets(rotated.subscription, clock.now())).toEqual([rotated.secret, old]);
+    expect(activeSecrets(rotated.subscription, clock.now().getTime())).toEqual([
+      rotated.secret,
+      old,
+    ]);
     clock.advance(1);
-    expect(service.activeSecrets(rotated.subscription, clock.now())).toEqual([rotated.secret]);
+    expect(activeSecrets(rotated.subscription, clock.now().getTime())).toEqual([rotated.secret]);
   });
 
   it('prunes expired previous secrets on read and on the next write', async () => {
@@ -259,24 +179,9 @@ describe('SubscriptionsService secrets', () => {
     expect(stored.secrets.map((s) => s.secret)).toEqual(
       currents.slice(0, 1 + MAX_PREVIOUS_SECRETS),
     );
-    expect(service.activeSecrets(stored, clock.now())).toEqual(
+    expect(activeSecrets(stored, clock.now().getTime())).toEqual(
       currents.slice(0, 1 + MAX_PREVIOUS_SECRETS),
     );
-  });
-
-  it('activeSecrets puts the current secret first even if a previous one was listed oddly', () => {
-    const { service, clock } = setup();
-    const now = clock.now();
-    const later = new Date(now.getTime() + HOUR).toISOString();
-    const earlier = new Date(now.getTime() - HOUR).toISOString();
-    const sub = {
-      secrets: [
-        { secret: 'cur', createdAt: earlier },
-        { secret: 'expired', createdAt: earlier, expiresAt: earlier },
-        { secret: 'prev', createdAt: earlier, expiresAt: later },
-      ],
-    } as Subscription;
-    expect(service.activeSecrets(sub, now)).toEqual(['cur', 'prev']);
   });
 
   it('404s for unknown ids', async () => {
@@ -351,62 +256,5 @@ describe('SubscriptionsService.update', () => {
     const writes = store.writes;
     await service.update(sub.id, { url: sub.url });
     expect(store.writes).toBe(writes);
-  });
-});
-
-describe('SubscriptionsService.upsertDeclared', () => {
-  const declared = (over: Record<string, unknown> = {}) => ({
-    id: 'billing',
-    url: 'https://hooks.example.com/billing',
-    eventTypes: ['account.*'],
-    ...over,
-  });
-
-  it('creates, then updates fields and keeps the secret, then reports unchanged', async () => {
-    const { service, store } = setup();
-    expect(await service.upsertDeclared(declared())).toBe('created');
-    const created = store.docs.get('billing')!;
-    expect(created.source).toBe('file');
-
-    expect(await service.upsertDeclared(declared({ eventTypes: ['account.*', 'tn.*'] }))).toBe(
-      'updated',
-    );
-    const updated = store.docs.get('billing')!;
-    expect(updated.eventTypes).toEqual(['account.*', 'tn.*']);
-    expect(updated.secrets).toEqual(created.secrets);
-    expect(updated.createdAt).toBe(created.createdAt);
-
-    expect(await service.upsertDeclared(declared({ eventTypes: ['account.*', 'tn.*'] }))).toBe(
-      'unchanged',
-    );
-  });
-
-  it('a secret in the file replaces the current one, the old one overlapping', async () => {
-    const { service, store } = setup();
-    await service.upsertDeclared(declared());
-    const old = store.docs.get('billing')!.secrets[0].secret;
-    const given = generateSecret();
-    expect(await service.upsertDeclared(declared({ secret: given }))).toBe('updated');
-    expect(store.docs.get('billing')!.secrets.map((s) => s.secret)).toEqual([given, old]);
-    expect(await service.upsertDeclared(declared({ secret: given }))).toBe('unchanged');
-  });
-
-  it('turns off with enabled: false and back on only if the file turned it off', async () => {
-    const { service, store } = setup();
-    await service.upsertDeclared(declared());
-    await service.upsertDeclared(declared({ enabled: false }));
-    expect(store.docs.get('billing')).toMatchObject({
-      enabled: false,
-      disabledReason: DisabledReason.File,
-    });
-    await service.upsertDeclared(declared());
-    expect(store.docs.get('billing')!.enabled).toBe(true);
-
-    await service.update('billing', { enabled: false });
-    await service.upsertDeclared(declared({ enabled: true }));
-    expect(store.docs.get('billing')).toMatchObject({
-      enabled: false,
-      disabledReason: DisabledReason.Admin,
-    });
   });
 });

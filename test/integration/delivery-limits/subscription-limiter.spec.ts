@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
-import pino from 'pino';
 import type { AppConfig } from '../../../src/config/app-config';
 import { type Acquired, SubscriptionLimiter } from '../../../src/delivery/subscription-limiter';
-import { SubscriptionsRepository } from '../../../src/subscriptions/subscriptions.repository';
 import { deletePrefix, testRedis, uniquePrefix, waitFor } from '../../support/harness';
+import { subscriptionStores } from '../../support/subscription-stores';
 
 const LEASE_MS = 400;
 
@@ -20,11 +19,7 @@ describe('SubscriptionLimiter (real Redis)', () => {
   function limiter(): SubscriptionLimiter {
     const client = testRedis();
     clients.push(client);
-    return new SubscriptionLimiter(
-      client,
-      new SubscriptionsRepository(client, config, pino({ level: 'silent' })),
-      config,
-    );
+    return new SubscriptionLimiter(client, subscriptionStores(client, config).health, config);
   }
 
   beforeAll(() => {

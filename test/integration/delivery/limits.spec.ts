@@ -1,9 +1,7 @@
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { loadConfig } from '../../../src/config/app-config';
 import { SubscriptionLimiter } from '../../../src/delivery/subscription-limiter';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
-import { SubscriptionsRepository } from '../../../src/subscriptions/subscriptions.repository';
 import { SubscriptionRegistry } from '../../../src/subscriptions/subscription-registry.service';
 import {
   api,
@@ -21,6 +19,7 @@ import {
   uniquePrefix,
   waitFor,
 } from '../../support/harness';
+import { subscriptionStores } from '../../support/subscription-stores';
 import { ProgrammableReceiver } from '../../support/webhook-receivers';
 
 /** The most of these times within any one-second window. */
@@ -179,11 +178,7 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
     const limiters = Array.from({ length: 3 }, () => {
       const redis = testRedis();
       clients.push(redis);
-      return new SubscriptionLimiter(
-        redis,
-        new SubscriptionsRepository(redis, config, pino({ level: 'silent' })),
-        config,
-      );
+      return new SubscriptionLimiter(redis, subscriptionStores(redis, config).health, config);
     });
     const subscription = { id: 'sub_limited', rateLimitPerSecond: 20 };
     const grants: number[] = [];
@@ -219,7 +214,7 @@ describe('SubscriptionLimiter across three limiters on one Redis', () => {
     clients.push(redis);
     const limiter = new SubscriptionLimiter(
       redis,
-      new SubscriptionsRepository(redis, config, pino({ level: 'silent' })),
+      subscriptionStores(redis, config).health,
       config,
     );
     const subscription = { id: 'sub_backlog', rateLimitPerSecond: 20 };

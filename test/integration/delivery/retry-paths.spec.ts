@@ -5,6 +5,7 @@ import { DeliveryQueue } from '../../../src/queue/delivery-queue';
 import { deliveryIdOf } from '../../../src/queue/queue.constants';
 import { redisKey } from '../../../src/redis/redis-connection.factory';
 import type { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
+import { SubscriptionKeys } from '../../../src/subscriptions/subscription-keys';
 import type { Subscription } from '../../../src/subscriptions/subscription.model';
 import {
   api,
@@ -105,7 +106,7 @@ describe('delivery: queued retries (after the first attempt)', () => {
   }
 
   async function storedDoc(subId: string): Promise<Subscription> {
-    const doc = await redis.hget(redisKey(bridge.config.redis.prefix, 'subscriptions'), subId);
+    const doc = await redis.hget(new SubscriptionKeys(bridge.config.redis.prefix).documents, subId);
     return JSON.parse(doc!) as Subscription;
   }
 
@@ -113,7 +114,7 @@ describe('delivery: queued retries (after the first attempt)', () => {
   async function overwriteDoc(subId: string, change: Partial<Subscription>): Promise<Subscription> {
     const before = await storedDoc(subId);
     await redis.hset(
-      redisKey(bridge.config.redis.prefix, 'subscriptions'),
+      new SubscriptionKeys(bridge.config.redis.prefix).documents,
       subId,
       JSON.stringify({ ...before, ...change }),
     );

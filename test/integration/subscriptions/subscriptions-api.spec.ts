@@ -15,9 +15,9 @@ import { LoggingModule } from '../../../src/logging/logging.module';
 import { RedisModule } from '../../../src/redis/redis.module';
 import { generateSecret } from '../../../src/webhook-security/webhook-signer';
 import { SubscriptionRegistry } from '../../../src/subscriptions/subscription-registry.service';
+import { activeSecrets } from '../../../src/subscriptions/subscription-secrets';
 import { SubscriptionsApiModule } from '../../../src/subscriptions/subscriptions.module';
 import { SubscriptionsRepository } from '../../../src/subscriptions/subscriptions.repository';
-import { SubscriptionsService } from '../../../src/subscriptions/subscriptions.service';
 import { ADMIN_KEY, deleteKeys, eventually, testConfig, testPrefix } from './helpers';
 
 interface Booted {
@@ -251,7 +251,7 @@ describe('subscriptions admin API (real Redis, real HTTP)', () => {
       ]);
 
       const stored = await a.app.get(SubscriptionsRepository).get(created.id);
-      const active = a.app.get(SubscriptionsService).activeSecrets(stored!, new Date());
+      const active = activeSecrets(stored!, Date.now());
       expect(active).toEqual([res.body.secret, created.secret]);
       const current = await call<{ secret: string }>(
         a.base,

@@ -1,12 +1,14 @@
 import { Redis } from 'ioredis';
-import pino from 'pino';
-import { redisKey } from '../../../src/redis/redis-connection.factory';
+import { SubscriptionHealthRepository } from '../../../src/subscriptions/subscription-health.repository';
+import { SubscriptionKeys } from '../../../src/subscriptions/subscription-keys';
 import type { Subscription } from '../../../src/subscriptions/subscription.model';
+import type { SubscriptionsFeed } from '../../../src/subscriptions/subscriptions.feed';
 import {
   InvalidCursorError,
   SubscriptionsRepository,
 } from '../../../src/subscriptions/subscriptions.repository';
 import { TEST_REDIS_URL } from '../../support/harness';
+import { subscriptionStores } from '../../support/subscription-stores';
 import { deleteKeys, eventually, testConfig, testPrefix } from './helpers';
 
 function sub(id: string, createdAt = '2026-03-01T12:00:00.000Z'): Subscription {
@@ -25,15 +27,17 @@ function sub(id: string, createdAt = '2026-03-01T12:00:00.000Z'): Subscription {
 
 const at = (iso: string): Date => new Date(iso);
 
-describe('SubscriptionsRepository (real Redis)', () => {
+describe('SubscriptionsRepository and SubscriptionHealthRepository (real Redis)', () => {
   // A hash-tag prefix, as a Redis Cluster deployment uses: every key must still live under it.
   const prefix = `{${testPrefix()}}`;
   let redis: Redis;
   let repo: SubscriptionsRepository;
+  let health: SubscriptionHealthRepository;
+  let changes: SubscriptionsFeed;
 
   beforeAll(() => {
     redis = new Redis(TEST_REDIS_URL);
-    repo = new SubscriptionsRepository(redis, testConfig(prefix), pino({ level: 'silent' }));
+    ({ documents: repo, health, feed: changes } = subscriptionStores(redis, testConfig(prefix)));
   });
 
   afterAll(async () => {
@@ -47,8 +51,8 @@ describe('SubscriptionsRepository (real Redis)', () => {
 
   it('keeps every key under the prefix', async () => {
     await repo.save(sub('a'));
-    await repo.recordFailure('a', new Date());
-    await repo.recordSuccess('a', new Date());
+    await health.recordFailure('a', new Date());
+    await health.recordSuccess('a', new Date());
     const keys = await redis.keys(`*${prefix}*`);
     expect(keys.length).toBeGreaterThan(0);
     keys.forEach((k) => expect(k.startsWith(`${prefix}:`)).toBe(true));
@@ -56,7 +60,7 @@ describe('SubscriptionsRepository (real Redis)', () => {
 
   it('saves, reads, bumps the version and publishes on every write', async () => {
     const feedMessages: number[] = [];
-    const feed = await repo.watchChanges(() => feedMessages.push(Date.now()));
+    const feed = await changes.watchChanges(() => feedMessages.push(Date.now()));
     try {
       const v0 = await repo.version();
       await repo.save(sub('a'));
@@ -69,7 +73,7 @@ describe('SubscriptionsRepository (real Redis)', () => {
       // one message on connect, then one per write
       await eventually(() => (feedMessages.length >= 4 ? true : undefined), 1000);
       expect(await repo.get('b')).toBeUndefined();
-      expect(await redis.exists(redisKey(prefix, 'subscriptions', 'changed'))).toBe(0);
+      expect(await redis.exists(new SubscriptionKeys(prefix).changedChannel)).toBe(0);
     } finally {
       await feed.close();
     }
@@ -79,39 +83,39 @@ describe('SubscriptionsRepository (real Redis)', () => {
     await repo.save(sub('a'));
     const failures = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        repo.recordFailure('a', at(`2026-03-01T12:00:${String(10 + i).padStart(2, '0')}.000Z`)),
+        health.recordFailure('a', at(`2026-03-01T12:00:${String(10 + i).padStart(2, '0')}.000Z`)),
       ),
     );
     failures.forEach((f) => expect(f.failingSince! <= '2026-03-01T12:00:29.000Z').toBe(true));
     expect((await repo.get('a'))!.failingSince).toBe('2026-03-01T12:00:10.000Z');
 
-    await repo.recordSuccess('a', at('2026-03-01T12:00:05.000Z')); // older than the run
+    await health.recordSuccess('a', at('2026-03-01T12:00:05.000Z')); // older than the run
     expect((await repo.get('a'))!.failingSince).toBe('2026-03-01T12:00:10.000Z');
 
-    await repo.recordSuccess('a', at('2026-03-01T12:01:00.000Z'));
+    await health.recordSuccess('a', at('2026-03-01T12:01:00.000Z'));
     const healed = (await repo.get('a'))!;
     expect(healed.failingSince).toBeUndefined();
     expect(healed.lastSuccessAt).toBe('2026-03-01T12:01:00.000Z');
 
     // a failure reported late, from before that success, does not start a new run
-    expect(await repo.recordFailure('a', at('2026-03-01T12:00:50.000Z'))).toEqual({
+    expect(await health.recordFailure('a', at('2026-03-01T12:00:50.000Z'))).toEqual({
       failingSince: null,
     });
-    expect(await repo.recordFailure('a', at('2026-03-01T12:02:00.000Z'))).toEqual({
+    expect(await health.recordFailure('a', at('2026-03-01T12:02:00.000Z'))).toEqual({
       failingSince: '2026-03-01T12:02:00.000Z',
     });
     // health writes neither change the document nor wake the registries
     const version = await repo.version();
-    await repo.recordSuccess('a', at('2026-03-01T12:03:00.000Z'));
+    await health.recordSuccess('a', at('2026-03-01T12:03:00.000Z'));
     expect(await repo.version()).toBe(version);
-    expect(await repo.recordFailure('missing', new Date())).toEqual({ failingSince: null });
+    expect(await health.recordFailure('missing', new Date())).toEqual({ failingSince: null });
   });
 
   it('disable: only the first caller disables; concurrent updates are not lost', async () => {
     await repo.save(sub('a'));
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
-        repo.disable('a', 'failing for 5 days', at('2026-03-06T00:00:00.000Z')),
+        health.disable('a', 'failing for 5 days', at('2026-03-06T00:00:00.000Z')),
       ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -120,7 +124,7 @@ describe('SubscriptionsRepository (real Redis)', () => {
       disabledReason: 'failing for 5 days',
       disabledAt: '2026-03-06T00:00:00.000Z',
     });
-    expect(await repo.disable('missing', 'x', new Date())).toBe(false);
+    expect(await health.disable('missing', 'x', new Date())).toBe(false);
 
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
