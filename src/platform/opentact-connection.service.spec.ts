@@ -9,7 +9,7 @@ import {
   type OpentactConnectionDeps,
 } from './opentact-connection.service';
 import { OpentactAuthError } from './opentact-errors';
-import type { EnsuredSubscriptions } from './opentact-rest.client';
+import type { EnsuredSubscriptions } from './opentact-subscriptions.client';
 import { opentactTestConfig } from './platform.spec-fixture';
 import type { OpentactToken } from './token-provider.service';
 

@@ -8,9 +8,9 @@ import { OpentactAuthError } from './opentact-errors';
 import { type LinkEnd, OpentactLink } from './opentact-link';
 import {
   type EnsuredSubscriptions,
-  type OpentactRestClient,
+  type OpentactSubscriptionsClient,
   SUBSCRIPTION_RENEW_MARGIN_MS,
-} from './opentact-rest.client';
+} from './opentact-subscriptions.client';
 import { BackoffTracker, computeEqualJitterBackoffMs } from './reconnect-backoff';
 import type { OpentactToken, TokenProvider } from './token-provider.service';
 
@@ -94,7 +94,7 @@ export interface OpentactConnectionDeps {
    */
   ingestBufferMaxBytes?: number;
   tokens: Pick<TokenProvider, 'getToken' | 'canRefresh'>;
-  rest: Pick<OpentactRestClient, 'ensureSubscriptions'>;
+  rest: Pick<OpentactSubscriptionsClient, 'ensureSubscriptions'>;
   sockets: SocketFactory;
   sink: FrameSink;
   logger: Logger;

@@ -11,6 +11,7 @@ import {
   OpentactConnection,
 } from './opentact-connection.service';
 import { OpentactRestClient } from './opentact-rest.client';
+import { OpentactSubscriptionsClient } from './opentact-subscriptions.client';
 import { subscriptionMetricsListener } from './subscription-metrics.listener';
 import { TokenProvider } from './token-provider.service';
 import { WebSocketFactory } from './websocket.factory';
@@ -46,6 +47,11 @@ export class PlatformModule {
           useFactory: (config: AppConfig) => new OpentactRestClient(config.opentact),
         },
         {
+          provide: OpentactSubscriptionsClient,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => new OpentactSubscriptionsClient(config.opentact),
+        },
+        {
           provide: TokenProvider,
           inject: [AppConfig, OpentactRestClient],
           useFactory: (config: AppConfig, rest: OpentactRestClient) =>
@@ -61,7 +67,7 @@ export class PlatformModule {
           inject: [
             AppConfig,
             TokenProvider,
-            OpentactRestClient,
+            OpentactSubscriptionsClient,
             WebSocketFactory,
             FRAME_SINK,
             ROOT_LOGGER,
@@ -71,7 +77,7 @@ export class PlatformModule {
           useFactory: (
             config: AppConfig,
             tokens: TokenProvider,
-            rest: OpentactRestClient,
+            rest: OpentactSubscriptionsClient,
             sockets: WebSocketFactory,
             sink: FrameSink,
             logger: Logger,
@@ -95,7 +101,7 @@ export class PlatformModule {
           },
         },
       ],
-      exports: [OpentactConnection, OpentactRestClient, TokenProvider],
+      exports: [OpentactConnection, OpentactRestClient, OpentactSubscriptionsClient, TokenProvider],
     };
   }
 }

@@ -9,6 +9,7 @@ import {
   OpentactConnection,
 } from '../../../src/platform/opentact-connection.service';
 import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
+import { OpentactSubscriptionsClient } from '../../../src/platform/opentact-subscriptions.client';
 import { TokenProvider } from '../../../src/platform/token-provider.service';
 import { WebSocketFactory } from '../../../src/platform/websocket.factory';
 import { buildFrame } from '../../../src/simulator/frame-factory';
@@ -129,7 +130,7 @@ async function startRig(
     config,
     ingestBufferMax,
     tokens: new TokenProvider(config, rest),
-    rest,
+    rest: new OpentactSubscriptionsClient(config, { timeoutMs: 2_000 }),
     sockets: extra.sockets ?? new WebSocketFactory(config),
     random: extra.random,
     sink,
