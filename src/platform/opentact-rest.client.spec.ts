@@ -13,17 +13,15 @@ const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln';
 describe('OpentactRestClient', () => {
   let agent: MockAgent;
   let client: OpentactRestClient;
-  let subscriptions: OpentactSubscriptionsClient;
 
   beforeEach(() => {
     agent = new MockAgent();
     agent.disableNetConnect();
     client = new OpentactRestClient({ restUrl: `${ORIGIN}/rest` }, { dispatcher: agent });
-    subscriptions = new OpentactSubscriptionsClient(
-      { restUrl: `${ORIGIN}/rest` },
-      { dispatcher: agent },
-    );
   });
+  /** The subscription calls share the error handling and the reading under test here. */
+  const subscriptions = (): OpentactSubscriptionsClient =>
+    new OpentactSubscriptionsClient({ restUrl: `${ORIGIN}/rest` }, { dispatcher: agent });
 
   afterEach(async () => {
     await agent.close();
@@ -227,7 +225,7 @@ describe('OpentactRestClient', () => {
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'GET' })
         .reply(300, { message: `see ${TOKEN}` });
-      await expect(failure(subscriptions.listSubscriptions(TOKEN))).resolves.toMatchObject({
+      await expect(failure(subscriptions().listSubscriptions(TOKEN))).resolves.toMatchObject({
         code: 'OPENTACT_REQUEST_FAILED',
         status: 300,
         message: 'Opentact GET /event/subscription failed (HTTP 300): see [redacted]',
@@ -235,14 +233,16 @@ describe('OpentactRestClient', () => {
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'POST' })
         .replyWithError(coded('ETIMEDOUT'));
-      await expect(failure(subscriptions.createSubscription(TOKEN, 'sms'))).resolves.toMatchObject({
+      await expect(
+        failure(subscriptions().createSubscription(TOKEN, 'sms')),
+      ).resolves.toMatchObject({
         code: 'OPENTACT_UNREACHABLE',
         message: 'Opentact POST /event/subscription: no answer (ETIMEDOUT)',
       });
       pool()
         .intercept({ path: '/rest/event/subscription', method: 'GET' })
         .reply(200, { success: true });
-      await expect(failure(subscriptions.listSubscriptions(TOKEN))).resolves.toMatchObject({
+      await expect(failure(subscriptions().listSubscriptions(TOKEN))).resolves.toMatchObject({
         code: 'OPENTACT_BAD_RESPONSE',
         message: 'Opentact subscription list is neither an array nor { payload: [...] }',
       });
@@ -260,7 +260,7 @@ describe('OpentactRestClient', () => {
             null,
           ],
         });
-      await expect(subscriptions.listSubscriptions(TOKEN)).resolves.toEqual([
+      await expect(subscriptions().listSubscriptions(TOKEN)).resolves.toEqual([
         { uuid: undefined, type: 'sms', channel: '', is_active: false },
       ]);
     });
@@ -274,7 +274,7 @@ describe('OpentactRestClient', () => {
             h.accept === 'application/json' && h['content-type'] === undefined,
         })
         .reply(200, []);
-      await expect(subscriptions.listSubscriptions(TOKEN)).resolves.toEqual([]);
+      await expect(subscriptions().listSubscriptions(TOKEN)).resolves.toEqual([]);
       pool()
         .intercept({
           path: '/rest/event/subscription',
@@ -284,7 +284,7 @@ describe('OpentactRestClient', () => {
         .reply(200, '');
       // An empty answer: the subscription asked for stands.
       await expect(
-        subscriptions.createSubscription(TOKEN, 'sms', new Date('2027-01-01T00:00:00.000Z')),
+        subscriptions().createSubscription(TOKEN, 'sms', new Date('2027-01-01T00:00:00.000Z')),
       ).resolves.toEqual({
         type: 'sms',
         channel: 'wss',
