@@ -12,7 +12,7 @@ import { webhookBody, webhookBodyWithRawText } from '../events/webhook-body';
 import { InjectLogger } from '../logging/logging.module';
 import { eventTypeLabel } from '../metrics/label-values';
 import { MetricsService } from '../metrics/metrics.service';
-import type { FrameSink } from '../platform/opentact-connection.service';
+import type { FrameSink } from '../platform/opentact-connection.types';
 import { computeBackoffMs } from '../platform/reconnect-backoff';
 
 /** Thrown to the connection when the service is stopping and a frame could not be stored. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
-import type { ConnectionListener, ConnectionState } from '../platform/opentact-connection.service';
+import type { ConnectionListener, ConnectionState } from '../platform/opentact-connection.types';
 import { EventIngestor } from './event-ingestor.service';
 
 const STATES: ConnectionState[] = ['connecting', 'authenticating', 'open', 'closed'];

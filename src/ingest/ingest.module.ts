@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
-import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.service';
+import { CONNECTION_LISTENER, FRAME_SINK } from '../platform/opentact-connection.types';
 import { PlatformModule } from '../platform/platform.module';
 import { ConnectionReporter } from './connection-reporter.service';
 import { IngestConnectionListener } from './ingest-connection.listener';

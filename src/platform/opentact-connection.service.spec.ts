@@ -2,14 +2,11 @@ import pino from 'pino';
 import type { OpentactConfig } from '../config/app-config';
 import type { LiveSocket } from './live-socket';
 import { FakeSocket } from './live-socket.spec-fixture';
-import {
-  type ConnectionState,
-  type FrameSink,
-  OpentactConnection,
-  type OpentactConnectionDeps,
-} from './opentact-connection.service';
+import type { OpentactConnection } from './opentact-connection.service';
+import { type ConnectionSpecDeps, connectionFrom } from './opentact-connection.spec-fixture';
+import type { ConnectionState, FrameSink } from './opentact-connection.types';
 import { OpentactAuthError } from './opentact-errors';
-import type { EnsuredSubscriptions } from './opentact-rest.client';
+import type { EnsuredSubscriptions } from './opentact-subscriptions.client';
 import { opentactTestConfig } from './platform.spec-fixture';
 import type { OpentactToken } from './token-provider.service';
 
@@ -53,7 +50,7 @@ interface Harness {
 
 function setup(
   overrides: Partial<OpentactConfig> = {},
-  extra: Partial<OpentactConnectionDeps> = {},
+  extra: Partial<ConnectionSpecDeps> = {},
 ): Harness {
   const config = { ...baseConfig, ...overrides };
   const sockets: FakeSocket[] = [];
@@ -93,7 +90,7 @@ function setup(
     }),
   };
   const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
-  const conn = new OpentactConnection({
+  const conn = connectionFrom({
     config,
     ingestBufferMax: 1_000,
     tokens,
@@ -638,7 +635,7 @@ describe('OpentactConnection', () => {
       const pending: (() => void)[] = [];
       const h = make();
       h.sink.onFrame.mockImplementation(() => new Promise<void>((r) => pending.push(r)));
-      const conn = new OpentactConnection({
+      const conn = connectionFrom({
         config: baseConfig,
         ingestBufferMax: 2,
         tokens: h.tokens,
@@ -1106,7 +1103,7 @@ describe('OpentactConnection', () => {
     it('bounds the bytes in flight at 64 MiB when the socket limit is unknown', async () => {
       const h = make();
       const sockets: FakeSocket[] = [];
-      const conn = new OpentactConnection({
+      const conn = connectionFrom({
         config: baseConfig,
         ingestBufferMax: 1_000,
         tokens: h.tokens,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Clock, SystemClock } from '../common/clock';
 import type { RawData } from 'ws';
 import { authRefusalReason, describeAuthFrame, judgeAuthFrame } from './auth-ack';
 import type { SocketErrorInfo } from './connect-error';
@@ -75,6 +76,8 @@ export class OpentactLink {
     private readonly logger: Logger,
     /** Besides the token, what must never appear in a log line (the password). */
     private readonly secrets: readonly string[] = [],
+    /** Stamps each frame's arrival. */
+    private readonly clock: Clock = new SystemClock(),
   ) {
     socket.on('open', () => this.onOpen());
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -137,7 +140,7 @@ export class OpentactLink {
   }
 
   private onMessage(raw: RawData, isBinary: boolean): void {
-    const receivedAtMs = Date.now();
+    const receivedAtMs = this.clock.now().getTime();
     this.markAlive();
     const data = toBuffer(raw);
     if (this.phase === 'authenticating' && !isBinary) {

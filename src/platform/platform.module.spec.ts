@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { OpentactConnection } from './opentact-connection.service';
 import {
   CONNECTION_LISTENER,
   type ConnectionListener,
   FRAME_SINK,
-  OpentactConnection,
-} from './opentact-connection.service';
+} from './opentact-connection.types';
 import { OpentactRestClient } from './opentact-rest.client';
 import { PlatformModule } from './platform.module';
 import { opentactTestConfig } from './platform.spec-fixture';
@@ -49,7 +49,7 @@ describe('PlatformModule', () => {
   }
 
   const listenersOf = (connection: OpentactConnection): ConnectionListener[] =>
-    connection['listeners'];
+    connection['listeners']['listeners'];
 
   it('builds the REST client, token provider, socket factory and connection from the config', async () => {
     const { moduleRef, child } = await compile();

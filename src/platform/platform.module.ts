@@ -3,14 +3,16 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { Clock, ClockModule } from '../common/clock';
+import { OpentactConnection } from './opentact-connection.service';
 import {
   CONNECTION_LISTENER,
   type ConnectionListener,
   FRAME_SINK,
   type FrameSink,
-  OpentactConnection,
-} from './opentact-connection.service';
+} from './opentact-connection.types';
 import { OpentactRestClient } from './opentact-rest.client';
+import { OpentactSubscriptionsClient } from './opentact-subscriptions.client';
 import { subscriptionMetricsListener } from './subscription-metrics.listener';
 import { TokenProvider } from './token-provider.service';
 import { WebSocketFactory } from './websocket.factory';
@@ -29,15 +31,15 @@ export interface PlatformModuleOptions {
  *   PlatformModule.forRoot({ imports: [IngestModule] })          // IngestModule exports FRAME_SINK
  *
  * The connection starts in `onApplicationBootstrap` and stops in `onModuleDestroy`, before
- * BullMQ closes its queues in `onApplicationShutdown`. The classes are plain (no decorators),
- * built by factories here, so unit tests construct them directly.
+ * BullMQ closes its queues in `onApplicationShutdown`. Everything is built by factories here, so
+ * unit tests construct the same classes directly; the connection's listeners are added here.
  */
 @Module({})
 export class PlatformModule {
   static forRoot(options: PlatformModuleOptions = {}): DynamicModule {
     return {
       module: PlatformModule,
-      imports: options.imports ?? [],
+      imports: [ClockModule, ...(options.imports ?? [])],
       providers: [
         ...(options.providers ?? []),
         {
@@ -46,10 +48,16 @@ export class PlatformModule {
           useFactory: (config: AppConfig) => new OpentactRestClient(config.opentact),
         },
         {
+          provide: OpentactSubscriptionsClient,
+          inject: [AppConfig, Clock],
+          useFactory: (config: AppConfig, clock: Clock) =>
+            new OpentactSubscriptionsClient(config.opentact, {}, clock),
+        },
+        {
           provide: TokenProvider,
-          inject: [AppConfig, OpentactRestClient],
-          useFactory: (config: AppConfig, rest: OpentactRestClient) =>
-            new TokenProvider(config.opentact, rest),
+          inject: [AppConfig, OpentactRestClient, Clock],
+          useFactory: (config: AppConfig, rest: OpentactRestClient, clock: Clock) =>
+            new TokenProvider(config.opentact, rest, clock),
         },
         {
           provide: WebSocketFactory,
@@ -61,33 +69,40 @@ export class PlatformModule {
           inject: [
             AppConfig,
             TokenProvider,
-            OpentactRestClient,
+            OpentactSubscriptionsClient,
             WebSocketFactory,
             FRAME_SINK,
             ROOT_LOGGER,
+            Clock,
             { token: CONNECTION_LISTENER, optional: true },
             { token: MetricsService, optional: true },
           ],
           useFactory: (
             config: AppConfig,
             tokens: TokenProvider,
-            rest: OpentactRestClient,
+            rest: OpentactSubscriptionsClient,
             sockets: WebSocketFactory,
             sink: FrameSink,
             logger: Logger,
+            clock: Clock,
             listener?: ConnectionListener,
             metrics?: MetricsService,
           ) => {
-            const connection = new OpentactConnection({
-              config: config.opentact,
-              ingestBufferMax: config.ingestBufferMax,
+            const connection = new OpentactConnection(
+              {
+                config: config.opentact,
+                ingestBufferMax: config.ingestBufferMax,
+                logger: logger.child({ component: 'opentact-connection' }),
+              },
               tokens,
               rest,
               sockets,
               sink,
-              logger: logger.child({ component: 'opentact-connection' }),
-              listener,
-            });
+              clock,
+            );
+            if (listener) {
+              connection.addListener(listener);
+            }
             if (metrics) {
               connection.addListener(subscriptionMetricsListener(metrics));
             }
@@ -95,7 +110,7 @@ export class PlatformModule {
           },
         },
       ],
-      exports: [OpentactConnection, OpentactRestClient, TokenProvider],
+      exports: [OpentactConnection, OpentactRestClient, OpentactSubscriptionsClient, TokenProvider],
     };
   }
 }

@@ -1,3 +1,4 @@
+import pino, { type Logger } from 'pino';
 import type { OpentactConfig } from '../config/app-config';
 
 /**
@@ -20,5 +21,18 @@ export function opentactTestConfig(overrides: Partial<OpentactConfig> = {}): Ope
     tokenRefreshMarginMs: 600_000,
     maxFrameBytes: 1_048_576,
     ...overrides,
+  };
+}
+
+/** A pino logger whose lines a spec reads back, parsed. */
+export function recordingLogger(): {
+  logger: Logger;
+  lines: () => { level: number; msg: string; [key: string]: unknown }[];
+} {
+  const raw: string[] = [];
+  const logger = pino({ level: 'trace' }, { write: (line: string) => void raw.push(line) });
+  return {
+    logger,
+    lines: () => raw.map((l) => JSON.parse(l) as { level: number; msg: string }),
   };
 }

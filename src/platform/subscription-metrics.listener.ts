@@ -1,5 +1,5 @@
 import type { MetricsService } from '../metrics/metrics.service';
-import type { ConnectionListener } from './opentact-connection.service';
+import type { ConnectionListener } from './opentact-connection.types';
 
 /** Counts failed attempts to ensure the event subscriptions. */
 export function subscriptionMetricsListener(

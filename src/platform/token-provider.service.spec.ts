@@ -28,7 +28,7 @@ describe('TokenProvider', () => {
   });
 
   it('logs in and caches the token until exp - margin', async () => {
-    const provider = new TokenProvider(passwordConfig, rest, () => now);
+    const provider = new TokenProvider(passwordConfig, rest, { now: () => new Date(now) });
     const first = await provider.getToken();
     expect(first.expiresAtMs).toBe(now + 3_601_000);
     expect(rest.login).toHaveBeenCalledWith('demo@opentact.local', 'pw');
@@ -41,7 +41,7 @@ describe('TokenProvider', () => {
   });
 
   it('logs in again when asked for a fresh token', async () => {
-    const provider = new TokenProvider(passwordConfig, rest, () => now);
+    const provider = new TokenProvider(passwordConfig, rest, { now: () => new Date(now) });
     const first = await provider.getToken();
     const fresh = await provider.getToken({ fresh: true });
     expect(fresh.token).not.toBe(first.token);
@@ -50,14 +50,14 @@ describe('TokenProvider', () => {
   });
 
   it('shares one login between concurrent callers', async () => {
-    const provider = new TokenProvider(passwordConfig, rest, () => now);
+    const provider = new TokenProvider(passwordConfig, rest, { now: () => new Date(now) });
     const [a, b] = await Promise.all([provider.getToken(), provider.getToken({ fresh: true })]);
     expect(a).toBe(b);
     expect(rest.login).toHaveBeenCalledTimes(1);
   });
 
   it('does not cache a failed login', async () => {
-    const provider = new TokenProvider(passwordConfig, rest, () => now);
+    const provider = new TokenProvider(passwordConfig, rest, { now: () => new Date(now) });
     rest.login.mockImplementationOnce(() => Promise.reject(new Error('down')));
     await expect(provider.getToken()).rejects.toThrow('down');
     await expect(provider.getToken()).resolves.toHaveProperty('token');

@@ -1,3 +1,4 @@
+import { Clock, SystemClock } from '../common/clock';
 import type { OpentactConfig } from '../config/app-config';
 import { jwtExpiresAtMs } from './jwt-expiry';
 import type { OpentactRestClient } from './opentact-rest.client';
@@ -24,7 +25,7 @@ export class TokenProvider {
   constructor(
     private readonly config: Pick<OpentactConfig, 'credentials' | 'tokenRefreshMarginMs'>,
     private readonly rest: Pick<OpentactRestClient, 'login'>,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   /** Whether `getToken({ fresh: true })` can produce a new token (password credentials). */
@@ -57,7 +58,7 @@ export class TokenProvider {
   private isUsable(token: OpentactToken): boolean {
     return (
       token.expiresAtMs === undefined ||
-      this.now() < token.expiresAtMs - this.config.tokenRefreshMarginMs
+      this.clock.now().getTime() < token.expiresAtMs - this.config.tokenRefreshMarginMs
     );
   }
 }

@@ -10,7 +10,8 @@ import { AppConfig } from '../config/app-config';
 import { InjectLogger } from '../logging/logging.module';
 import { RepeatedErrorLog } from '../logging/repeated-error.log';
 import { MetricsService } from '../metrics/metrics.service';
-import { type ConnectionState, OpentactConnection } from '../platform/opentact-connection.service';
+import { OpentactConnection } from '../platform/opentact-connection.service';
+import type { ConnectionState } from '../platform/opentact-connection.types';
 import { CLAIM_LEASE_MS, GapRecoverer } from './gap-recoverer.service';
 import { type ClaimedGap, RecoveryStateRepository } from './recovery-state.repository';
 

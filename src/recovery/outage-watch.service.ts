@@ -9,7 +9,8 @@ import { OperationalEvents } from '../delivery/operational-events';
 import { EventType } from '../events/event-type.enum';
 import { InjectLogger } from '../logging/logging.module';
 import { RepeatedErrorLog } from '../logging/repeated-error.log';
-import { type ConnectionState, OpentactConnection } from '../platform/opentact-connection.service';
+import { OpentactConnection } from '../platform/opentact-connection.service';
+import type { ConnectionState } from '../platform/opentact-connection.types';
 import { RecoveryStateRepository } from './recovery-state.repository';
 
 const CHECK_EVERY_MS = 1_000;

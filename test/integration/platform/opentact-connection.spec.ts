@@ -3,12 +3,11 @@ import { WebSocket } from 'ws';
 import type { AppConfig, OpentactConfig } from '../../../src/config/app-config';
 import { EventNormalizer } from '../../../src/events/event-normalizer.service';
 import type { SocketFactory } from '../../../src/platform/live-socket';
-import {
-  type ConnectionState,
-  type FrameSink,
-  OpentactConnection,
-} from '../../../src/platform/opentact-connection.service';
+import { OpentactConnection } from '../../../src/platform/opentact-connection.service';
+import type { ConnectionState, FrameSink } from '../../../src/platform/opentact-connection.types';
+import { SystemClock } from '../../../src/common/clock';
 import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
+import { OpentactSubscriptionsClient } from '../../../src/platform/opentact-subscriptions.client';
 import { TokenProvider } from '../../../src/platform/token-provider.service';
 import { WebSocketFactory } from '../../../src/platform/websocket.factory';
 import { buildFrame } from '../../../src/simulator/frame-factory';
@@ -125,24 +124,27 @@ async function startRig(
     subscriptionErrors: [],
     oversize: [],
   };
-  const conn = new OpentactConnection({
-    config,
-    ingestBufferMax,
-    tokens: new TokenProvider(config, rest),
-    rest,
-    sockets: extra.sockets ?? new WebSocketFactory(config),
-    random: extra.random,
-    sink,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    listener: {
-      onStateChange: (s) => states.push(s),
-      onDeadPeer: () => events.deadPeer.push(Date.now()),
-      onAuthFailure: (reason) => events.authFailures.push(reason),
-      onPause: () => events.pauses++,
-      onResume: () => events.resumes++,
-      onSubscriptionError: (reason) => events.subscriptionErrors.push(reason),
-      onOversizeFrame: (limit) => events.oversize.push(limit),
+  const conn = new OpentactConnection(
+    {
+      config,
+      ingestBufferMax,
+      random: extra.random,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     },
+    new TokenProvider(config, rest),
+    new OpentactSubscriptionsClient(config, { timeoutMs: 2_000 }),
+    extra.sockets ?? new WebSocketFactory(config),
+    sink,
+    new SystemClock(),
+  );
+  conn.addListener({
+    onStateChange: (s) => states.push(s),
+    onDeadPeer: () => events.deadPeer.push(Date.now()),
+    onAuthFailure: (reason) => events.authFailures.push(reason),
+    onPause: () => events.pauses++,
+    onResume: () => events.resumes++,
+    onSubscriptionError: (reason) => events.subscriptionErrors.push(reason),
+    onOversizeFrame: (limit) => events.oversize.push(limit),
   });
   rig = { sim, conn, sink, states, events };
   await conn.start();

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { MetricsService } from '../../../src/metrics/metrics.service';
-import { OpentactRestClient } from '../../../src/platform/opentact-rest.client';
+import { OpentactSubscriptionsClient } from '../../../src/platform/opentact-subscriptions.client';
 import { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import type { StatusDto } from '../../../src/status/dto/status.dto';
 import { api } from '../../support/delivery-app';
@@ -114,7 +114,7 @@ describe('renewing lapsed subscriptions against the simulator', () => {
     ['neither', 'gains one entry per lapse, not per round', { update: false, remove: false }, 1],
   ])('with %s, over many rounds the list %s', async (_name, _outcome, calls, growthPerLapse) => {
     sim.setSubscriptionApi(calls);
-    const client = new OpentactRestClient({ restUrl: sim.restUrl });
+    const client = new OpentactSubscriptionsClient({ restUrl: sim.restUrl });
     const token = sim.issueToken();
     const types = ['call_state', 'sms'];
     await client.ensureSubscriptions(token, types);
@@ -158,7 +158,7 @@ describe('the simulator control hook for the subscription API', () => {
       status: 200,
       body: { refuseCreates: 1, update: false, remove: true },
     });
-    const client = new OpentactRestClient({ restUrl: sim.restUrl });
+    const client = new OpentactSubscriptionsClient({ restUrl: sim.restUrl });
     const token = sim.issueToken();
     await expect(client.createSubscription(token, 'sms')).rejects.toMatchObject({
       code: 'OPENTACT_REFUSED',
