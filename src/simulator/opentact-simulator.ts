@@ -221,6 +221,11 @@ export class OpentactSimulator implements SimulatorControls {
     return this.identity.issueToken(ttlSeconds);
   }
 
+  /** Every token issued so far, by login or issueToken (the last 1,000), the newest last. */
+  get issuedTokens(): readonly string[] {
+    return this.identity.issuedTokens;
+  }
+
   /**
    * Sends one frame to every authenticated connection. Buffers go out as binary unless
    * `binary: false`; strings and objects as text unless `binary: true`.

@@ -26,6 +26,20 @@ describe('SimulatorIdentity', () => {
     expect(short && short.exp - short.iat).toBe(5);
   });
 
+  it('remembers the tokens it issued, newest last, and only the last 1,000', () => {
+    const fresh = new SimulatorIdentity(LOGIN, 'secret', 60);
+    // Lifetimes the loop below does not use, so these two tokens differ from every later one.
+    const first = fresh.issueToken(7);
+    const second = fresh.issueToken(8);
+    expect(fresh.issuedTokens).toEqual([first, second]);
+    for (let i = 0; i < 1_000; i++) {
+      fresh.issueToken();
+    }
+    expect(fresh.issuedTokens).toHaveLength(1_000);
+    expect(fresh.issuedTokens).not.toContain(first);
+    expect(fresh.issuedTokens).not.toContain(second);
+  });
+
   it('rejects expired tokens, other secrets, other users and garbage', () => {
     expect(identity.verifyToken(identity.issueToken(-1))).toBeUndefined();
     expect(

@@ -7,7 +7,12 @@ export type SimulatorUser = Record<string, unknown> & { uuid: string; email: str
  * The one user the simulator knows: the login it accepts, its profile as the REST and WSS answers
  * show it, and the JWTs it issues and checks.
  */
+/** Tests read the issued tokens to search logs for them; the list is bounded. */
+const MAX_ISSUED_TOKENS = 1_000;
+
 export class SimulatorIdentity {
+  private readonly issued: string[] = [];
+
   readonly user: SimulatorUser;
 
   constructor(
@@ -44,7 +49,17 @@ export class SimulatorIdentity {
   }
 
   issueToken(ttlSeconds: number = this.tokenTtlSeconds): string {
-    return issueJwt({ uuid: this.user.uuid, role: 'User' }, this.jwtSecret, ttlSeconds);
+    const token = issueJwt({ uuid: this.user.uuid, role: 'User' }, this.jwtSecret, ttlSeconds);
+    if (this.issued.length >= MAX_ISSUED_TOKENS) {
+      this.issued.shift();
+    }
+    this.issued.push(token);
+    return token;
+  }
+
+  /** The tokens issued so far (logins and issueToken calls), the newest last. */
+  get issuedTokens(): readonly string[] {
+    return this.issued;
   }
 
   /** The claims of a valid, unexpired token of this user; undefined for any other. */

@@ -36,7 +36,6 @@ describe('no secret in the logs of a full run', () => {
   const ownSecret = `whsec_${randomBytes(32).toString('base64')}`;
   const customHeaderValue = `hdr-token-${hex(12)}`;
   const prefix = `t-e2e-secrets-${hex(4)}`;
-  const issuedTokens: string[] = [];
   const outputs: { name: string; text: string }[] = [];
 
   let sim: OpentactSimulator;
@@ -53,12 +52,6 @@ describe('no secret in the logs of a full run', () => {
       // Short-lived tokens, so the run includes a refresh over a second socket.
       tokenTtlSeconds: 20,
     });
-    const issue = sim.issueToken.bind(sim);
-    sim.issueToken = (ttl?: number): string => {
-      const token = issue(ttl);
-      issuedTokens.push(token);
-      return token;
-    };
     receiver = new RecordingReceiver({ ok: { status: 204 }, fail: { status: 500 } });
     redisDir = mkdtempSync(join(tmpdir(), 'otb-secrets-redis-'));
     const port = await freePort();
@@ -197,6 +190,7 @@ describe('no secret in the logs of a full run', () => {
       generatedSecret: failing.secret,
       customHeaderValue,
     };
+    const issuedTokens = sim.issuedTokens;
     issuedTokens.forEach((token, i) => {
       secrets[`jwt${i}`] = token;
       secrets[`jwt${i}Signature`] = token.split('.')[2];
