@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { deleteKeysUnder } from '../../scripts/redis-provider';
 import { createApp } from '../../src/app.factory';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
+import { MetricsService } from '../../src/metrics/metrics.service';
 
 export { waitFor } from './wait';
 
@@ -97,4 +98,21 @@ function nodeUrl(node: Redis): string {
 
 export function adminHeaders(): Record<string, string> {
   return { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' };
+}
+
+/** `GET /health/ready` of an in-process app: the status code and terminus' body. */
+export interface Readiness {
+  status: string;
+  details?: Record<string, { status: string; message?: string; failures?: number }>;
+}
+
+export async function readiness(app: StartedApp): Promise<{ status: number; body: Readiness }> {
+  const res = await fetch(`${app.url}/health/ready`);
+  return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+/** The sum over every label set of one of an in-process app's metrics (0 when it has none). */
+export async function metricTotal(app: StartedApp, name: string): Promise<number> {
+  const metric = await app.app.get(MetricsService).registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }

@@ -1,11 +1,11 @@
-import { request } from 'undici';
-import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactConnection } from '../../../src/platform/opentact-connection.service';
 import type { StatusDto } from '../../../src/status/dto/status.dto';
 import { AUTH_RESPONSE } from '../../fixtures/opentact-frames';
 import { api } from '../../support/delivery-app';
 import {
   deletePrefix,
+  metricTotal,
+  readiness,
   startApp,
   type StartedApp,
   uniquePrefix,
@@ -16,23 +16,8 @@ import { type AckScript, LoopbackOpentact } from '../../support/loopback-opentac
 const PASSWORD = 'loopback-password-3f9a';
 const CONNECTION = 'd7411060-f28c-443d-adef-0da909d43dbe@223.182.88.88';
 
-interface Readiness {
-  status: string;
-  details?: Record<string, { status: string; message?: string }>;
-}
-
-async function readiness(app: StartedApp): Promise<{ status: number; body: Readiness }> {
-  const res = await request(`${app.url}/health/ready`);
-  return { status: res.statusCode, body: (await res.body.json()) as Readiness };
-}
-
-async function authFailuresCounted(app: StartedApp): Promise<number> {
-  const metric = await app.app
-    .get(MetricsService)
-    .registry.getSingleMetric('otb_opentact_auth_failures_total')
-    ?.get();
-  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-}
+const authFailuresCounted = (app: StartedApp): Promise<number> =>
+  metricTotal(app, 'otb_opentact_auth_failures_total');
 
 describe('the auth acknowledgement, judged over a real WSS', () => {
   let server: LoopbackOpentact;

@@ -1,8 +1,8 @@
-import { request } from 'undici';
-import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import {
   deletePrefix,
+  metricTotal,
+  readiness,
   startApp,
   type StartedApp,
   uniquePrefix,
@@ -10,23 +10,8 @@ import {
 } from '../../support/harness';
 import { opentactEnv, SIMULATOR_LOGIN } from '../../support/simulator-login';
 
-interface Readiness {
-  status: string;
-  details?: Record<string, { status: string; message?: string; failures?: number }>;
-}
-
-async function readiness(app: StartedApp): Promise<{ status: number; body: Readiness }> {
-  const res = await request(`${app.url}/health/ready`);
-  return { status: res.statusCode, body: (await res.body.json()) as Readiness };
-}
-
-async function subscriptionErrors(app: StartedApp): Promise<number> {
-  const metric = await app.app
-    .get(MetricsService)
-    .registry.getSingleMetric('otb_opentact_subscription_errors_total')
-    ?.get();
-  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-}
+const subscriptionErrors = (app: StartedApp): Promise<number> =>
+  metricTotal(app, 'otb_opentact_subscription_errors_total');
 
 describe('ingest readiness and metrics while the event subscriptions cannot be ensured', () => {
   let sim: OpentactSimulator;

@@ -1,11 +1,12 @@
 import { request } from 'undici';
-import { MetricsService } from '../../../src/metrics/metrics.service';
 import { OpentactSubscriptionsClient } from '../../../src/platform/opentact-subscriptions.client';
 import { OpentactSimulator } from '../../../src/simulator/opentact-simulator';
 import type { StatusDto } from '../../../src/status/dto/status.dto';
 import { api } from '../../support/delivery-app';
 import {
   deletePrefix,
+  metricTotal,
+  readiness,
   startApp,
   type StartedApp,
   uniquePrefix,
@@ -13,23 +14,8 @@ import {
 } from '../../support/harness';
 import { opentactEnv } from '../../support/simulator-login';
 
-interface Readiness {
-  status: string;
-  details?: Record<string, { status: string; message?: string }>;
-}
-
-async function readiness(app: StartedApp): Promise<{ status: number; body: Readiness }> {
-  const res = await request(`${app.url}/health/ready`);
-  return { status: res.statusCode, body: (await res.body.json()) as Readiness };
-}
-
-async function subscriptionErrors(app: StartedApp): Promise<number> {
-  const metric = await app.app
-    .get(MetricsService)
-    .registry.getSingleMetric('otb_opentact_subscription_errors_total')
-    ?.get();
-  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-}
+const subscriptionErrors = (app: StartedApp): Promise<number> =>
+  metricTotal(app, 'otb_opentact_subscription_errors_total');
 
 describe('Opentact refusing an event subscription with HTTP 200 { success: false }', () => {
   let sim: OpentactSimulator;
