@@ -75,6 +75,8 @@ describe('formatStatus', () => {
             reconnects: 7,
             paused: true,
             reportedAt: '2026-11-30T10:00:04.000Z',
+            authFailures: 3,
+            problem: 'refused: WSS connection x@y - auth not successful',
           },
         ],
       },
@@ -112,15 +114,20 @@ describe('formatStatus', () => {
     it('lists every ingest process with its link, reading state and last frame', () => {
       expect(text).toContain('Opentact connection: open\n');
       expect(rows).toContainEqual(
-        expect.stringMatching(/^INGEST\s+STATE\s+RECONNECTS\s+READING\s+LAST FRAME\s+REPORTED$/),
-      );
-      expect(rows).toContainEqual(
         expect.stringMatching(
-          /^ingest-a\s+open\s+2\s+yes\s+2026-11-30 10:00:05\s+2026-11-30 10:00:06$/,
+          /^INGEST\s+STATE\s+RECONNECTS\s+AUTH FAILS\s+READING\s+LAST FRAME\s+REPORTED\s+PROBLEM$/,
         ),
       );
       expect(rows).toContainEqual(
-        expect.stringMatching(/^ingest-b\s+connecting\s+7\s+PAUSED\s+-\s+2026-11-30 10:00:04$/),
+        expect.stringMatching(
+          /^ingest-a\s+open\s+2\s+0\s+yes\s+2026-11-30 10:00:05\s+2026-11-30 10:00:06\s+-$/,
+        ),
+      );
+      // A link that never authenticated says so, with why, beside its failed logins.
+      expect(rows).toContainEqual(
+        expect.stringMatching(
+          /^ingest-b\s+connecting\s+7\s+3\s+PAUSED\s+-\s+2026-11-30 10:00:04\s+refused: WSS connection x@y - auth not successful$/,
+        ),
       );
     });
 

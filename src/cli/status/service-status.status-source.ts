@@ -1,4 +1,5 @@
 import type { ApiReply } from '../admin-api.client';
+import { connectionProblem } from '../../api-contract/connection-problem';
 import type { Readiness, ServiceStatus } from '../admin-api.types';
 import { ApiError } from '../cli-errors';
 import {
@@ -54,6 +55,8 @@ export function statusFromService(
       paused: c.paused,
       lastFrameAt: c.lastFrameAt,
       reportedAt: c.reportedAt,
+      authFailures: c.authFailures,
+      problem: connectionProblem(c),
     })),
   };
   report.queues = [{ name: 'deliveries', jobs: { ...deliveries.queue } }];

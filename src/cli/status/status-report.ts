@@ -19,6 +19,10 @@ export interface IngestConnection {
   paused: boolean;
   lastFrameAt?: string;
   reportedAt: string;
+  /** Refused or failed logins since the process started. */
+  authFailures?: number;
+  /** Why the link is not authenticated, or why Opentact's event subscriptions are failing. */
+  problem?: string;
 }
 
 export interface ConnectionStatus {

@@ -1,3 +1,4 @@
+import { connectionProblem } from '../../../api-contract/connection-problem';
 import { h, notice, replace, table } from '../dom';
 import { ago, formatTime } from '../format';
 import type { OutcomeCounts, Status } from '../types';
@@ -118,14 +119,25 @@ function render(status: Status): HTMLElement[] {
         ? notice('info', 'No ingest process reports a connection.')
         : table(
             'Ingest connections',
-            ['Instance', 'State', 'Connected since', 'Last frame', 'Reconnects', 'Paused'],
+            [
+              'Instance',
+              'State',
+              'Connected since',
+              'Last frame',
+              'Reconnects',
+              'Auth failures',
+              'Paused',
+              'Problem',
+            ],
             opentact.connections.map((c) => [
               c.instance,
               `${c.state}${c.authenticated ? ', authenticated' : ''}`,
               c.connectedSince ? `${formatTime(c.connectedSince)} (${ago(c.connectedSince)})` : '—',
               c.lastFrameAt ? ago(c.lastFrameAt) : '—',
               c.reconnects,
+              c.authFailures ?? 0,
               c.paused ? 'yes: Redis is behind' : 'no',
+              connectionProblem(c) ?? '—',
             ]),
           ),
     ),
