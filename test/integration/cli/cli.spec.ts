@@ -125,7 +125,7 @@ describe('the opentact-bridge command line against a running service', () => {
     expect(human.stdout).toMatch(/Ready:\s+yes/);
     expect(human.stdout).toMatch(/redis\s+up/);
     expect(human.stdout).toMatch(/^Opentact connection: open$/m);
-    expect(human.stdout).toMatch(/^\S+\s+open\s+\d+\s+yes\s+/m);
+    expect(human.stdout).toMatch(/^\S+\s+open\s+\d+\s+\d+\s+yes\s+/m);
     expect(human.stdout).toMatch(/^deliveries(\s+\d+){6}$/m);
     expect(human.stdout).toMatch(/^Events: backlog \d+, in fan-out \d+, retained \d+$/m);
   });
